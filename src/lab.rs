@@ -1,0 +1,219 @@
+//! The recipe's per-frame arithmetic around the network: L in, a/b out, back to 8-bit colour.
+//!
+//! The recipe turns every frame gray, then to float RGB and CIE Lab. With R = G = B the L channel depends on the
+//! gray level alone, so it is looked up from a 256-entry table that OpenCV's own float conversion fills once.
+
+use std::sync::OnceLock;
+
+use anyhow::{ensure, Context, Result};
+use opencv::core::{self, Mat, Scalar, Size, Vector, CV_32F, CV_32FC2, CV_8UC3};
+use opencv::prelude::*;
+use opencv::{dnn, imgproc};
+
+/// What the network sees of a frame, and what the colour is put back on.
+pub struct Prepared {
+    /// L (0..100) at the frame's resolution, CV_32F.
+    pub l: Mat,
+    /// The network input: L resized to side x side, minus 50, as a 1x1xSxS blob.
+    pub input: Mat,
+}
+
+/// L of CIE Lab for each 8-bit gray level, computed as the recipe does: v / 255 in float, gray RGB, RGB -> Lab.
+fn l_table() -> &'static [f32; 256] {
+    static TABLE: OnceLock<[f32; 256]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let rgb: Vec<core::Vec3f> = (0..=255u8)
+            .map(|v| core::Vec3f::all(f32::from(v) / 255.0))
+            .collect();
+        let mut lab = Mat::default();
+        let converted = Mat::from_slice(&rgb)
+            .and_then(|src| imgproc::cvt_color_def(&src, &mut lab, imgproc::COLOR_RGB2Lab));
+        let lab = converted.and_then(|_| lab.data_typed::<core::Vec3f>().map(|px| px.to_vec()));
+        let lab = lab.expect("OpenCV converts a 256-pixel float image to Lab");
+        std::array::from_fn(|i| lab[i][0])
+    })
+}
+
+/// Turns an 8-bit BGR frame into the network's input and the full-resolution L.
+pub fn prepare(bgr: &Mat, side: i32) -> Result<Prepared> {
+    ensure!(
+        bgr.channels() == 3 && bgr.depth() == core::CV_8U,
+        "expected an 8-bit, 3-channel frame"
+    );
+    let mut gray = Mat::default();
+    imgproc::cvt_color_def(bgr, &mut gray, imgproc::COLOR_BGR2GRAY)?;
+    let table = Mat::from_slice(l_table())?;
+    let mut l = Mat::default();
+    core::lut(&gray, &table, &mut l)?;
+    let mut small = Mat::default();
+    imgproc::resize(
+        &l,
+        &mut small,
+        Size::new(side, side),
+        0.0,
+        0.0,
+        imgproc::INTER_LINEAR,
+    )?;
+    let input = dnn::blob_from_image(
+        &small,
+        1.0,
+        Size::default(),
+        Scalar::all(50.0),
+        false,
+        false,
+        CV_32F,
+    )?;
+    Ok(Prepared { l, input })
+}
+
+/// Converts the network's 1x2xHxW output into an HxW two-channel (a, b) image.
+pub fn ab_from_blob(blob: &Mat) -> Result<Mat> {
+    let dims = blob.mat_size();
+    ensure!(
+        dims.len() == 4 && dims[0] == 1 && dims[1] == 2,
+        "unexpected network output shape {:?}",
+        &*dims
+    );
+    let (h, w) = (dims[2], dims[3]);
+    let data = blob.data_typed::<f32>()?;
+    let (a, b) = data.split_at(data.len() / 2);
+    let pairs: Vec<core::Vec2f> = a
+        .iter()
+        .zip(b)
+        .map(|(&a, &b)| core::Vec2f::from([a, b]))
+        .collect();
+    let ab = Mat::from_slice(&pairs)?.reshape(2, h)?.try_clone()?;
+    debug_assert_eq!((ab.rows(), ab.cols(), ab.typ()), (h, w, CV_32FC2));
+    Ok(ab)
+}
+
+/// Puts a/b (any size, resized bilinearly) on the full-resolution L and returns the 8-bit BGR frame.
+pub fn finish(l: &Mat, ab: &Mat) -> Result<Mat> {
+    let mut ab_full = Mat::default();
+    imgproc::resize(ab, &mut ab_full, l.size()?, 0.0, 0.0, imgproc::INTER_LINEAR)?;
+    let mut lab = Mat::default();
+    core::merge(&Vector::<Mat>::from_iter([l.clone(), ab_full]), &mut lab)?;
+    let mut bgr = Mat::default();
+    imgproc::cvt_color_def(&lab, &mut bgr, imgproc::COLOR_Lab2BGR)?;
+    let mut out =
+        Mat::new_rows_cols_with_default(bgr.rows(), bgr.cols(), CV_8UC3, Scalar::all(0.0))?;
+    let src = bgr
+        .data_typed::<core::Vec3f>()
+        .context("Lab -> BGR gave an unexpected image")?;
+    for (o, s) in out.data_typed_mut::<core::Vec3b>()?.iter_mut().zip(src) {
+        *o = core::Vec3b::from(s.0.map(quantize));
+    }
+    Ok(out)
+}
+
+/// The recipe's `(255 * clip(x, 0, 1)).astype(uint8)`: clipped, scaled in float, truncated (not rounded).
+fn quantize(x: f32) -> u8 {
+    (x.clamp(0.0, 1.0) * 255.0) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gray_frame(values: &[u8]) -> Mat {
+        let px: Vec<core::Vec3b> = values.iter().map(|&v| core::Vec3b::all(v)).collect();
+        Mat::from_slice(&px).unwrap().try_clone().unwrap()
+    }
+
+    #[test]
+    fn l_runs_from_black_to_white() {
+        let t = l_table();
+        assert_eq!(t[0], 0.0);
+        assert!((t[255] - 100.0).abs() < 0.01, "{}", t[255]);
+        assert!(t.windows(2).all(|w| w[0] < w[1]));
+        // sRGB mid-gray 119 is close to L = 50.
+        assert!((t[119] - 50.0).abs() < 0.5, "{}", t[119]);
+    }
+
+    #[test]
+    fn quantize_truncates_like_numpy() {
+        assert_eq!(quantize(1.0), 255);
+        assert_eq!(quantize(0.999), 254);
+        assert_eq!(quantize(-0.3), 0);
+        assert_eq!(quantize(7.0), 255);
+        assert_eq!(quantize(100.0 / 255.0), 100);
+    }
+
+    #[test]
+    fn prepare_gives_a_centred_l_blob() {
+        let frame = gray_frame(&[0, 255, 0, 255])
+            .reshape(3, 2)
+            .unwrap()
+            .try_clone()
+            .unwrap();
+        let p = prepare(&frame, 8).unwrap();
+        assert_eq!(&*p.input.mat_size(), &[1, 1, 8, 8]);
+        let input = p.input.data_typed::<f32>().unwrap();
+        assert!(input.iter().all(|&v| (-50.0..=50.0).contains(&v)));
+        assert!(
+            (input[0] + 50.0).abs() < 1e-4,
+            "top-left is black: L - 50 = -50"
+        );
+        assert_eq!(p.l.size().unwrap(), Size::new(2, 2));
+        assert_eq!(
+            p.l.data_typed::<f32>().unwrap(),
+            [0.0, l_table()[255], 0.0, l_table()[255]]
+        );
+    }
+
+    #[test]
+    fn ab_blob_becomes_interleaved_pairs() {
+        let blob = Mat::new_nd_with_default(&[1, 2, 2, 3], CV_32F, Scalar::all(0.0)).unwrap();
+        let mut blob = blob;
+        blob.data_typed_mut::<f32>()
+            .unwrap()
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, v)| *v = i as f32);
+        let ab = ab_from_blob(&blob).unwrap();
+        assert_eq!((ab.rows(), ab.cols(), ab.typ()), (2, 3, CV_32FC2));
+        let px = ab.data_typed::<core::Vec2f>().unwrap();
+        assert_eq!(px[0].0, [0.0, 6.0]);
+        assert_eq!(px[5].0, [5.0, 11.0]);
+    }
+
+    #[test]
+    fn zero_ab_gives_back_the_gray_frame() {
+        let levels: Vec<u8> = (0..=255).collect();
+        let frame = gray_frame(&levels);
+        let p = prepare(&frame, 4).unwrap();
+        let ab = Mat::new_rows_cols_with_default(1, 1, CV_32FC2, Scalar::all(0.0)).unwrap();
+        let out = finish(&p.l, &ab).unwrap();
+        for (v, px) in levels.iter().zip(out.data_typed::<core::Vec3b>().unwrap()) {
+            for c in px.0 {
+                assert!(c.abs_diff(*v) <= 1, "gray {v} came back as {px:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn positive_a_is_red_and_positive_b_is_yellow_in_bgr_order() {
+        let p = prepare(&gray_frame(&[119]), 4).unwrap();
+        let colour = |a: f64, b: f64| {
+            let ab = Mat::new_rows_cols_with_default(1, 1, CV_32FC2, Scalar::new(a, b, 0.0, 0.0))
+                .unwrap();
+            finish(&p.l, &ab)
+                .unwrap()
+                .data_typed::<core::Vec3b>()
+                .unwrap()[0]
+                .0
+        };
+        let [b, g, r] = colour(60.0, 0.0);
+        assert!(
+            r > g + 60 && r > b + 30,
+            "a = +60 should be red: {:?}",
+            [b, g, r]
+        );
+        let [b, g, r] = colour(0.0, 60.0);
+        assert!(
+            r > b + 60 && g > b + 60,
+            "b = +60 should be yellow: {:?}",
+            [b, g, r]
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! The network: finds and checks the model files, bakes in the fixed layers, and runs forward passes.
+//! The only module that touches OpenCV's dnn.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use opencv::core::{Mat, Vector};
+use opencv::dnn;
+use opencv::prelude::*;
+
+use crate::{caffe, lab, points};
+
+pub const PROTOTXT: &str = "colorization_deploy_v2.prototxt";
+pub const CAFFEMODEL: &str = "colorization_release_v2.caffemodel";
+pub const POINTS: &str = "pts_in_hull.npy";
+
+/// Where the three model files are: named explicitly, or by their published names in the model folder.
+#[derive(Clone, Debug)]
+pub struct ModelFiles {
+    pub prototxt: PathBuf,
+    pub caffemodel: PathBuf,
+    /// Optional: the centres are built in, and a points file only overrides them.
+    pub points: Option<PathBuf>,
+}
+
+impl ModelFiles {
+    pub fn locate(
+        dir: &Path,
+        prototxt: Option<PathBuf>,
+        caffemodel: Option<PathBuf>,
+        points: Option<PathBuf>,
+    ) -> Self {
+        let default_points = dir.join(POINTS);
+        ModelFiles {
+            prototxt: prototxt.unwrap_or_else(|| dir.join(PROTOTXT)),
+            caffemodel: caffemodel.unwrap_or_else(|| dir.join(CAFFEMODEL)),
+            points: points.or_else(|| default_points.exists().then_some(default_points)),
+        }
+    }
+}
+
+/// The model, read and checked once; each worker makes its own `Colorizer` from it.
+pub struct Model {
+    prototxt: Vector<u8>,
+    caffemodel: Vector<u8>,
+    description: String,
+}
+
+impl Model {
+    pub fn load(files: &ModelFiles) -> Result<Model> {
+        for (path, what) in [
+            (&files.prototxt, "prototxt"),
+            (&files.caffemodel, "caffemodel"),
+        ] {
+            if !path.is_file() {
+                bail!(
+                    "model {what} not found at {} (put the published model files in the model folder as model/README.md \
+                     explains, or name them with --prototxt/--caffemodel)",
+                    path.display()
+                );
+            }
+        }
+        let prototxt = std::fs::read(&files.prototxt)
+            .with_context(|| format!("cannot read {}", files.prototxt.display()))?;
+        check_prototxt(&prototxt)
+            .with_context(|| format!("prototxt {} is unusable", files.prototxt.display()))?;
+        let centres = match &files.points {
+            Some(path) => points::read(path)?,
+            None => points::CENTRES,
+        };
+        let weights = std::fs::read(&files.caffemodel)
+            .with_context(|| format!("cannot read {}", files.caffemodel.display()))?;
+        let baked = caffe::bake_fixed_layers(weights, &centres)
+            .with_context(|| format!("caffemodel {} is unusable", files.caffemodel.display()))?;
+        let model = Model {
+            prototxt: Vector::from_slice(&prototxt),
+            caffemodel: Vector::from_slice(&baked),
+            description: format!(
+                "{} + {}",
+                files.prototxt.display(),
+                files.caffemodel.display()
+            ),
+        };
+        // Build one network now so that a model OpenCV rejects fails before any output is touched.
+        model.colorizer()?;
+        Ok(model)
+    }
+
+    pub fn colorizer(&self) -> Result<Colorizer> {
+        let net =
+            dnn::read_net_from_caffe_buffer(&self.prototxt, &self.caffemodel).map_err(|e| {
+                anyhow::anyhow!(
+                    "OpenCV cannot load the model {}: {}",
+                    self.description,
+                    opencv_message(&e)
+                )
+            })?;
+        Ok(Colorizer { net })
+    }
+}
+
+/// One network instance; `Net` can move between threads but not be shared, so each worker owns one.
+pub struct Colorizer {
+    net: dnn::Net,
+}
+
+impl Colorizer {
+    /// Runs the network on a prepared input blob and returns a/b at the network's output resolution.
+    pub fn predict(&mut self, input: &Mat) -> Result<Mat> {
+        self.net.set_input_def(input)?;
+        let out = self
+            .net
+            .forward_single("class8_ab")
+            .map_err(|e| anyhow::anyhow!("forward pass failed: {}", opencv_message(&e)))?;
+        lab::ab_from_blob(&out)
+    }
+}
+
+/// The first line of OpenCV's message without the source location that precedes it.
+fn opencv_message(e: &opencv::Error) -> String {
+    let line = e.message.lines().next().unwrap_or_default();
+    line.rsplit_once(") ")
+        .map_or(line, |(_, m)| m)
+        .trim()
+        .to_string()
+}
+
+fn check_prototxt(text: &[u8]) -> Result<()> {
+    let text = std::str::from_utf8(text).context("it is not text")?;
+    for layer in ["class8_ab", "conv8_313_rh", "data_l"] {
+        if !text.contains(&format!("\"{layer}\"")) {
+            bail!("it has no layer named {layer}; is it the colorization_deploy_v2 prototxt?");
+        }
+    }
+    Ok(())
+}

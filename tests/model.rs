@@ -1,0 +1,118 @@
+//! The network as the recipe loads it: the fixed layers must be injected, and baking them in equals set_blobs.
+
+mod support;
+
+use colorize::model::{Model, ModelFiles};
+use colorize::{caffe, lab, points};
+use opencv::core::{Mat, Vector};
+use opencv::dnn;
+use opencv::prelude::*;
+use support::standin::{self, Width};
+
+fn gradient(rows: i32, cols: i32) -> Mat {
+    let px: Vec<opencv::core::Vec3b> = (0..rows * cols)
+        .map(|i| {
+            opencv::core::Vec3b::all(((i % cols) * 255 / cols.max(1) + (i / cols) * 7 % 40) as u8)
+        })
+        .collect();
+    Mat::from_slice(&px)
+        .unwrap()
+        .reshape(3, rows)
+        .unwrap()
+        .try_clone()
+        .unwrap()
+}
+
+#[test]
+fn without_the_fixed_layers_the_forward_pass_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let (proto, weights) = standin::write(dir.path(), Width::Narrow);
+    let mut net =
+        dnn::read_net_from_caffe(proto.to_str().unwrap(), weights.to_str().unwrap()).unwrap();
+    let input = lab::prepare(&gradient(32, 32), 224).unwrap().input;
+    net.set_input_def(&input).unwrap();
+    assert!(net.forward_single("class8_ab").is_err());
+}
+
+/// The recipe's injection: set the blobs on the loaded layers.
+fn recipe_net(proto: &std::path::Path, weights: &std::path::Path) -> dnn::Net {
+    let net = dnn::read_net_from_caffe(proto.to_str().unwrap(), weights.to_str().unwrap()).unwrap();
+    for layer in caffe::fixed_layers(&points::CENTRES) {
+        let blob = &layer.blobs[0];
+        let dims: Vec<i32> = blob
+            .shape
+            .as_ref()
+            .unwrap()
+            .dim
+            .iter()
+            .map(|&d| d as i32)
+            .collect();
+        let mut mat = Mat::new_nd_with_default(&dims, opencv::core::CV_32F, 0.0.into()).unwrap();
+        mat.data_typed_mut::<f32>()
+            .unwrap()
+            .copy_from_slice(&blob.data);
+        let id = net.get_layer_id(layer.name.as_deref().unwrap()).unwrap();
+        net.get_layer(id)
+            .unwrap()
+            .set_blobs(Vector::from_iter([mat]));
+    }
+    net
+}
+
+#[test]
+fn baked_layers_give_the_recipe_output_shape_and_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let (proto, weights) = standin::write(dir.path(), Width::Narrow);
+    let input = lab::prepare(&gradient(40, 60), 224).unwrap().input;
+
+    let mut recipe = recipe_net(&proto, &weights);
+    recipe.set_input_def(&input).unwrap();
+    let expected = recipe.forward_single("class8_ab").unwrap();
+    assert_eq!(&*expected.mat_size(), &[1, 2, 56, 56]);
+
+    let model = Model::load(&ModelFiles::locate(dir.path(), None, None, None)).unwrap();
+    let ab = model.colorizer().unwrap().predict(&input).unwrap();
+    assert_eq!((ab.rows(), ab.cols(), ab.channels()), (56, 56, 2));
+    let want = lab::ab_from_blob(&expected).unwrap();
+    let (got, want) = (
+        ab.data_typed::<opencv::core::Vec2f>().unwrap(),
+        want.data_typed::<opencv::core::Vec2f>().unwrap(),
+    );
+    assert_eq!(
+        got, want,
+        "baked blobs must give exactly the set_blobs output"
+    );
+    // A stand-in that predicted one colour everywhere would make every pixel comparison meaningless.
+    let spread = got.iter().map(|p| p[0]).fold(f32::MIN, f32::max)
+        - got.iter().map(|p| p[0]).fold(f32::MAX, f32::min);
+    assert!(spread > 5.0, "a varies by only {spread} across the frame");
+}
+
+#[test]
+fn full_size_stand_in_has_the_published_architecture() {
+    let published = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/model/colorization_deploy_v2.prototxt");
+    if !published.exists() {
+        eprintln!(
+            "SKIPPED full_size_stand_in_has_the_published_architecture: {} is absent",
+            published.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_, weights) = standin::write(dir.path(), Width::Full);
+    let size = std::fs::metadata(&weights).unwrap().len();
+    assert!(
+        size.abs_diff(128_946_764) < 64 * 1024,
+        "stand-in is {size} bytes"
+    );
+    // The published prototxt with our weights: OpenCV matches blobs to layers by name and checks every shape.
+    let files = ModelFiles::locate(dir.path(), Some(published), None, None);
+    let ab = Model::load(&files)
+        .unwrap()
+        .colorizer()
+        .unwrap()
+        .predict(&lab::prepare(&gradient(24, 24), 224).unwrap().input)
+        .unwrap();
+    assert_eq!((ab.rows(), ab.cols()), (56, 56));
+}
