@@ -1,0 +1,127 @@
+//! Batches of stills: every photo on rayon, one network per worker thread, one failure never stops the rest.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{bail, Context, Result};
+use opencv::imgcodecs;
+use opencv::prelude::*;
+use rayon::prelude::*;
+
+use crate::lab;
+use crate::model::{Colorizer, Model};
+use crate::progress::Progress;
+use crate::video::write::{encode, write_atomically};
+
+const IMAGE_EXTENSIONS: [&str; 9] = [
+    "jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "jp2", "pgm",
+];
+
+pub struct Options {
+    pub out_dir: PathBuf,
+    /// Output extension; None keeps each input's own.
+    pub format: Option<String>,
+    pub overwrite: bool,
+    pub workers: usize,
+}
+
+pub fn is_image(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Files as given, and the images directly inside each folder given, in name order.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let entries = std::fs::read_dir(input)
+                .with_context(|| format!("cannot list {}", input.display()))?;
+            let mut images: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && is_image(p))
+                .collect();
+            images.sort();
+            if images.is_empty() {
+                bail!(
+                    "{} holds no images ({})",
+                    input.display(),
+                    IMAGE_EXTENSIONS.join(", ")
+                );
+            }
+            out.extend(images);
+        } else {
+            out.push(input.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Where the colorized copy of `input` goes: `<out_dir>/Color_<name>`.
+pub fn output_path(input: &Path, options: &Options) -> PathBuf {
+    let stem = input.file_stem().unwrap_or_default().to_string_lossy();
+    let ext = options.format.clone().unwrap_or_else(|| {
+        input
+            .extension()
+            .map_or("png".into(), |e| e.to_string_lossy().into_owned())
+    });
+    options.out_dir.join(format!("Color_{stem}.{ext}"))
+}
+
+/// Colorizes every photo; returns each input with the path written or the reason it failed, in input order.
+pub fn colorize_all(
+    inputs: &[PathBuf],
+    options: &Options,
+    model: &Model,
+    progress: &Progress,
+) -> Result<Vec<(PathBuf, Result<PathBuf>)>> {
+    std::fs::create_dir_all(&options.out_dir)
+        .with_context(|| format!("cannot create output folder {}", options.out_dir.display()))?;
+    let workers = options.workers.max(1).min(inputs.len().max(1));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .build()?;
+    // One network per pool thread, made up front: rayon's map_init may call its init more than once per thread.
+    let nets = (0..workers)
+        .map(|_| model.colorizer().map(Mutex::new))
+        .collect::<Result<Vec<_>>>()?;
+    let results = pool.install(|| {
+        inputs
+            .par_iter()
+            .map(|input| {
+                let net = &nets[rayon::current_thread_index().unwrap_or(0) % nets.len()];
+                let mut net = net.lock().unwrap_or_else(|e| e.into_inner());
+                let result = colorize_one(input, options, &mut net);
+                progress.inc();
+                (input.clone(), result)
+            })
+            .collect()
+    });
+    Ok(results)
+}
+
+fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<PathBuf> {
+    let output = output_path(input, options);
+    if !input.is_file() {
+        bail!("cannot read {}: no such file", input.display());
+    }
+    if output.exists() && !options.overwrite {
+        bail!(
+            "{} already exists (pass --overwrite to replace it)",
+            output.display()
+        );
+    }
+    let image = imgcodecs::imread(input, imgcodecs::IMREAD_COLOR)
+        .ok()
+        .filter(|m| !m.empty())
+        .with_context(|| format!("cannot read {} as an image", input.display()))?;
+    let prepared = lab::prepare(&image, 224)?;
+    let ab = net
+        .predict(&prepared.input)
+        .with_context(|| format!("{}", input.display()))?;
+    let colour = lab::finish(&prepared.l, &ab)?;
+    let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("png");
+    write_atomically(&output, &encode(&colour, ext)?)?;
+    Ok(output)
+}

@@ -1,0 +1,112 @@
+//! Decoding a film with VideoCapture, optionally shrinking each frame the way the recipe does.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use opencv::core::{Mat, Size};
+use opencv::prelude::*;
+use opencv::{imgproc, videoio};
+
+pub struct Source {
+    capture: videoio::VideoCapture,
+    path: PathBuf,
+    width: Option<i32>,
+    /// Frames read so far; the index of the next frame.
+    pub position: usize,
+    /// The container's frame rate, when it reports a usable one.
+    pub fps: Option<f64>,
+    /// The container's frame count: only a hint for progress, the frames actually read are what count.
+    pub frame_count_hint: Option<u64>,
+    /// Size of the frames this source yields (after `width`).
+    pub size: Size,
+}
+
+impl Source {
+    pub fn open(path: &Path, width: Option<u32>) -> Result<Source> {
+        if !path.is_file() {
+            bail!("cannot read {}: no such file", path.display());
+        }
+        let capture = videoio::VideoCapture::from_file(path, videoio::CAP_ANY)
+            .ok()
+            .filter(|c| c.is_opened().unwrap_or(false))
+            .with_context(|| {
+                format!(
+                    "cannot open {} as a video (is it a video file?)",
+                    path.display()
+                )
+            })?;
+        let fps = capture
+            .get(videoio::CAP_PROP_FPS)
+            .ok()
+            .filter(|f| f.is_finite() && (1.0..=1000.0).contains(f));
+        let count = capture.get(videoio::CAP_PROP_FRAME_COUNT).unwrap_or(0.0);
+        let frame_count_hint = (count.is_finite() && count >= 1.0).then_some(count as u64);
+        let source_size = Size::new(
+            capture.get(videoio::CAP_PROP_FRAME_WIDTH).unwrap_or(0.0) as i32,
+            capture.get(videoio::CAP_PROP_FRAME_HEIGHT).unwrap_or(0.0) as i32,
+        );
+        let width = width.map(|w| i32::try_from(w).unwrap_or(i32::MAX));
+        Ok(Source {
+            capture,
+            path: path.to_owned(),
+            width,
+            position: 0,
+            fps,
+            frame_count_hint,
+            size: scaled_size(source_size, width),
+        })
+    }
+
+    /// The next frame as 8-bit BGR, or None at the end of the film.
+    pub fn next_frame(&mut self) -> Result<Option<Mat>> {
+        let mut frame = Mat::default();
+        let more = self.capture.read(&mut frame).with_context(|| {
+            format!(
+                "{}: cannot decode frame {}",
+                self.path.display(),
+                self.position
+            )
+        })?;
+        if !more || frame.empty() {
+            return Ok(None);
+        }
+        self.position += 1;
+        let Some(width) = self.width else {
+            return Ok(Some(frame));
+        };
+        let size = scaled_size(frame.size()?, Some(width));
+        let mut small = Mat::default();
+        imgproc::resize(&frame, &mut small, size, 0.0, 0.0, imgproc::INTER_AREA)?;
+        Ok(Some(small))
+    }
+}
+
+/// The recipe's `imutils.resize(frame, width=W)`: aspect kept, height truncated.
+fn scaled_size(size: Size, width: Option<i32>) -> Size {
+    match width {
+        Some(w) if size.width > 0 => Size::new(
+            w,
+            ((size.height as f64 * w as f64 / size.width as f64) as i32).max(1),
+        ),
+        _ => size,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn width_keeps_aspect_and_truncates_height_like_imutils() {
+        assert_eq!(
+            scaled_size(Size::new(640, 360), Some(500)),
+            Size::new(500, 281)
+        );
+        assert_eq!(
+            scaled_size(Size::new(1920, 1080), Some(500)),
+            Size::new(500, 281)
+        );
+        assert_eq!(scaled_size(Size::new(640, 360), None), Size::new(640, 360));
+        assert_eq!(scaled_size(Size::new(3000, 1), Some(10)), Size::new(10, 1));
+    }
+}

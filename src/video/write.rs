@@ -1,0 +1,132 @@
+//! Writing results so that nothing on disk ever looks finished before it is: numbered frames and films.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, ensure, Context, Result};
+use opencv::core::{Mat, Size, Vector};
+use opencv::prelude::*;
+use opencv::{imgcodecs, videoio};
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, so `path` is whole or absent.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".colorize-")
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Encodes an image in the format its extension names.
+pub fn encode(image: &Mat, ext: &str) -> Result<Vec<u8>> {
+    let mut buf = Vector::<u8>::new();
+    let ok = imgcodecs::imencode_def(&format!(".{ext}"), image, &mut buf)?;
+    ensure!(ok, "OpenCV cannot encode .{ext} images");
+    Ok(buf.to_vec())
+}
+
+/// Numbered frames in a folder: frame_000000.jpg, frame_000001.jpg, ... so that a plain sort is numeric order.
+pub struct FrameDir {
+    pub dir: PathBuf,
+    pub ext: String,
+}
+
+impl FrameDir {
+    pub fn create(dir: &Path, ext: &str) -> Result<FrameDir> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create frames folder {}", dir.display()))?;
+        Ok(FrameDir {
+            dir: dir.to_owned(),
+            ext: ext.to_owned(),
+        })
+    }
+
+    pub fn path(&self, index: usize) -> PathBuf {
+        self.dir.join(format!("frame_{index:06}.{}", self.ext))
+    }
+
+    pub fn write(&self, index: usize, frame: &Mat) -> Result<()> {
+        let path = self.path(index);
+        write_atomically(&path, &encode(frame, &self.ext)?)
+            .with_context(|| format!("frame {index}"))
+    }
+}
+
+/// A film being written under a temporary name beside its destination, renamed into place by `finish`;
+/// dropped unfinished, it removes the temporary file.
+pub struct Film {
+    writer: videoio::VideoWriter,
+    tmp: Option<PathBuf>,
+    path: PathBuf,
+    size: Size,
+}
+
+impl Film {
+    pub fn create(path: &Path, fps: f64, size: Size) -> Result<Film> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let fourcc = match ext.as_str() {
+            "avi" => videoio::VideoWriter::fourcc('M', 'J', 'P', 'G')?,
+            other => bail!("cannot write .{other} films (use .avi)"),
+        };
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create folder {}", dir.display()))?;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = dir.join(format!(".{name}.partial.{ext}"));
+        let writer = videoio::VideoWriter::new(&tmp, fourcc, fps, size, true)
+            .ok()
+            .filter(|w| w.is_opened().unwrap_or(false))
+            .with_context(|| format!("cannot write a film at {}", tmp.display()))?;
+        Ok(Film {
+            writer,
+            tmp: Some(tmp),
+            path: path.to_owned(),
+            size,
+        })
+    }
+
+    pub fn write(&mut self, frame: &Mat) -> Result<()> {
+        ensure!(
+            frame.size()? == self.size,
+            "frame size {:?} differs from the film's {:?}",
+            frame.size()?,
+            self.size
+        );
+        self.writer
+            .write(frame)
+            .with_context(|| format!("cannot write to {}", self.path.display()))
+    }
+
+    /// Closes the film and moves it to its final name.
+    pub fn finish(mut self) -> Result<PathBuf> {
+        self.writer.release()?;
+        let tmp = self.tmp.take().expect("finish runs once");
+        std::fs::rename(&tmp, &self.path)
+            .with_context(|| format!("cannot move the film to {}", self.path.display()))?;
+        Ok(self.path.clone())
+    }
+}
+
+impl Drop for Film {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            let _ = self.writer.release();
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
