@@ -1,4 +1,264 @@
-//! Shared by the integration tests: stand-in models and helpers for running the binary.
-#![allow(dead_code)]
+//! Shared by the integration tests: stand-in models, test media, and running the binary.
+#![allow(dead_code)] // each test binary uses its own share of these helpers
 
 pub mod standin;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use opencv::core::{Mat, Size, Vec3b};
+use opencv::prelude::*;
+use opencv::{imgcodecs, videoio};
+
+/// A temporary working folder holding a narrow stand-in model in `model/`, as a user's project folder would.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        standin::write(&dir.path().join("model"), standin::Width::Narrow);
+        Workspace { dir }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Runs `colorize` with `args` in the workspace.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = Command::new(env!("CARGO_BIN_EXE_colorize"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap();
+        eprintln!(
+            "colorize {}\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+}
+
+/// A file from ../shared/media, or None (with a visible note) on a clone without it.
+pub fn shared_media(rel: &str, test: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/media")
+        .join(rel);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "SKIPPED {test}: {} is absent (it lives in ../shared beside the checkout)",
+            path.display()
+        );
+        None
+    }
+}
+
+/// A textured gray frame whose overall brightness is `level`.
+pub fn frame(size: Size, level: u8) -> Mat {
+    let px: Vec<Vec3b> = (0..size.area())
+        .map(|i| {
+            let (x, y) = (i % size.width, i / size.width);
+            Vec3b::all(level.saturating_add(((x * 3 + y * 5) % 24) as u8))
+        })
+        .collect();
+    Mat::from_slice(&px)
+        .unwrap()
+        .reshape(3, size.height)
+        .unwrap()
+        .try_clone()
+        .unwrap()
+}
+
+/// Writes an MJPG AVI with one frame per level.
+pub fn write_video(path: &Path, fps: f64, size: Size, levels: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let fourcc = videoio::VideoWriter::fourcc('M', 'J', 'P', 'G').unwrap();
+    let mut writer = videoio::VideoWriter::new(path, fourcc, fps, size, true).unwrap();
+    assert!(writer.is_opened().unwrap());
+    for &level in levels {
+        writer.write(&frame(size, level)).unwrap();
+    }
+    writer.release().unwrap();
+}
+
+pub struct FilmInfo {
+    pub frames: Vec<Mat>,
+    pub fps: f64,
+    pub fourcc: String,
+}
+
+/// Reads a film back with VideoCapture.
+pub fn read_video(path: &Path) -> FilmInfo {
+    let mut cap = videoio::VideoCapture::from_file(path, videoio::CAP_ANY).unwrap();
+    assert!(cap.is_opened().unwrap(), "cannot open {}", path.display());
+    let fps = cap.get(videoio::CAP_PROP_FPS).unwrap();
+    let code = cap.get(videoio::CAP_PROP_FOURCC).unwrap() as u32;
+    let fourcc = code.to_le_bytes().iter().map(|&b| b as char).collect();
+    let mut frames = Vec::new();
+    let mut frame = Mat::default();
+    while cap.read(&mut frame).unwrap() && !frame.empty() {
+        frames.push(frame.clone());
+    }
+    FilmInfo {
+        frames,
+        fps,
+        fourcc,
+    }
+}
+
+pub fn read_image(path: &Path) -> Mat {
+    let m = imgcodecs::imread(path, imgcodecs::IMREAD_UNCHANGED).unwrap();
+    assert!(!m.empty(), "cannot read {}", path.display());
+    m
+}
+
+/// Mean of the luma of a BGR image.
+pub fn mean_gray(image: &Mat) -> f64 {
+    let mut gray = Mat::default();
+    opencv::imgproc::cvt_color_def(image, &mut gray, opencv::imgproc::COLOR_BGR2GRAY).unwrap();
+    opencv::core::mean_def(&gray).unwrap()[0]
+}
+
+/// Mean absolute difference between a and b per channel value.
+pub fn mean_abs_diff(a: &Mat, b: &Mat) -> f64 {
+    let l1 = opencv::core::norm2(a, b, opencv::core::NORM_L1, &opencv::core::no_array()).unwrap();
+    l1 / (a.total() * a.channels() as usize) as f64
+}
+
+/// The file names in `dir`, sorted.
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Writes the built-in centres as an int64 .npy, as the published pts_in_hull.npy stores them.
+pub fn write_points(path: &Path) {
+    let mut header = String::from("{'descr': '<i8', 'fortran_order': False, 'shape': (313, 2), }");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for v in colorize::points::CENTRES.iter().flatten() {
+        bytes.extend_from_slice(&(*v as i64).to_le_bytes());
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A Python that has OpenCV 4 and numpy for running the recipe; on CI its absence is a failure.
+pub fn recipe_python(test: &str) -> Option<&'static str> {
+    for python in ["/usr/bin/python3", "python3"] {
+        let ok = Command::new(python)
+            .args(["-c", "import cv2, numpy"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Some(python);
+        }
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test}: no python3 with cv2 and numpy (scripts/setup installs python3-opencv)"
+    );
+    eprintln!("SKIPPED {test}: no python3 with cv2 and numpy to run the recipe (apt-get install python3-opencv)");
+    None
+}
+
+/// Runs tests/recipe/recipe.py with the workspace's model.
+pub fn run_recipe(python: &str, ws: &Workspace, args: &[&str]) {
+    let points = ws.path("model/pts_in_hull.npy");
+    if !points.exists() {
+        write_points(&points);
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/recipe/recipe.py");
+    let (mode, rest) = args.split_first().unwrap();
+    let out = Command::new(python)
+        .arg(script)
+        .arg(mode)
+        .arg("--prototxt")
+        .arg(ws.path("model/colorization_deploy_v2.prototxt"))
+        .arg("--caffemodel")
+        .arg(ws.path("model/colorization_release_v2.caffemodel"))
+        .arg("--points")
+        .arg(&points)
+        .args(rest)
+        .current_dir(ws.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "recipe failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// How closely an image follows its expectation, over every channel value.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fidelity {
+    pub values: u64,
+    pub within_1: u64,
+    pub squared_error: f64,
+    pub max_diff: u8,
+}
+
+impl Fidelity {
+    pub fn add(&mut self, expected: &Mat, actual: &Mat) {
+        assert_eq!(
+            (expected.size().unwrap(), expected.typ()),
+            (actual.size().unwrap(), actual.typ())
+        );
+        for (e, a) in expected
+            .data_bytes()
+            .unwrap()
+            .iter()
+            .zip(actual.data_bytes().unwrap())
+        {
+            let d = e.abs_diff(*a);
+            self.values += 1;
+            self.within_1 += u64::from(d <= 1);
+            self.squared_error += f64::from(d) * f64::from(d);
+            self.max_diff = self.max_diff.max(d);
+        }
+    }
+
+    pub fn share_within_1(&self) -> f64 {
+        self.within_1 as f64 / self.values as f64
+    }
+
+    pub fn psnr(&self) -> f64 {
+        let mse = self.squared_error / self.values as f64;
+        if mse == 0.0 {
+            f64::INFINITY
+        } else {
+            10.0 * (255.0f64 * 255.0 / mse).log10()
+        }
+    }
+
+    /// The foundation's fidelity target: 99.9 % of values within one level, PSNR at least 45 dB.
+    pub fn meets_target(&self) -> bool {
+        self.share_within_1() >= 0.999 && self.psnr() >= 45.0
+    }
+}
+
+/// Keeps expected and actual images where a person can look at them after a failed comparison.
+pub fn keep_for_inspection(test: &str, expected: &Path, actual: &Path) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("fidelity")
+        .join(test);
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = expected.file_name().unwrap().to_string_lossy();
+    std::fs::copy(expected, dir.join(format!("expected_{name}"))).unwrap();
+    std::fs::copy(actual, dir.join(format!("actual_{name}"))).unwrap();
+    dir
+}

@@ -1,0 +1,130 @@
+//! The same pixels as the recipe: `colorize image --format png` and `colorize video --exact` against
+//! tests/recipe/recipe.py (the tutorial's Python, run on the same stand-in model) on real old photos and film.
+
+mod support;
+
+use std::path::Path;
+
+use support::{
+    keep_for_inspection, read_image, recipe_python, run_recipe, shared_media, Fidelity, Workspace,
+};
+
+fn compare(test: &str, expected: &Path, actual: &Path, total: &mut Fidelity) {
+    let mut one = Fidelity::default();
+    one.add(&read_image(expected), &read_image(actual));
+    if !one.meets_target() {
+        let dir = keep_for_inspection(test, expected, actual);
+        panic!(
+            "{} misses the target: {one:?} (images kept in {})",
+            actual.display(),
+            dir.display()
+        );
+    }
+    total.values += one.values;
+    total.within_1 += one.within_1;
+    total.squared_error += one.squared_error;
+    total.max_diff = total.max_diff.max(one.max_diff);
+}
+
+#[test]
+fn photos_match_the_recipe() {
+    let test = "photos_match_the_recipe";
+    let (Some(photos), Some(python)) = (shared_media("photos", test), recipe_python(test)) else {
+        return;
+    };
+    let ws = Workspace::new();
+    let out = ws.run(&[
+        "image",
+        photos.to_str().unwrap(),
+        "-o",
+        "ours",
+        "--format",
+        "png",
+        "-q",
+    ]);
+    assert!(out.status.success());
+    let mut total = Fidelity::default();
+    for entry in std::fs::read_dir(&photos).unwrap() {
+        let input = entry.unwrap().path();
+        let stem = input.file_stem().unwrap().to_string_lossy().into_owned();
+        let expected = ws.path(&format!("recipe_{stem}.png"));
+        run_recipe(
+            python,
+            &ws,
+            &["image", input.to_str().unwrap(), expected.to_str().unwrap()],
+        );
+        compare(
+            test,
+            &expected,
+            &ws.path(&format!("ours/Color_{stem}.png")),
+            &mut total,
+        );
+    }
+    eprintln!(
+        "photos vs recipe: {:.4} % of values within 1 level, PSNR {:.1} dB, max diff {}",
+        100.0 * total.share_within_1(),
+        total.psnr(),
+        total.max_diff
+    );
+}
+
+#[test]
+fn exact_film_matches_the_recipe() {
+    let test = "exact_film_matches_the_recipe";
+    let (Some(clip), Some(python)) = (
+        shared_media("video/chaplin_moviepy.mp4", test),
+        recipe_python(test),
+    ) else {
+        return;
+    };
+    let ws = Workspace::new();
+    let clip = clip.to_str().unwrap();
+    for (width, frames) in [(Some("500"), "30"), (None, "8")] {
+        let mut ours = vec![
+            "video",
+            clip,
+            "--exact",
+            "--frame-format",
+            "png",
+            "--frames-dir",
+            "ours",
+            "-o",
+            "ours.avi",
+        ];
+        let mut recipe = vec![
+            "video",
+            clip,
+            "recipe.avi",
+            "--frames-dir",
+            "recipe",
+            "--max-frames",
+            frames,
+        ];
+        ours.extend(["--end", frames, "--overwrite", "-q"]);
+        if let Some(w) = width {
+            ours.extend(["--width", w]);
+            recipe.extend(["--width", w]);
+        }
+        assert!(ws.run(&ours).status.success());
+        run_recipe(python, &ws, &recipe);
+        let names = support::names(&ws.path("recipe"));
+        assert_eq!(names.len(), frames.parse::<usize>().unwrap());
+        let mut total = Fidelity::default();
+        for name in &names {
+            compare(
+                test,
+                &ws.path(&format!("recipe/{name}")),
+                &ws.path(&format!("ours/{name}")),
+                &mut total,
+            );
+        }
+        eprintln!(
+            "film (width {width:?}, {frames} frames) vs recipe: {:.4} % within 1 level, PSNR {:.1} dB, max diff {}",
+            100.0 * total.share_within_1(),
+            total.psnr(),
+            total.max_diff
+        );
+        std::fs::remove_dir_all(ws.path("ours")).unwrap();
+        std::fs::remove_dir_all(ws.path("recipe")).unwrap();
+    }
+}
