@@ -10,7 +10,7 @@ use crate::cli::{
 };
 use crate::model::{Model, ModelFiles};
 use crate::progress::Progress;
-use crate::{photos, video};
+use crate::{fetch, interrupt, photos, video};
 
 /// The version line: this program's, and the OpenCV it runs on.
 pub fn version() -> String {
@@ -21,10 +21,12 @@ pub fn version() -> String {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     // OpenCV logs its own errors to stderr before returning them; ours say it once, in one line.
     opencv::core::set_log_level(opencv::core::LogLevel::LOG_LEVEL_SILENT)?;
+    interrupt::install()?;
     match cli.command {
         Command::Image(args) => image(args),
         Command::Video(args) => video(args),
         Command::Assemble(args) => assemble(args),
+        Command::FetchModel(args) => fetch_model(args),
     }
 }
 
@@ -111,15 +113,17 @@ fn video(args: VideoArgs) -> Result<ExitCode> {
         width: args.width,
         exact: args.exact,
         workers: workers(&args.run)?,
+        start: args.start,
         end: args.end,
+        smooth: args.smooth,
+        saturation: args.saturation,
+        render_size: args.render_size,
+        side_by_side: args.side_by_side,
+        audio: !args.no_audio,
+        overwrite: args.overwrite,
     };
     let model = load_model(&args.model)?;
-    let hint = video::read::Source::open(&options.input, None)?.frame_count_hint;
-    let total = match (hint, args.end) {
-        (Some(n), Some(end)) => Some(n.min(end as u64)),
-        (hint, end) => hint.or(end.map(|e| e as u64)),
-    };
-    let progress = Progress::new(total, "frames", args.run.quiet);
+    let progress = Progress::new(frame_total(&options)?, "frames", args.run.quiet);
     let summary = video::colorize(&options, &model, &progress)?;
     progress.finish();
     if let Some((dir, _)) = &options.frames {
@@ -131,15 +135,36 @@ fn video(args: VideoArgs) -> Result<ExitCode> {
     if args.profile {
         eprintln!("{}", summary.profile.line());
     }
+    for note in &summary.notes {
+        eprintln!("{note}");
+    }
+    let resumed = if summary.resumed > 0 {
+        format!(", {} already done", summary.resumed)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "colorized {} frames ({} computed, {} reused) in {:.1} s, {:.2} frames/s",
+        "colorized {} frames ({} computed, {} reused{resumed}) in {:.1} s, {:.2} frames/s",
         summary.frames,
         summary.computed,
-        summary.frames - summary.computed,
+        summary.frames - summary.computed - summary.resumed,
         summary.seconds,
         summary.frames as f64 / summary.seconds.max(1e-9)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Frames the run will write, for the progress bar: the container's count is only a hint.
+fn frame_total(options: &video::Options) -> Result<Option<u64>> {
+    let source = video::read::Source::open(&options.input, None)?;
+    let fps = source.fps.or(options.fps).unwrap_or(25.0);
+    let start = options.start.map_or(0, |p| p.frame(fps)) as u64;
+    let end = options.end.map(|p| p.frame(fps) as u64);
+    Ok(match (source.frame_count_hint, end) {
+        (Some(n), Some(end)) => Some(n.min(end).saturating_sub(start)),
+        (Some(n), None) => Some(n.saturating_sub(start)),
+        (None, end) => end.map(|e| e.saturating_sub(start)),
+    })
 }
 
 fn assemble(args: AssembleArgs) -> Result<ExitCode> {
@@ -149,6 +174,41 @@ fn assemble(args: AssembleArgs) -> Result<ExitCode> {
     progress.finish();
     println!("{}", args.output.display());
     eprintln!("assembled {frames} frames at {} fps", args.fps);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Fetches the model: files written on stdout; files already in place and failures on stderr.
+fn fetch_model(args: crate::cli::FetchModelArgs) -> Result<ExitCode> {
+    let sources = if args.mirror.is_empty() {
+        fetch::Sources::Published
+    } else {
+        fetch::Sources::mirrors(&args.mirror)?
+    };
+    let options = fetch::Options::new(args.overwrite, args.quiet);
+    let results = fetch::fetch_model(&args.dir, &sources, &options)?;
+    let mut failed = 0;
+    for (path, result) in &results {
+        match result {
+            Ok(fetch::Outcome::Downloaded) => println!("{}", path.display()),
+            Ok(fetch::Outcome::AlreadyThere) => {
+                eprintln!("{}: already there, verified", path.display())
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e:#}");
+            }
+        }
+    }
+    if interrupt::requested() {
+        return Ok(ExitCode::from(130));
+    }
+    if failed > 0 {
+        eprintln!(
+            "error: {failed} of {} model files could not be fetched",
+            results.len()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

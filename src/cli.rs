@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::video::Position;
+
 /// Bring old black-and-white photographs and films to colour (Zhang, Isola & Efros, ECCV 2016, on OpenCV dnn).
 #[derive(Parser, Debug)]
 #[command(name = "colorize")]
@@ -20,6 +22,25 @@ pub enum Command {
     Video(VideoArgs),
     /// Rebuild a film from a folder of frames, in numeric order.
     Assemble(AssembleArgs),
+    /// Download the model files, each checked against its published size and sha256 before it takes its name.
+    FetchModel(FetchModelArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FetchModelArgs {
+    /// Folder to download into.
+    #[arg(long, value_name = "DIR", default_value = "model")]
+    pub dir: PathBuf,
+    /// Base URL under which the files have their official names; tried in the order given, instead of the
+    /// authors' locations.
+    #[arg(long, value_name = "URL")]
+    pub mirror: Vec<String>,
+    /// Replace a file that is present but is not the published one.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -86,31 +107,50 @@ pub enum FrameFormat {
 pub struct VideoArgs {
     /// The film to colorize.
     pub input: PathBuf,
-    /// The colorized film (.avi: MJPG) [default: colorized_videos/<name>.avi].
+    /// The colorized film: .avi (MJPG, as the recipe), .mp4 or .mkv (H.264) [default: colorized_videos/<name>.avi].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Folder for the colorized frames [default: colorized_frames/<name>].
+    /// Folder for the colorized frames; a rerun resumes from the frames found here [default: colorized_frames/<name>].
     #[arg(long, value_name = "DIR")]
     pub frames_dir: Option<PathBuf>,
     /// Image format of the frames.
     #[arg(long, value_enum, default_value_t = FrameFormat::Jpg)]
     pub frame_format: FrameFormat,
-    /// Do not keep the frames, only the film.
+    /// Do not keep the frames, only the film (an interrupted run then cannot resume).
     #[arg(long, conflicts_with = "frames_dir")]
     pub no_frames: bool,
-    /// Frame rate of the output film [default: the source's].
+    /// Frame rate of the output film [default: the source's, exactly].
     #[arg(long, value_name = "F", value_parser = positive_fps)]
     pub fps: Option<f64>,
     /// Shrink frames to this width first, aspect kept, as the recipe does [default: full resolution].
     #[arg(long, value_name = "W", value_parser = clap::value_parser!(u32).range(1..=16384))]
     pub width: Option<u32>,
-    /// The recipe's per-frame arithmetic and nothing else: every frame computed, no reuse of repeats.
+    /// The recipe's per-frame arithmetic and nothing else: every frame computed, no smoothing, no reuse of repeats.
     #[arg(long)]
     pub exact: bool,
-    /// Stop before this frame index (a preview of the start of the film).
-    #[arg(long, value_name = "FRAME")]
-    pub end: Option<usize>,
-    /// Replace a film that already exists.
+    /// Steadiness of colour over time: weight of the past in a running mean of the colour, reset at scene cuts;
+    /// 0 turns it off.
+    #[arg(long, value_name = "S", default_value_t = 0.5, value_parser = smooth_strength)]
+    pub smooth: f64,
+    /// Colour strength: 1.0 as predicted, 0 gray, above 1 more vivid.
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = saturation)]
+    pub saturation: f64,
+    /// Side of the square the network sees; larger keeps finer detail in the colour and costs more.
+    #[arg(long, value_name = "N", default_value_t = 224, value_parser = render_size)]
+    pub render_size: i32,
+    /// Film of the original and the colorized frame next to each other.
+    #[arg(long)]
+    pub side_by_side: bool,
+    /// First frame to colorize: a frame index or a time (4.8s, 1:30) [default: 0].
+    #[arg(long, value_name = "POS")]
+    pub start: Option<Position>,
+    /// Stop before this frame index or time [default: the end of the film].
+    #[arg(long, value_name = "POS")]
+    pub end: Option<Position>,
+    /// Leave out the source's sound.
+    #[arg(long)]
+    pub no_audio: bool,
+    /// Replace an existing film, and frames of another run in the frames folder.
     #[arg(long)]
     pub overwrite: bool,
     /// Print the time spent in each stage.
@@ -148,5 +188,38 @@ fn positive_fps(s: &str) -> Result<f64, String> {
         Err(format!(
             "{s} is not a frame rate (give a number above 0 and at most 1000)"
         ))
+    }
+}
+
+fn number_in(s: &str, range: std::ops::RangeInclusive<f64>, what: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if range.contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{what} must be from {} to {}",
+            range.start(),
+            range.end()
+        ))
+    }
+}
+
+fn smooth_strength(s: &str) -> Result<f64, String> {
+    number_in(s, 0.0..=0.95, "the smoothing strength")
+}
+
+fn saturation(s: &str) -> Result<f64, String> {
+    number_in(s, 0.0..=4.0, "the saturation")
+}
+
+fn render_size(s: &str) -> Result<i32, String> {
+    let n: i32 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a whole number"))?;
+    // Three stride-2 stages and one 2x upsampling: the side must divide by 8.
+    if (64..=1024).contains(&n) && n % 8 == 0 {
+        Ok(n)
+    } else {
+        Err("the render size must be a multiple of 8 from 64 to 1024".into())
     }
 }

@@ -3,6 +3,8 @@
 pub mod app;
 pub mod caffe;
 pub mod cli;
+pub mod fetch;
+pub mod interrupt;
 pub mod lab;
 pub mod model;
 pub mod photos;

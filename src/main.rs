@@ -17,7 +17,12 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // 128 + SIGINT, as shells report a run stopped by Ctrl-C.
+            if colorize::interrupt::requested() {
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -89,6 +89,8 @@ fn repeated_frames_reuse_colour_and_give_the_exact_pixels() {
         "png",
         "-o",
         "fast.avi",
+        "--smooth",
+        "0",
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("7 frames (4 computed, 3 reused)"));
     let out = ws.run(&[

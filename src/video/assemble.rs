@@ -63,7 +63,9 @@ pub fn assemble(dir: &Path, output: &Path, fps: f64, progress: &Progress) -> Res
             .with_context(|| format!("frame {}", path.display()))?;
         progress.inc();
     }
-    film.expect("there is at least one frame").finish()?;
+    film.expect("there is at least one frame")
+        .close()?
+        .persist()?;
     Ok(frames.len())
 }
 

@@ -57,6 +57,23 @@ impl Source {
         })
     }
 
+    /// Decodes and drops frames until the next one is `index`; false if the film ends first.
+    pub fn skip_to(&mut self, index: usize) -> Result<bool> {
+        while self.position < index {
+            if !self.capture.grab().with_context(|| {
+                format!(
+                    "{}: cannot decode frame {}",
+                    self.path.display(),
+                    self.position
+                )
+            })? {
+                return Ok(false);
+            }
+            self.position += 1;
+        }
+        Ok(true)
+    }
+
     /// The next frame as 8-bit BGR, or None at the end of the film.
     pub fn next_frame(&mut self) -> Result<Option<Mat>> {
         let mut frame = Mat::default();
@@ -108,5 +125,63 @@ mod tests {
         );
         assert_eq!(scaled_size(Size::new(640, 360), None), Size::new(640, 360));
         assert_eq!(scaled_size(Size::new(3000, 1), Some(10)), Size::new(10, 1));
+    }
+}
+
+/// A place in a film: a frame index, or a time (`90s`, `1:30`, `0:01:30.5`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Position {
+    Frame(usize),
+    Seconds(f64),
+}
+
+impl Position {
+    pub fn frame(self, fps: f64) -> usize {
+        match self {
+            Position::Frame(i) => i,
+            Position::Seconds(s) => (s * fps).round() as usize,
+        }
+    }
+}
+
+impl std::str::FromStr for Position {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Position, String> {
+        let bad =
+            || format!("'{s}' is neither a frame index (120) nor a time (4.8s, 1:30, 0:01:30.5)");
+        if let Ok(i) = s.parse::<usize>() {
+            return Ok(Position::Frame(i));
+        }
+        let seconds = if let Some(secs) = s.strip_suffix('s') {
+            secs.parse::<f64>().map_err(|_| bad())?
+        } else if s.contains(':') {
+            s.split(':')
+                .try_fold(0.0, |acc, part| part.parse::<f64>().map(|v| acc * 60.0 + v))
+                .map_err(|_| bad())?
+        } else {
+            return Err(bad());
+        };
+        if seconds.is_finite() && seconds >= 0.0 {
+            Ok(Position::Seconds(seconds))
+        } else {
+            Err(bad())
+        }
+    }
+}
+
+#[cfg(test)]
+mod position_tests {
+    use super::*;
+
+    #[test]
+    fn frames_and_times_parse() {
+        assert_eq!("120".parse(), Ok(Position::Frame(120)));
+        assert_eq!("4.8s".parse(), Ok(Position::Seconds(4.8)));
+        assert_eq!("1:30".parse(), Ok(Position::Seconds(90.0)));
+        assert_eq!("0:01:30.5".parse(), Ok(Position::Seconds(90.5)));
+        assert!("-3".parse::<Position>().is_err());
+        assert!("soon".parse::<Position>().is_err());
+        assert_eq!(Position::Seconds(2.0).frame(24000.0 / 1001.0), 48);
     }
 }

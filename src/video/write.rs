@@ -60,12 +60,11 @@ impl FrameDir {
     }
 }
 
-/// A film being written under a temporary name beside its destination, renamed into place by `finish`;
-/// dropped unfinished, it removes the temporary file.
+/// A film being written under a temporary name beside its destination; dropped before `close`, it removes
+/// the temporary file, so an interrupted run never leaves something that looks like a finished film.
 pub struct Film {
     writer: videoio::VideoWriter,
-    tmp: Option<PathBuf>,
-    path: PathBuf,
+    tmp: TempFile,
     size: Size,
 }
 
@@ -78,7 +77,10 @@ impl Film {
             .to_ascii_lowercase();
         let fourcc = match ext.as_str() {
             "avi" => videoio::VideoWriter::fourcc('M', 'J', 'P', 'G')?,
-            other => bail!("cannot write .{other} films (use .avi)"),
+            "mp4" | "mkv" | "mov" => videoio::VideoWriter::fourcc('a', 'v', 'c', '1')?,
+            other => {
+                bail!("cannot write .{other} films (use .avi for MJPG, .mp4 or .mkv for H.264)")
+            }
         };
         let dir = path
             .parent()
@@ -87,17 +89,20 @@ impl Film {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create folder {}", dir.display()))?;
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let tmp = dir.join(format!(".{name}.partial.{ext}"));
-        let writer = videoio::VideoWriter::new(&tmp, fourcc, fps, size, true)
+        let tmp = TempFile {
+            path: dir.join(format!(".{name}.partial.{ext}")),
+            destination: path.to_owned(),
+        };
+        let writer = videoio::VideoWriter::new(&tmp.path, fourcc, fps, size, true)
             .ok()
             .filter(|w| w.is_opened().unwrap_or(false))
-            .with_context(|| format!("cannot write a film at {}", tmp.display()))?;
-        Ok(Film {
-            writer,
-            tmp: Some(tmp),
-            path: path.to_owned(),
-            size,
-        })
+            .with_context(|| {
+                format!(
+                    "cannot write a .{ext} film at {} (OpenCV has no encoder for it)",
+                    tmp.path.display()
+                )
+            })?;
+        Ok(Film { writer, tmp, size })
     }
 
     pub fn write(&mut self, frame: &Mat) -> Result<()> {
@@ -109,24 +114,49 @@ impl Film {
         );
         self.writer
             .write(frame)
-            .with_context(|| format!("cannot write to {}", self.path.display()))
+            .with_context(|| format!("cannot write to {}", self.tmp.path.display()))
     }
 
-    /// Closes the film and moves it to its final name.
-    pub fn finish(mut self) -> Result<PathBuf> {
+    /// Closes the film; it stays under its temporary name until persisted.
+    pub fn close(mut self) -> Result<TempFile> {
         self.writer.release()?;
-        let tmp = self.tmp.take().expect("finish runs once");
-        std::fs::rename(&tmp, &self.path)
-            .with_context(|| format!("cannot move the film to {}", self.path.display()))?;
-        Ok(self.path.clone())
+        Ok(std::mem::replace(
+            &mut self.tmp,
+            TempFile {
+                path: PathBuf::new(),
+                destination: PathBuf::new(),
+            },
+        ))
     }
 }
 
-impl Drop for Film {
+/// A finished file under a temporary name, removed on drop unless moved to its destination.
+pub struct TempFile {
+    path: PathBuf,
+    destination: PathBuf,
+}
+
+impl TempFile {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn destination(&self) -> &Path {
+        &self.destination
+    }
+
+    pub fn persist(mut self) -> Result<PathBuf> {
+        let path = std::mem::take(&mut self.path);
+        std::fs::rename(&path, &self.destination)
+            .with_context(|| format!("cannot move the film to {}", self.destination.display()))?;
+        Ok(self.destination.clone())
+    }
+}
+
+impl Drop for TempFile {
     fn drop(&mut self) {
-        if let Some(tmp) = self.tmp.take() {
-            let _ = self.writer.release();
-            let _ = std::fs::remove_file(tmp);
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.path);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Shared by the integration tests: stand-in models, test media, and running the binary.
 #![allow(dead_code)] // each test binary uses its own share of these helpers
 
+pub mod http;
 pub mod standin;
 
 use std::path::{Path, PathBuf};
@@ -130,11 +131,12 @@ pub fn mean_abs_diff(a: &Mat, b: &Mat) -> f64 {
     l1 / (a.total() * a.channels() as usize) as f64
 }
 
-/// The file names in `dir`, sorted.
+/// The names of the visible files in `dir`, sorted.
 pub fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
         .collect();
     names.sort();
     names
@@ -261,4 +263,98 @@ pub fn keep_for_inspection(test: &str, expected: &Path, actual: &Path) -> PathBu
     std::fs::copy(expected, dir.join(format!("expected_{name}"))).unwrap();
     std::fs::copy(actual, dir.join(format!("actual_{name}"))).unwrap();
     dir
+}
+
+/// One stream of a media file as ffprobe reports it.
+#[derive(Debug, Default)]
+pub struct Stream {
+    pub kind: String,
+    pub codec: String,
+    pub rate: String,
+    pub seconds: f64,
+    pub pix_fmt: String,
+}
+
+/// The streams of `path`, from ffprobe (installed with ffmpeg by scripts/setup).
+pub fn probe(path: &Path) -> Vec<Stream> {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,codec_name,r_frame_rate,duration,pix_fmt",
+            "-of",
+            "json",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs (apt-get install ffmpeg)");
+    assert!(
+        out.status.success(),
+        "ffprobe {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // ffprobe's JSON is flat enough here to read field by field.
+    text.split('{')
+        .skip(2)
+        .map(|block| {
+            let field = |name: &str| {
+                let start = block.find(&format!("\"{name}\": "))? + name.len() + 4;
+                let value = block[start..]
+                    .split([',', '\n'])
+                    .next()?
+                    .trim()
+                    .trim_matches('"');
+                Some(value.to_string())
+            };
+            Stream {
+                kind: field("codec_type").unwrap_or_default(),
+                codec: field("codec_name").unwrap_or_default(),
+                rate: field("r_frame_rate").unwrap_or_default(),
+                seconds: field("duration")
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(f64::NAN),
+                pix_fmt: field("pix_fmt").unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// Makes a clip with ffmpeg: a moving test picture and, when `audio`, a tone.
+pub fn make_clip(path: &Path, rate: &str, seconds: f64, audio: bool) {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args([
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("testsrc=size=96x64:rate={rate}"),
+    ]);
+    if audio {
+        cmd.args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"]);
+    }
+    cmd.args([
+        "-t",
+        &seconds.to_string(),
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+    ]);
+    if audio {
+        cmd.args(["-c:a", "aac"]);
+    }
+    let out = cmd
+        .arg(path)
+        .output()
+        .expect("ffmpeg runs (apt-get install ffmpeg)");
+    assert!(
+        out.status.success(),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

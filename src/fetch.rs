@@ -1,0 +1,487 @@
+//! Downloading the model files: sources tried in order, partial downloads resumed, and each file's size and sha256
+//! checked before it takes its final name.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sha2::{Digest, Sha256};
+use ureq::http::HeaderMap;
+use ureq::Agent;
+
+use crate::interrupt::{self, Interrupted};
+
+/// What a file must be: its size and sha256 (lowercase hex).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected<'a> {
+    pub size: u64,
+    pub sha256: &'a str,
+}
+
+impl fmt::Display for Expected<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{} bytes, sha256 {}", self.size, self.sha256)
+    }
+}
+
+/// One file of the model: its official name, what it must be, and where it is published, best first.
+#[derive(Debug)]
+pub struct ModelFile {
+    pub name: &'static str,
+    pub expected: Expected<'static>,
+    pub published: &'static [&'static str],
+}
+
+/// Release v2 as model/README.md lists it. The two small files come first so they land even when the weights
+/// cannot be had.
+pub const MODEL_FILES: [ModelFile; 3] = [
+    ModelFile {
+        name: "colorization_deploy_v2.prototxt",
+        expected: Expected {
+            size: 9_945,
+            sha256: "d16418cef8df4ccd703a55ae0ef3960861d5010418f77c90d0a47689998a7169",
+        },
+        published: &["https://raw.githubusercontent.com/richzhang/colorization/caffe/colorization/models/colorization_deploy_v2.prototxt"],
+    },
+    ModelFile {
+        name: "pts_in_hull.npy",
+        expected: Expected {
+            size: 5_088,
+            sha256: "b5dec01315c34f43f1c8c089e84c45ae35d1838d8e77ed0e7ca930f79ffa450e",
+        },
+        published: &["https://raw.githubusercontent.com/richzhang/colorization/caffe/colorization/resources/pts_in_hull.npy"],
+    },
+    ModelFile {
+        name: "colorization_release_v2.caffemodel",
+        expected: Expected {
+            size: 128_946_764,
+            sha256: "f5af1e602646328c792e1094f9876fe9cd4c09ac46fa886e5708a1abc89137b1",
+        },
+        published: &[
+            "http://eecs.berkeley.edu/~rich.zhang/projects/2016_colorization/files/demo_v2/colorization_release_v2.caffemodel",
+            "https://www.dropbox.com/s/dx0qvhhp5hbcx7z/colorization_release_v2.caffemodel?dl=1",
+        ],
+    },
+];
+
+/// Where to look for the files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sources {
+    /// The authors' own locations.
+    Published,
+    /// Base URLs under which the files have their official names, tried in order.
+    Mirrors(Vec<String>),
+}
+
+impl Sources {
+    /// Mirrors as given on the command line; each must be an http or https URL.
+    pub fn mirrors(bases: &[String]) -> Result<Sources> {
+        for base in bases {
+            if !(base.starts_with("http://") || base.starts_with("https://")) {
+                bail!("the mirror {base} is not usable: it is not an http:// or https:// URL (give the base URL under which the files have their official names)");
+            }
+        }
+        Ok(Sources::Mirrors(bases.to_vec()))
+    }
+
+    /// The URLs to try for `file`, in order.
+    pub fn urls(&self, file: &ModelFile) -> Vec<String> {
+        match self {
+            Sources::Published => file.published.iter().map(|u| u.to_string()).collect(),
+            Sources::Mirrors(bases) => bases
+                .iter()
+                .map(|base| format!("{}/{}", base.trim_end_matches('/'), file.name))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Downloaded,
+    /// The file was already in place with the expected size and digest; nothing was requested.
+    AlreadyThere,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Replace a file that is present but not the expected one.
+    pub overwrite: bool,
+    pub quiet: bool,
+    /// Limit for connecting, for the response to begin, and for each read of the body; never for the whole
+    /// transfer, which takes minutes on a slow line.
+    pub timeout: Duration,
+}
+
+impl Options {
+    pub fn new(overwrite: bool, quiet: bool) -> Options {
+        Options {
+            overwrite,
+            quiet,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Fetches every file of [`MODEL_FILES`] into `dir`. One file failing does not stop the others: each gets its own
+/// result. Ctrl-C does stop them.
+pub fn fetch_model(
+    dir: &Path,
+    sources: &Sources,
+    options: &Options,
+) -> Result<Vec<(PathBuf, Result<Outcome>)>> {
+    fs::create_dir_all(dir).map_err(|e| {
+        anyhow!(
+            "creating the model folder {} failed: {e} (choose another with --dir)",
+            dir.display()
+        )
+    })?;
+    let mut results = Vec::new();
+    for file in &MODEL_FILES {
+        let dest = dir.join(file.name);
+        let result = fetch_file(&dest, file.expected, &sources.urls(file), options);
+        results.push((dest, result));
+        // Ctrl-C means stop, not go on to the next file.
+        if interrupt::requested() {
+            break;
+        }
+    }
+    Ok(results)
+}
+
+/// Fetches one file to `dest` from the first of `urls` that gives exactly `expected`. The bytes gather in
+/// `<dest>.partial`, which a later run resumes; only a verified file is ever moved to `dest`.
+pub fn fetch_file(
+    dest: &Path,
+    expected: Expected,
+    urls: &[String],
+    options: &Options,
+) -> Result<Outcome> {
+    if dest.exists() {
+        let found = Found::of(dest)?;
+        if found.is(expected) {
+            return Ok(Outcome::AlreadyThere);
+        }
+        if !options.overwrite {
+            bail!(
+                "refusing to replace {}: it is {found}, not the expected {expected} (pass --overwrite to replace it)",
+                dest.display()
+            );
+        }
+    }
+    let partial = partial_path(dest);
+    let agent = agent(options.timeout);
+    let bar = bar(dest, expected.size, options.quiet);
+    let mut failures = Vec::new();
+    for url in urls {
+        match attempt(&agent, url, &partial, expected, &bar) {
+            Ok(()) => {
+                bar.finish_and_clear();
+                // With --overwrite this replaces the old file in one step: there is never a moment without one.
+                fs::rename(&partial, dest).with_context(|| {
+                    format!("moving {} to {} failed", partial.display(), dest.display())
+                })?;
+                return Ok(Outcome::Downloaded);
+            }
+            Err(e) if e.is::<Interrupted>() => {
+                bar.finish_and_clear();
+                let context = format!("fetching {} stopped{}", dest.display(), kept(&partial));
+                return Err(e.context(context));
+            }
+            Err(e) => failures.push(format!("  {url}: {e:#}")),
+        }
+    }
+    bar.finish_and_clear();
+    bail!(
+        "fetching {} failed: no source gave the expected file (check the network, pass --mirror URL for a copy \
+         elsewhere, or follow the manual steps in model/README.md{}):\n{}",
+        dest.display(),
+        kept(&partial),
+        failures.join("\n")
+    )
+}
+
+/// A note on what a rerun would resume from, if anything.
+fn kept(partial: &Path) -> String {
+    match fs::metadata(partial).map_or(0, |m| m.len()) {
+        0 => String::new(),
+        n => format!(
+            "; the {n} bytes received are kept in {} and a rerun resumes from there",
+            partial.display()
+        ),
+    }
+}
+
+/// One source: resume whatever is in `partial`, then verify. When a resumed download fails verification the
+/// leftover bytes may be what was wrong, not this source, so it gets one more try from the first byte.
+fn attempt(
+    agent: &Agent,
+    url: &str,
+    partial: &Path,
+    expected: Expected,
+    bar: &ProgressBar,
+) -> Result<()> {
+    let resumed_from = download(agent, url, partial, expected.size, bar)?;
+    match verify(partial, expected) {
+        Err(_) if resumed_from > 0 => {
+            download(agent, url, partial, expected.size, bar)?;
+            verify(partial, expected)
+        }
+        result => result,
+    }
+}
+
+/// Brings `partial` up to `size` bytes from `url`, continuing what it already holds when the server allows.
+/// Returns the number of bytes it started from. A body that ends early but cleanly is the server's whole file, for
+/// `verify` to judge; only a broken connection leaves a partial worth resuming.
+fn download(agent: &Agent, url: &str, partial: &Path, size: u64, bar: &ProgressBar) -> Result<u64> {
+    let mut have = fs::metadata(partial).map_or(0, |m| m.len());
+    if have > size {
+        remove(partial)?;
+        have = 0;
+    }
+    bar.set_position(have);
+    if have == size {
+        return Ok(have);
+    }
+    let mut request = agent.get(url);
+    if have > 0 {
+        request = request.header("Range", format!("bytes={have}-"));
+    }
+    let response = request.call()?;
+    let status = response.status();
+    let start = match status.as_u16() {
+        // A server that ignores Range sends the whole file.
+        200 => 0,
+        206 if have > 0 => {
+            let start = range_start(response.headers())
+                .context("the server answered 206 without a usable Content-Range")?;
+            if start != have {
+                bail!("the server sent a range from byte {start}, not from byte {have} as asked");
+            }
+            start
+        }
+        // Its file is shorter than what is already here: those bytes came from something else.
+        416 if have > 0 => {
+            remove(partial)?;
+            bail!("the server has fewer bytes than the {have} already received (removed them; a rerun starts over)")
+        }
+        _ => bail!(
+            "the server answered HTTP {} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        ),
+    };
+    let mut options = OpenOptions::new();
+    if start == 0 {
+        options.write(true).create(true).truncate(true);
+    } else {
+        options.append(true);
+    }
+    let mut file = options
+        .open(partial)
+        .with_context(|| format!("opening {} failed", partial.display()))?;
+    bar.set_position(start);
+    // One byte beyond the expected size is enough to tell that the server has something else.
+    let mut body = response.into_body().into_reader().take(size - start + 1);
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        // Ctrl-C stops between chunks, leaving a partial that a rerun resumes.
+        interrupt::check()?;
+        let n = match body.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(anyhow!(e).context("the transfer broke off")),
+        };
+        file.write_all(&buf[..n])
+            .with_context(|| format!("writing {} failed", partial.display()))?;
+        bar.inc(n as u64);
+    }
+    file.sync_all()
+        .with_context(|| format!("writing {} failed", partial.display()))?;
+    Ok(start)
+}
+
+/// Keeps `partial` only if it is exactly what was expected: a bad one is removed so the next try starts clean.
+fn verify(partial: &Path, expected: Expected) -> Result<()> {
+    let found = Found::of(partial)?;
+    if found.is(expected) {
+        return Ok(());
+    }
+    remove(partial)?;
+    bail!("received {found}, but expected {expected} (the download was removed)")
+}
+
+/// The start of a `Content-Range: bytes START-END/TOTAL` header.
+fn range_start(headers: &HeaderMap) -> Option<u64> {
+    let value = headers.get("content-range")?.to_str().ok()?;
+    let (start, _) = value.trim().strip_prefix("bytes ")?.split_once('-')?;
+    start.trim().parse().ok()
+}
+
+/// Size and sha256 of a file on disk.
+struct Found {
+    size: u64,
+    sha256: String,
+}
+
+impl Found {
+    fn of(path: &Path) -> Result<Found> {
+        let read = || -> io::Result<Found> {
+            let mut file = File::open(path)?;
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0; 1 << 20];
+            let mut size = 0;
+            loop {
+                let n = match file.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                hasher.update(&buf[..n]);
+                size += n as u64;
+            }
+            Ok(Found {
+                size,
+                sha256: hex(&hasher.finalize()),
+            })
+        };
+        read().with_context(|| format!("reading {} to check its digest failed", path.display()))
+    }
+
+    fn is(&self, expected: Expected) -> bool {
+        self.size == expected.size && self.sha256.eq_ignore_ascii_case(expected.sha256)
+    }
+}
+
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{} bytes, sha256 {}", self.size, self.sha256)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn partial_path(dest: &Path) -> PathBuf {
+    let mut name = dest.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    dest.with_file_name(name)
+}
+
+fn remove(path: &Path) -> Result<()> {
+    fs::remove_file(path).with_context(|| format!("removing {} failed", path.display()))
+}
+
+fn agent(timeout: Duration) -> Agent {
+    Agent::config_builder()
+        // Statuses are answers to act on (200 to a Range request means start over), not failures.
+        .http_status_as_error(false)
+        .timeout_resolve(Some(timeout))
+        .timeout_connect(Some(timeout))
+        .timeout_recv_response(Some(timeout))
+        .timeout_per_read(Some(timeout))
+        .build()
+        .new_agent()
+}
+
+fn bar(dest: &Path, size: u64, quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(
+        Some(size),
+        if quiet {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        },
+    );
+    let name = dest.file_name().unwrap_or_default().to_string_lossy();
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{name} {{bar:40}} {{bytes}}/{{total_bytes}} {{bytes_per_sec}} ETA {{eta}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirrors_give_each_file_under_its_official_name_in_order() {
+        let sources = Sources::mirrors(&[
+            "http://a.example/models/".to_string(),
+            "https://b.example/m".to_string(),
+        ])
+        .unwrap();
+        assert_eq!(
+            sources.urls(&MODEL_FILES[2]),
+            [
+                "http://a.example/models/colorization_release_v2.caffemodel",
+                "https://b.example/m/colorization_release_v2.caffemodel"
+            ]
+        );
+    }
+
+    #[test]
+    fn published_sources_keep_the_documented_order() {
+        let urls = Sources::Published.urls(&MODEL_FILES[2]);
+        assert_eq!(urls.len(), 2);
+        assert!(urls[0].starts_with("http://eecs.berkeley.edu/"));
+        assert!(urls[1].starts_with("https://www.dropbox.com/"));
+    }
+
+    #[test]
+    fn a_mirror_that_is_not_http_is_refused() {
+        let e = Sources::mirrors(&["ftp://x/".to_string()]).unwrap_err();
+        assert!(e.to_string().contains("ftp://x/"), "{e}");
+    }
+
+    #[test]
+    fn content_range_start_is_parsed_and_garbage_is_not() {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-range", "bytes 4972-9944/9945".parse().unwrap());
+        assert_eq!(range_start(&headers), Some(4972));
+        headers.insert("content-range", "bytes */9945".parse().unwrap());
+        assert_eq!(range_start(&headers), None);
+        assert_eq!(range_start(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn found_hashes_the_file_and_matches_only_size_and_digest_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("abc");
+        fs::write(&path, b"abc").unwrap();
+        let found = Found::of(&path).unwrap();
+        let sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(found.sha256, sha);
+        assert!(found.is(Expected {
+            size: 3,
+            sha256: sha
+        }));
+        assert!(!found.is(Expected {
+            size: 4,
+            sha256: sha
+        }));
+        assert!(!found.is(Expected {
+            size: 3,
+            sha256: &sha.replace('b', "c")
+        }));
+    }
+
+    #[test]
+    fn partial_sits_beside_the_destination() {
+        assert_eq!(
+            partial_path(Path::new("model/pts_in_hull.npy")),
+            Path::new("model/pts_in_hull.npy.partial")
+        );
+    }
+}

@@ -1,0 +1,40 @@
+//! Ctrl-C and SIGTERM: the first asks the running work to stop cleanly, the second ends the process at once.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Result;
+
+static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// The error a run returns when it stopped because it was asked to.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+pub fn install() -> Result<()> {
+    ctrlc::set_handler(|| {
+        if REQUESTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    })?;
+    Ok(())
+}
+
+pub fn requested() -> bool {
+    REQUESTED.load(Ordering::Relaxed)
+}
+
+/// Fails with `Interrupted` once a stop was asked for.
+pub fn check() -> Result<()> {
+    if requested() {
+        return Err(Interrupted.into());
+    }
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! Picking up an interrupted film where it stopped: which frames on disk are done, and the colour state then.
+//!
+//! After each frame the writer records, atomically, the index of the next frame and the temporal colour state
+//! (two small a/b images). A rerun of the same command with the same inputs finds that record, skips the frames
+//! already on disk and continues with the same state, so it writes what an uninterrupted run would have.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, ensure, Context, Result};
+use opencv::core::{Mat, CV_32FC2};
+use opencv::prelude::*;
+
+use super::write::{write_atomically, FrameDir};
+
+const MAGIC: &str = "colorize-resume 1";
+const FILE: &str = ".colorize-resume";
+
+pub struct Checkpoint {
+    pub next: usize,
+    pub last_ab: Option<Mat>,
+    pub smoothed: Option<Mat>,
+}
+
+/// Identifies the input file and every option that changes the frames' pixels.
+pub fn fingerprint(input: &Path, settings: &str) -> Result<String> {
+    let meta =
+        std::fs::metadata(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let path = input.canonicalize().unwrap_or_else(|_| input.to_owned());
+    Ok(format!(
+        "{}|{}|{modified}|{settings}",
+        path.display(),
+        meta.len()
+    ))
+}
+
+fn path(frames: &FrameDir) -> PathBuf {
+    frames.dir.join(FILE)
+}
+
+fn encode_mat(out: &mut Vec<u8>, m: &Option<Mat>) -> Result<()> {
+    match m {
+        None => out.extend_from_slice(&[0u8; 8]),
+        Some(m) => {
+            out.extend_from_slice(&(m.rows() as u32).to_le_bytes());
+            out.extend_from_slice(&(m.cols() as u32).to_le_bytes());
+            out.extend_from_slice(m.data_bytes()?);
+        }
+    }
+    Ok(())
+}
+
+fn decode_mat(bytes: &mut &[u8]) -> Result<Option<Mat>> {
+    ensure!(bytes.len() >= 8, "cut short");
+    let rows = u32::from_le_bytes(bytes[..4].try_into()?) as usize;
+    let cols = u32::from_le_bytes(bytes[4..8].try_into()?) as usize;
+    *bytes = &bytes[8..];
+    if rows == 0 {
+        return Ok(None);
+    }
+    let len = rows
+        .checked_mul(cols)
+        .and_then(|n| n.checked_mul(8))
+        .context("too large")?;
+    ensure!(
+        rows <= 4096 && cols <= 4096 && bytes.len() >= len,
+        "cut short"
+    );
+    let mut m = Mat::new_rows_cols_with_default(rows as i32, cols as i32, CV_32FC2, 0.0.into())?;
+    m.data_bytes_mut()?.copy_from_slice(&bytes[..len]);
+    *bytes = &bytes[len..];
+    Ok(Some(m))
+}
+
+/// Records that every frame before `next` is on disk, with the colour state after the last of them.
+pub fn save(
+    frames: &FrameDir,
+    fingerprint: &str,
+    next: usize,
+    last_ab: &Option<Mat>,
+    smoothed: &Option<Mat>,
+) -> Result<()> {
+    let mut out = format!("{MAGIC}\n{fingerprint}\n{next}\n").into_bytes();
+    encode_mat(&mut out, last_ab)?;
+    encode_mat(&mut out, smoothed)?;
+    write_atomically(&path(frames), &out)
+}
+
+/// The checkpoint of an earlier run of the same command, if one is there. Frames in the folder from a
+/// different input or settings are refused rather than mixed in, unless `overwrite` says to start over.
+pub fn load(frames: &FrameDir, fingerprint: &str, overwrite: bool) -> Result<Option<Checkpoint>> {
+    let Ok(bytes) = std::fs::read(path(frames)) else {
+        return Ok(None);
+    };
+    let parsed = parse(&bytes);
+    let (found, checkpoint) = match parsed {
+        Ok(parsed) => parsed,
+        Err(_) if overwrite => return Ok(None),
+        Err(e) => bail!(
+            "{} is damaged ({e}); remove it to start over",
+            path(frames).display()
+        ),
+    };
+    if found != fingerprint {
+        if overwrite {
+            return Ok(None);
+        }
+        bail!(
+            "{} holds frames of another input or other settings (pass --overwrite to replace them, or choose another --frames-dir)",
+            frames.dir.display()
+        );
+    }
+    // A frame that went missing since is computed again, and so is everything after it.
+    let on_disk = (0..checkpoint.next)
+        .take_while(|&i| frames.path(i).is_file())
+        .count();
+    if on_disk < checkpoint.next {
+        return Ok(None);
+    }
+    Ok(Some(checkpoint))
+}
+
+fn parse(bytes: &[u8]) -> Result<(String, Checkpoint)> {
+    let mut lines = bytes.splitn(4, |&b| b == b'\n');
+    let mut line =
+        || -> Result<&str> { Ok(std::str::from_utf8(lines.next().context("cut short")?)?) };
+    ensure!(line()? == MAGIC, "not a resume record");
+    let fingerprint = line()?.to_string();
+    let next: usize = line()?.parse()?;
+    let mut rest = lines.next().context("cut short")?;
+    let last_ab = decode_mat(&mut rest)?;
+    let smoothed = decode_mat(&mut rest)?;
+    Ok((
+        fingerprint,
+        Checkpoint {
+            next,
+            last_ab,
+            smoothed,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opencv::core::Scalar;
+
+    #[test]
+    fn a_checkpoint_round_trips_and_guards_its_frames() {
+        let dir = tempfile::tempdir().unwrap();
+        let frames = FrameDir::create(dir.path(), "png").unwrap();
+        let ab = Mat::new_rows_cols_with_default(3, 4, CV_32FC2, Scalar::new(1.5, -2.0, 0.0, 0.0))
+            .unwrap();
+        save(&frames, "film|x", 2, &Some(ab), &None).unwrap();
+
+        // The record promises frames 0 and 1: with one missing there is nothing to resume.
+        std::fs::write(frames.path(0), b"").unwrap();
+        assert!(load(&frames, "film|x", false).unwrap().is_none());
+        std::fs::write(frames.path(1), b"").unwrap();
+        let back = load(&frames, "film|x", false).unwrap().unwrap();
+        assert_eq!(back.next, 2);
+        assert_eq!(
+            back.last_ab
+                .unwrap()
+                .data_typed::<opencv::core::Vec2f>()
+                .unwrap()[11]
+                .0,
+            [1.5, -2.0]
+        );
+        assert!(back.smoothed.is_none());
+
+        let err = load(&frames, "other|y", false).err().unwrap();
+        assert!(err.to_string().contains("--overwrite"), "{err}");
+        assert!(load(&frames, "other|y", true).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_damaged_record_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let frames = FrameDir::create(dir.path(), "png").unwrap();
+        for junk in [
+            &b""[..],
+            b"colorize-resume 1\nf\n7\n\x05\x00\x00\x00\x05\x00\x00\x00",
+            b"\xff\xfe",
+        ] {
+            std::fs::write(path(&frames), junk).unwrap();
+            assert!(load(&frames, "f", false).is_err());
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! A finished film: sound, containers, exact rates, slices, controls, and runs that survive being stopped.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use opencv::core::{self, Mat, Size};
+use opencv::prelude::*;
+use support::{make_clip, mean_abs_diff, names, probe, read_image, read_video, Workspace};
+
+fn video_and_audio(path: &std::path::Path) -> (support::Stream, Option<support::Stream>) {
+    let mut streams = probe(path);
+    let audio = streams
+        .iter()
+        .position(|s| s.kind == "audio")
+        .map(|i| streams.remove(i));
+    let video = streams
+        .into_iter()
+        .find(|s| s.kind == "video")
+        .expect("a video stream");
+    (video, audio)
+}
+
+#[test]
+fn sound_is_carried_and_trimmed_in_avi_and_mp4_at_the_exact_rate() {
+    let ws = Workspace::new();
+    make_clip(&ws.path("ntsc.mkv"), "24000/1001", 2.5, true);
+    for (out, codec) in [("film.avi", "mjpeg"), ("film.mp4", "h264")] {
+        // 40 of the 60 frames: the sound must stop with the picture.
+        let run = ws.run(&[
+            "video",
+            "ntsc.mkv",
+            "-o",
+            out,
+            "--no-frames",
+            "--end",
+            "40",
+            "-q",
+        ]);
+        assert!(run.status.success());
+        let (video, audio) = video_and_audio(&ws.path(out));
+        assert_eq!(video.codec, codec);
+        assert_eq!(video.rate, "24000/1001", "{out}");
+        let audio = audio.unwrap_or_else(|| panic!("{out} has no sound"));
+        let picture = 40.0 * 1001.0 / 24000.0;
+        assert!(
+            (audio.seconds - picture).abs() <= 0.1,
+            "{out}: sound {} s, picture {picture} s",
+            audio.seconds
+        );
+        if out.ends_with("mp4") {
+            assert_eq!(video.pix_fmt, "yuv420p");
+        }
+    }
+    let run = ws.run(&[
+        "video",
+        "ntsc.mkv",
+        "-o",
+        "silent.mkv",
+        "--no-frames",
+        "--no-audio",
+        "-q",
+    ]);
+    assert!(run.status.success());
+    let (video, audio) = video_and_audio(&ws.path("silent.mkv"));
+    assert_eq!((video.codec.as_str(), audio.is_none()), ("h264", true));
+}
+
+#[test]
+fn the_chaplin_clip_keeps_its_sound() {
+    let Some(clip) = support::shared_media(
+        "video/chaplin_moviepy.mp4",
+        "the_chaplin_clip_keeps_its_sound",
+    ) else {
+        return;
+    };
+    let ws = Workspace::new();
+    let run = ws.run(&[
+        "video",
+        clip.to_str().unwrap(),
+        "-o",
+        "chaplin.mp4",
+        "--no-frames",
+        "--start",
+        "2s",
+        "--end",
+        "3.6s",
+        "-q",
+    ]);
+    assert!(run.status.success());
+    let (video, audio) = video_and_audio(&ws.path("chaplin.mp4"));
+    assert_eq!(
+        (video.codec.as_str(), video.rate.as_str()),
+        ("h264", "25/1")
+    );
+    assert!((audio.expect("sound").seconds - 1.6).abs() <= 0.1);
+    assert_eq!(
+        read_video(&ws.path("chaplin.mp4")).frames.len(),
+        40,
+        "frames 50 to 89"
+    );
+}
+
+#[test]
+fn start_and_end_pick_a_slice_named_by_source_frame() {
+    let ws = Workspace::new();
+    support::write_video(
+        &ws.path("in.avi"),
+        10.0,
+        Size::new(48, 32),
+        &[10, 40, 70, 100, 130, 160, 190],
+    );
+    assert!(ws
+        .run(&[
+            "video",
+            "in.avi",
+            "--start",
+            "2",
+            "--end",
+            "0.5s",
+            "--frames-dir",
+            "f",
+            "-o",
+            "f.avi",
+            "-q"
+        ])
+        .status
+        .success());
+    assert_eq!(
+        names(&ws.path("f")),
+        ["frame_000002.jpg", "frame_000003.jpg", "frame_000004.jpg"]
+    );
+    assert_eq!(read_video(&ws.path("f.avi")).frames.len(), 3);
+}
+
+#[test]
+fn side_by_side_saturation_and_render_size() {
+    let ws = Workspace::new();
+    support::write_video(&ws.path("in.avi"), 10.0, Size::new(64, 48), &[60, 120]);
+    let common = ["video", "in.avi", "--frame-format", "png", "-q"];
+    let run = |extra: &[&str]| assert!(ws.run(&[&common[..], extra].concat()).status.success());
+    run(&["--frames-dir", "plain", "-o", "plain.avi"]);
+    run(&[
+        "--frames-dir",
+        "gray",
+        "-o",
+        "gray.avi",
+        "--saturation",
+        "0",
+    ]);
+    run(&[
+        "--frames-dir",
+        "big",
+        "-o",
+        "big.avi",
+        "--render-size",
+        "320",
+    ]);
+    run(&["--no-frames", "-o", "both.avi", "--side-by-side"]);
+
+    let plain = read_image(&ws.path("plain/frame_000000.png"));
+    let gray = read_image(&ws.path("gray/frame_000000.png"));
+    let mut channels = core::Vector::<Mat>::new();
+    core::split(&gray, &mut channels).unwrap();
+    assert!(
+        mean_abs_diff(&channels.get(0).unwrap(), &channels.get(2).unwrap()) < 0.5,
+        "saturation 0 is not gray"
+    );
+    assert!(mean_abs_diff(&plain, &gray) > 0.5);
+    let big = read_image(&ws.path("big/frame_000000.png"));
+    assert_eq!(big.size().unwrap(), plain.size().unwrap());
+    assert!(
+        mean_abs_diff(&plain, &big) > 0.1,
+        "--render-size changed nothing"
+    );
+
+    let both = read_video(&ws.path("both.avi"));
+    let frame = &both.frames[0];
+    assert_eq!(frame.size().unwrap(), Size::new(128, 48));
+    let left = Mat::roi(frame, core::Rect::new(0, 0, 64, 48))
+        .unwrap()
+        .try_clone()
+        .unwrap();
+    let right = Mat::roi(frame, core::Rect::new(64, 0, 64, 48))
+        .unwrap()
+        .try_clone()
+        .unwrap();
+    let input = support::frame(Size::new(64, 48), 60);
+    assert!(
+        mean_abs_diff(&left, &input) < mean_abs_diff(&right, &input),
+        "the original is not on the left"
+    );
+}
+
+/// Runs `colorize` in the background and stops it with `signal` once `frames` frames are on disk.
+fn stop_partway(
+    ws: &Workspace,
+    args: &[String],
+    frames_dir: &str,
+    frames: usize,
+    signal: &str,
+) -> std::process::ExitStatus {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_colorize"))
+        .args(args)
+        .current_dir(ws.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let dir = ws.path(frames_dir);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !dir.exists() || names(&dir).len() < frames {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be stopped"
+        );
+        assert!(Instant::now() < deadline, "no progress");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let stopped = Instant::now();
+    Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        stopped.elapsed() < Duration::from_secs(3),
+        "took {:?} to stop",
+        stopped.elapsed()
+    );
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    eprintln!("stopped run: {stderr}");
+    if signal == "-INT" {
+        assert!(
+            stderr.contains("run the same command again to resume"),
+            "{stderr}"
+        );
+    }
+    status
+}
+
+#[test]
+fn an_interrupted_run_resumes_to_the_same_frames() {
+    let ws = Workspace::new();
+    let levels: Vec<u8> = (0..90).map(|i| 30 + (i * 2) as u8).collect();
+    support::write_video(&ws.path("long.avi"), 24.0, Size::new(96, 64), &levels);
+    // A large render size slows the narrow model enough to stop it partway.
+    for (mode, extra) in [("exact", &["--exact"][..]), ("default", &[][..])] {
+        let reference = format!("{mode}_ref");
+        let mut args = vec![
+            "video",
+            "long.avi",
+            "--frame-format",
+            "png",
+            "--render-size",
+            "512",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let with = |dir: &str, film: &str| -> Vec<String> {
+            args.iter()
+                .copied()
+                .chain(["--frames-dir", dir, "-o", film])
+                .map(String::from)
+                .collect()
+        };
+        assert!(ws
+            .run(&refs(&with(&reference, &format!("{reference}.avi"))))
+            .status
+            .success());
+
+        let dir = format!("{mode}_resumed");
+        let film = format!("{dir}.avi");
+        for signal in ["-INT", "-KILL"] {
+            let on_disk = if ws.path(&dir).exists() {
+                names(&ws.path(&dir)).len()
+            } else {
+                0
+            };
+            let status = stop_partway(&ws, &with(&dir, &film), &dir, on_disk + 10, signal);
+            assert!(!status.success());
+            if signal == "-INT" {
+                assert_eq!(status.code(), Some(130));
+            }
+            assert!(
+                !ws.path(&film).exists(),
+                "a film was left at -o after {signal}"
+            );
+            assert!(names(&ws.path(&dir)).len() < 90);
+        }
+        let before = names(&ws.path(&dir)).len();
+        let rerun = ws.run(&refs(&with(&dir, &film)));
+        assert!(rerun.status.success());
+        let stderr = String::from_utf8_lossy(&rerun.stderr);
+        assert!(
+            stderr.contains(&format!("{before} already done")),
+            "{stderr}"
+        );
+        assert_eq!(names(&ws.path(&dir)), names(&ws.path(&reference)));
+        for name in names(&ws.path(&reference)) {
+            let (a, b) = (
+                read_image(&ws.path(&format!("{reference}/{name}"))),
+                read_image(&ws.path(&format!("{dir}/{name}"))),
+            );
+            assert_eq!(
+                mean_abs_diff(&a, &b),
+                0.0,
+                "{mode}: {name} differs after resuming"
+            );
+        }
+        assert_eq!(read_video(&ws.path(&film)).frames.len(), 90);
+    }
+}
+
+fn refs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
