@@ -5,11 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 
-use crate::cli::{
-    AssembleArgs, Cli, Command, FrameFormat, ImageArgs, ImageFormat, ModelArgs, RunArgs, VideoArgs,
-};
+use crate::cli::{AssembleArgs, Cli, Command, FrameFormat, ImageArgs, ImageFormat, ModelArgs, RunArgs, VideoArgs};
 use crate::model::{Model, ModelFiles};
 use crate::progress::Progress;
+use crate::video::write::check_writable;
 use crate::{fetch, interrupt, photos, video};
 
 /// The version line: this program's, and the OpenCV it runs on.
@@ -31,12 +30,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn load_model(args: &ModelArgs) -> Result<Model> {
-    Model::load(&ModelFiles::locate(
+    let files = ModelFiles::locate(
         &args.model_dir,
         args.prototxt.clone(),
         args.caffemodel.clone(),
         args.points.clone(),
-    ))
+    );
+    let model = Model::load(&files)?;
+    for note in &model.notes {
+        eprintln!("{note}");
+    }
+    Ok(model)
 }
 
 /// Networks side by side, and OpenCV threads for each, from `-j` and the core count.
@@ -49,6 +53,7 @@ fn workers(run: &RunArgs) -> Result<usize> {
 
 fn image(args: ImageArgs) -> Result<ExitCode> {
     let inputs = photos::expand_inputs(&args.inputs)?;
+    check_writable(&args.output)?;
     let format = match args.format {
         ImageFormat::Png => Some("png".to_string()),
         ImageFormat::Jpg => Some("jpg".to_string()),
@@ -75,10 +80,7 @@ fn image(args: ImageArgs) -> Result<ExitCode> {
         }
     }
     if failed > 0 {
-        eprintln!(
-            "error: {failed} of {} photos could not be colorized",
-            inputs.len()
-        );
+        eprintln!("error: {failed} of {} photos could not be colorized", inputs.len());
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
@@ -95,6 +97,7 @@ fn video(args: VideoArgs) -> Result<ExitCode> {
         .output
         .unwrap_or_else(|| Path::new("colorized_videos").join(format!("{stem}.avi")));
     refuse_to_clobber(&film, &args.input, args.overwrite)?;
+    check_writable(film.parent().unwrap_or(Path::new(".")))?;
     let frames = (!args.no_frames).then(|| {
         let dir = args
             .frames_dir
@@ -105,6 +108,9 @@ fn video(args: VideoArgs) -> Result<ExitCode> {
         };
         (dir, ext.to_string())
     });
+    if let Some((dir, _)) = &frames {
+        check_writable(dir)?;
+    }
     let options = video::Options {
         input: args.input,
         film: Some(film),
@@ -203,10 +209,7 @@ fn fetch_model(args: crate::cli::FetchModelArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(130));
     }
     if failed > 0 {
-        eprintln!(
-            "error: {failed} of {} model files could not be fetched",
-            results.len()
-        );
+        eprintln!("error: {failed} of {} model files could not be fetched", results.len());
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
@@ -225,10 +228,7 @@ fn refuse_to_clobber(output: &Path, input: &Path, overwrite: bool) -> Result<()>
         );
     }
     if output.exists() && !overwrite {
-        bail!(
-            "{} already exists (pass --overwrite to replace it)",
-            output.display()
-        );
+        bail!("{} already exists (pass --overwrite to replace it)", output.display());
     }
     Ok(())
 }

@@ -69,15 +69,9 @@ impl LayerParameter {
 /// The blobs the recipe injects, as layers: `class8_ab` gets the centres as a (2, 313, 1, 1) convolution
 /// (all a values, then all b values), `conv8_313_rh` a 1x313 scale of 2.606.
 pub fn fixed_layers(centres: &Centres) -> Vec<LayerParameter> {
-    let ab: Vec<f32> = (0..2)
-        .flat_map(|c| centres.iter().map(move |p| p[c]))
-        .collect();
+    let ab: Vec<f32> = (0..2).flat_map(|c| centres.iter().map(move |p| p[c])).collect();
     vec![
-        LayerParameter::new(
-            "class8_ab",
-            "Convolution",
-            vec![BlobProto::new(&[2, 313, 1, 1], ab)],
-        ),
+        LayerParameter::new("class8_ab", "Convolution", vec![BlobProto::new(&[2, 313, 1, 1], ab)]),
         LayerParameter::new(
             "conv8_313_rh",
             "Scale",
@@ -159,11 +153,7 @@ mod tests {
     use crate::points::CENTRES;
 
     fn small_model() -> Vec<u8> {
-        let layer = LayerParameter::new(
-            "conv",
-            "Convolution",
-            vec![BlobProto::new(&[1, 1, 1, 1], vec![0.5])],
-        );
+        let layer = LayerParameter::new("conv", "Convolution", vec![BlobProto::new(&[1, 1, 1, 1], vec![0.5])]);
         NetParameter {
             name: Some("n".into()),
             layer: vec![layer],
@@ -175,24 +165,14 @@ mod tests {
     fn baked_model_decodes_with_the_fixed_blobs_appended() {
         let baked = bake_fixed_layers(small_model(), &CENTRES).unwrap();
         let net = NetParameter::decode(baked.as_slice()).unwrap();
-        let names: Vec<_> = net
-            .layer
-            .iter()
-            .map(|l| l.name.as_deref().unwrap())
-            .collect();
+        let names: Vec<_> = net.layer.iter().map(|l| l.name.as_deref().unwrap()).collect();
         assert_eq!(names, ["conv", "class8_ab", "conv8_313_rh"]);
         let ab = &net.layer[1].blobs[0];
         assert_eq!(ab.shape.as_ref().unwrap().dim, [2, 313, 1, 1]);
         // First the a of every centre, then the b of every centre.
         assert_eq!((ab.data[0], ab.data[313]), (CENTRES[0][0], CENTRES[0][1]));
-        assert_eq!(
-            (ab.data[312], ab.data[625]),
-            (CENTRES[312][0], CENTRES[312][1])
-        );
-        assert!(net.layer[2].blobs[0]
-            .data
-            .iter()
-            .all(|&s| s == SOFTMAX_SCALE));
+        assert_eq!((ab.data[312], ab.data[625]), (CENTRES[312][0], CENTRES[312][1]));
+        assert!(net.layer[2].blobs[0].data.iter().all(|&s| s == SOFTMAX_SCALE));
     }
 
     #[test]

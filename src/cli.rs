@@ -196,11 +196,7 @@ fn number_in(s: &str, range: std::ops::RangeInclusive<f64>, what: &str) -> Resul
     if range.contains(&v) {
         Ok(v)
     } else {
-        Err(format!(
-            "{what} must be from {} to {}",
-            range.start(),
-            range.end()
-        ))
+        Err(format!("{what} must be from {} to {}", range.start(), range.end()))
     }
 }
 
@@ -213,9 +209,7 @@ fn saturation(s: &str) -> Result<f64, String> {
 }
 
 fn render_size(s: &str) -> Result<i32, String> {
-    let n: i32 = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a whole number"))?;
+    let n: i32 = s.parse().map_err(|_| format!("'{s}' is not a whole number"))?;
     // Three stride-2 stages and one 2x upsampling: the side must divide by 8.
     if (64..=1024).contains(&n) && n % 8 == 0 {
         Ok(n)

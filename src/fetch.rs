@@ -129,11 +129,7 @@ impl Options {
 
 /// Fetches every file of [`MODEL_FILES`] into `dir`. One file failing does not stop the others: each gets its own
 /// result. Ctrl-C does stop them.
-pub fn fetch_model(
-    dir: &Path,
-    sources: &Sources,
-    options: &Options,
-) -> Result<Vec<(PathBuf, Result<Outcome>)>> {
+pub fn fetch_model(dir: &Path, sources: &Sources, options: &Options) -> Result<Vec<(PathBuf, Result<Outcome>)>> {
     fs::create_dir_all(dir).map_err(|e| {
         anyhow!(
             "creating the model folder {} failed: {e} (choose another with --dir)",
@@ -155,12 +151,7 @@ pub fn fetch_model(
 
 /// Fetches one file to `dest` from the first of `urls` that gives exactly `expected`. The bytes gather in
 /// `<dest>.partial`, which a later run resumes; only a verified file is ever moved to `dest`.
-pub fn fetch_file(
-    dest: &Path,
-    expected: Expected,
-    urls: &[String],
-    options: &Options,
-) -> Result<Outcome> {
+pub fn fetch_file(dest: &Path, expected: Expected, urls: &[String], options: &Options) -> Result<Outcome> {
     if dest.exists() {
         let found = Found::of(dest)?;
         if found.is(expected) {
@@ -182,9 +173,8 @@ pub fn fetch_file(
             Ok(()) => {
                 bar.finish_and_clear();
                 // With --overwrite this replaces the old file in one step: there is never a moment without one.
-                fs::rename(&partial, dest).with_context(|| {
-                    format!("moving {} to {} failed", partial.display(), dest.display())
-                })?;
+                fs::rename(&partial, dest)
+                    .with_context(|| format!("moving {} to {} failed", partial.display(), dest.display()))?;
                 return Ok(Outcome::Downloaded);
             }
             Err(e) if e.is::<Interrupted>() => {
@@ -218,13 +208,7 @@ fn kept(partial: &Path) -> String {
 
 /// One source: resume whatever is in `partial`, then verify. When a resumed download fails verification the
 /// leftover bytes may be what was wrong, not this source, so it gets one more try from the first byte.
-fn attempt(
-    agent: &Agent,
-    url: &str,
-    partial: &Path,
-    expected: Expected,
-    bar: &ProgressBar,
-) -> Result<()> {
+fn attempt(agent: &Agent, url: &str, partial: &Path, expected: Expected, bar: &ProgressBar) -> Result<()> {
     let resumed_from = download(agent, url, partial, expected.size, bar)?;
     match verify(partial, expected) {
         Err(_) if resumed_from > 0 => {
@@ -258,8 +242,8 @@ fn download(agent: &Agent, url: &str, partial: &Path, size: u64, bar: &ProgressB
         // A server that ignores Range sends the whole file.
         200 => 0,
         206 if have > 0 => {
-            let start = range_start(response.headers())
-                .context("the server answered 206 without a usable Content-Range")?;
+            let start =
+                range_start(response.headers()).context("the server answered 206 without a usable Content-Range")?;
             if start != have {
                 bail!("the server sent a range from byte {start}, not from byte {have} as asked");
             }
@@ -366,7 +350,7 @@ impl fmt::Display for Found {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -463,14 +447,8 @@ mod tests {
         let found = Found::of(&path).unwrap();
         let sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         assert_eq!(found.sha256, sha);
-        assert!(found.is(Expected {
-            size: 3,
-            sha256: sha
-        }));
-        assert!(!found.is(Expected {
-            size: 4,
-            sha256: sha
-        }));
+        assert!(found.is(Expected { size: 3, sha256: sha }));
+        assert!(!found.is(Expected { size: 4, sha256: sha }));
         assert!(!found.is(Expected {
             size: 3,
             sha256: &sha.replace('b', "c")

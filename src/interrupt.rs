@@ -1,4 +1,5 @@
-//! Ctrl-C and SIGTERM: the first asks the running work to stop cleanly, the second ends the process at once.
+//! Signals: Ctrl-C and SIGTERM ask the running work to stop cleanly (a second one ends the process at once);
+//! SIGXFSZ is ignored so that a file-size limit shows up as a write error naming the file, not a silent death.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -19,6 +20,8 @@ impl std::fmt::Display for Interrupted {
 impl std::error::Error for Interrupted {}
 
 pub fn install() -> Result<()> {
+    // SAFETY: setting a signal to SIG_IGN installs no handler code and is async-signal-safe.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     ctrlc::set_handler(|| {
         if REQUESTED.swap(true, Ordering::SeqCst) {
             std::process::exit(130);

@@ -22,12 +22,10 @@ pub struct Prepared {
 fn l_table() -> &'static [f32; 256] {
     static TABLE: OnceLock<[f32; 256]> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let rgb: Vec<core::Vec3f> = (0..=255u8)
-            .map(|v| core::Vec3f::all(f32::from(v) / 255.0))
-            .collect();
+        let rgb: Vec<core::Vec3f> = (0..=255u8).map(|v| core::Vec3f::all(f32::from(v) / 255.0)).collect();
         let mut lab = Mat::default();
-        let converted = Mat::from_slice(&rgb)
-            .and_then(|src| imgproc::cvt_color_def(&src, &mut lab, imgproc::COLOR_RGB2Lab));
+        let converted =
+            Mat::from_slice(&rgb).and_then(|src| imgproc::cvt_color_def(&src, &mut lab, imgproc::COLOR_RGB2Lab));
         let lab = converted.and_then(|_| lab.data_typed::<core::Vec3f>().map(|px| px.to_vec()));
         let lab = lab.expect("OpenCV converts a 256-pixel float image to Lab");
         std::array::from_fn(|i| lab[i][0])
@@ -46,23 +44,8 @@ pub fn prepare(bgr: &Mat, side: i32) -> Result<Prepared> {
     let mut l = Mat::default();
     core::lut(&gray, &table, &mut l)?;
     let mut small = Mat::default();
-    imgproc::resize(
-        &l,
-        &mut small,
-        Size::new(side, side),
-        0.0,
-        0.0,
-        imgproc::INTER_LINEAR,
-    )?;
-    let input = dnn::blob_from_image(
-        &small,
-        1.0,
-        Size::default(),
-        Scalar::all(50.0),
-        false,
-        false,
-        CV_32F,
-    )?;
+    imgproc::resize(&l, &mut small, Size::new(side, side), 0.0, 0.0, imgproc::INTER_LINEAR)?;
+    let input = dnn::blob_from_image(&small, 1.0, Size::default(), Scalar::all(50.0), false, false, CV_32F)?;
     Ok(Prepared { l, input })
 }
 
@@ -77,11 +60,7 @@ pub fn ab_from_blob(blob: &Mat) -> Result<Mat> {
     let (h, w) = (dims[2], dims[3]);
     let data = blob.data_typed::<f32>()?;
     let (a, b) = data.split_at(data.len() / 2);
-    let pairs: Vec<core::Vec2f> = a
-        .iter()
-        .zip(b)
-        .map(|(&a, &b)| core::Vec2f::from([a, b]))
-        .collect();
+    let pairs: Vec<core::Vec2f> = a.iter().zip(b).map(|(&a, &b)| core::Vec2f::from([a, b])).collect();
     let ab = Mat::from_slice(&pairs)?.reshape(2, h)?.try_clone()?;
     debug_assert_eq!((ab.rows(), ab.cols(), ab.typ()), (h, w, CV_32FC2));
     Ok(ab)
@@ -95,8 +74,7 @@ pub fn finish(l: &Mat, ab: &Mat) -> Result<Mat> {
     core::merge(&Vector::<Mat>::from_iter([l.clone(), ab_full]), &mut lab)?;
     let mut bgr = Mat::default();
     imgproc::cvt_color_def(&lab, &mut bgr, imgproc::COLOR_Lab2BGR)?;
-    let mut out =
-        Mat::new_rows_cols_with_default(bgr.rows(), bgr.cols(), CV_8UC3, Scalar::all(0.0))?;
+    let mut out = Mat::new_rows_cols_with_default(bgr.rows(), bgr.cols(), CV_8UC3, Scalar::all(0.0))?;
     let src = bgr
         .data_typed::<core::Vec3f>()
         .context("Lab -> BGR gave an unexpected image")?;
@@ -150,10 +128,7 @@ mod tests {
         assert_eq!(&*p.input.mat_size(), &[1, 1, 8, 8]);
         let input = p.input.data_typed::<f32>().unwrap();
         assert!(input.iter().all(|&v| (-50.0..=50.0).contains(&v)));
-        assert!(
-            (input[0] + 50.0).abs() < 1e-4,
-            "top-left is black: L - 50 = -50"
-        );
+        assert!((input[0] + 50.0).abs() < 1e-4, "top-left is black: L - 50 = -50");
         assert_eq!(p.l.size().unwrap(), Size::new(2, 2));
         assert_eq!(
             p.l.data_typed::<f32>().unwrap(),
@@ -195,25 +170,12 @@ mod tests {
     fn positive_a_is_red_and_positive_b_is_yellow_in_bgr_order() {
         let p = prepare(&gray_frame(&[119]), 4).unwrap();
         let colour = |a: f64, b: f64| {
-            let ab = Mat::new_rows_cols_with_default(1, 1, CV_32FC2, Scalar::new(a, b, 0.0, 0.0))
-                .unwrap();
-            finish(&p.l, &ab)
-                .unwrap()
-                .data_typed::<core::Vec3b>()
-                .unwrap()[0]
-                .0
+            let ab = Mat::new_rows_cols_with_default(1, 1, CV_32FC2, Scalar::new(a, b, 0.0, 0.0)).unwrap();
+            finish(&p.l, &ab).unwrap().data_typed::<core::Vec3b>().unwrap()[0].0
         };
         let [b, g, r] = colour(60.0, 0.0);
-        assert!(
-            r > g + 60 && r > b + 30,
-            "a = +60 should be red: {:?}",
-            [b, g, r]
-        );
+        assert!(r > g + 60 && r > b + 30, "a = +60 should be red: {:?}", [b, g, r]);
         let [b, g, r] = colour(0.0, 60.0);
-        assert!(
-            r > b + 60 && g > b + 60,
-            "b = +60 should be yellow: {:?}",
-            [b, g, r]
-        );
+        assert!(r > b + 60 && g > b + 60, "b = +60 should be yellow: {:?}", [b, g, r]);
     }
 }

@@ -6,9 +6,7 @@ use clap::{CommandFactory, FromArgMatches};
 use colorize::{app, cli::Cli};
 
 fn main() -> ExitCode {
-    let matches = Cli::command()
-        .version(&*app::version().leak())
-        .get_matches();
+    let matches = Cli::command().version(&*app::version().leak()).get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),

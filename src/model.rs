@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use opencv::core::{Mat, Vector};
 use opencv::dnn;
 use opencv::prelude::*;
+use sha2::{Digest, Sha256};
 
 use crate::{caffe, lab, points};
 
@@ -24,12 +25,7 @@ pub struct ModelFiles {
 }
 
 impl ModelFiles {
-    pub fn locate(
-        dir: &Path,
-        prototxt: Option<PathBuf>,
-        caffemodel: Option<PathBuf>,
-        points: Option<PathBuf>,
-    ) -> Self {
+    pub fn locate(dir: &Path, prototxt: Option<PathBuf>, caffemodel: Option<PathBuf>, points: Option<PathBuf>) -> Self {
         let default_points = dir.join(POINTS);
         ModelFiles {
             prototxt: prototxt.unwrap_or_else(|| dir.join(PROTOTXT)),
@@ -44,42 +40,39 @@ pub struct Model {
     prototxt: Vector<u8>,
     caffemodel: Vector<u8>,
     description: String,
+    /// Warnings for the user, such as weights other than the published release.
+    pub notes: Vec<String>,
 }
 
 impl Model {
     pub fn load(files: &ModelFiles) -> Result<Model> {
-        for (path, what) in [
-            (&files.prototxt, "prototxt"),
-            (&files.caffemodel, "caffemodel"),
-        ] {
+        for (path, what) in [(&files.prototxt, "prototxt"), (&files.caffemodel, "caffemodel")] {
             if !path.is_file() {
                 bail!(
-                    "model {what} not found at {} (put the published model files in the model folder as model/README.md \
-                     explains, or name them with --prototxt/--caffemodel)",
-                    path.display()
+                    "model {what} not found at {} (run `colorize fetch-model --dir {}`, see model/README.md, \
+                     or name the files with --prototxt/--caffemodel)",
+                    path.display(),
+                    path.parent().map_or(".".into(), |p| p.display().to_string())
                 );
             }
         }
-        let prototxt = std::fs::read(&files.prototxt)
-            .with_context(|| format!("cannot read {}", files.prototxt.display()))?;
-        check_prototxt(&prototxt)
-            .with_context(|| format!("prototxt {} is unusable", files.prototxt.display()))?;
+        let prototxt =
+            std::fs::read(&files.prototxt).with_context(|| format!("cannot read {}", files.prototxt.display()))?;
+        check_prototxt(&prototxt).with_context(|| format!("prototxt {} is unusable", files.prototxt.display()))?;
         let centres = match &files.points {
             Some(path) => points::read(path)?,
             None => points::CENTRES,
         };
-        let weights = std::fs::read(&files.caffemodel)
-            .with_context(|| format!("cannot read {}", files.caffemodel.display()))?;
+        let weights =
+            std::fs::read(&files.caffemodel).with_context(|| format!("cannot read {}", files.caffemodel.display()))?;
+        let notes = release_check(&files.caffemodel, &weights).into_iter().collect();
         let baked = caffe::bake_fixed_layers(weights, &centres)
             .with_context(|| format!("caffemodel {} is unusable", files.caffemodel.display()))?;
         let model = Model {
             prototxt: Vector::from_slice(&prototxt),
             caffemodel: Vector::from_slice(&baked),
-            description: format!(
-                "{} + {}",
-                files.prototxt.display(),
-                files.caffemodel.display()
-            ),
+            description: format!("{} + {}", files.prototxt.display(), files.caffemodel.display()),
+            notes,
         };
         // Build one network now so that a model OpenCV rejects fails before any output is touched.
         model.colorizer()?;
@@ -87,14 +80,13 @@ impl Model {
     }
 
     pub fn colorizer(&self) -> Result<Colorizer> {
-        let net =
-            dnn::read_net_from_caffe_buffer(&self.prototxt, &self.caffemodel).map_err(|e| {
-                anyhow::anyhow!(
-                    "OpenCV cannot load the model {}: {}",
-                    self.description,
-                    opencv_message(&e)
-                )
-            })?;
+        let net = dnn::read_net_from_caffe_buffer(&self.prototxt, &self.caffemodel).map_err(|e| {
+            anyhow::anyhow!(
+                "OpenCV cannot load the model {}: {}",
+                self.description,
+                opencv_message(&e)
+            )
+        })?;
         Ok(Colorizer { net })
     }
 }
@@ -119,10 +111,24 @@ impl Colorizer {
 /// The first line of OpenCV's message without the source location that precedes it.
 fn opencv_message(e: &opencv::Error) -> String {
     let line = e.message.lines().next().unwrap_or_default();
-    line.rsplit_once(") ")
-        .map_or(line, |(_, m)| m)
-        .trim()
-        .to_string()
+    line.rsplit_once(") ").map_or(line, |(_, m)| m).trim().to_string()
+}
+
+/// A warning when the weights are not the published v2 release. Other releases of the same network (such as
+/// colorization_release_v2_norebal.caffemodel) are legitimate, so this never stops the run.
+fn release_check(path: &Path, weights: &[u8]) -> Option<String> {
+    let release = crate::fetch::MODEL_FILES.iter().find(|f| f.name == CAFFEMODEL)?;
+    // Hashing 129 MB costs a fraction of a second; a different size already tells.
+    let same = weights.len() as u64 == release.expected.size
+        && crate::fetch::hex(&Sha256::digest(weights)) == release.expected.sha256;
+    (!same).then(|| {
+        format!(
+            "warning: {} is not the published {CAFFEMODEL} ({} bytes, expected {}); using it as given",
+            path.display(),
+            weights.len(),
+            release.expected.size
+        )
+    })
 }
 
 fn check_prototxt(text: &[u8]) -> Result<()> {

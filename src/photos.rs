@@ -13,9 +13,7 @@ use crate::model::{Colorizer, Model};
 use crate::progress::Progress;
 use crate::video::write::{encode, write_atomically};
 
-const IMAGE_EXTENSIONS: [&str; 9] = [
-    "jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "jp2", "pgm",
-];
+const IMAGE_EXTENSIONS: [&str; 9] = ["jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "jp2", "pgm"];
 
 pub struct Options {
     pub out_dir: PathBuf,
@@ -36,19 +34,14 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for input in inputs {
         if input.is_dir() {
-            let entries = std::fs::read_dir(input)
-                .with_context(|| format!("cannot list {}", input.display()))?;
+            let entries = std::fs::read_dir(input).with_context(|| format!("cannot list {}", input.display()))?;
             let mut images: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.is_file() && is_image(p))
                 .collect();
             images.sort();
             if images.is_empty() {
-                bail!(
-                    "{} holds no images ({})",
-                    input.display(),
-                    IMAGE_EXTENSIONS.join(", ")
-                );
+                bail!("{} holds no images ({})", input.display(), IMAGE_EXTENSIONS.join(", "));
             }
             out.extend(images);
         } else {
@@ -76,12 +69,8 @@ pub fn colorize_all(
     model: &Model,
     progress: &Progress,
 ) -> Result<Vec<(PathBuf, Result<PathBuf>)>> {
-    std::fs::create_dir_all(&options.out_dir)
-        .with_context(|| format!("cannot create output folder {}", options.out_dir.display()))?;
     let workers = options.workers.max(1).min(inputs.len().max(1));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers)
-        .build()?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(workers).build()?;
     // One network per pool thread, made up front: rayon's map_init may call its init more than once per thread.
     let nets = (0..workers)
         .map(|_| model.colorizer().map(Mutex::new))
@@ -107,10 +96,7 @@ fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<
         bail!("cannot read {}: no such file", input.display());
     }
     if output.exists() && !options.overwrite {
-        bail!(
-            "{} already exists (pass --overwrite to replace it)",
-            output.display()
-        );
+        bail!("{} already exists (pass --overwrite to replace it)", output.display());
     }
     let image = imgcodecs::imread(input, imgcodecs::IMREAD_COLOR)
         .ok()
@@ -121,6 +107,8 @@ fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<
         .predict(&prepared.input)
         .with_context(|| format!("{}", input.display()))?;
     let colour = lab::finish(&prepared.l, &ab)?;
+    std::fs::create_dir_all(&options.out_dir)
+        .with_context(|| format!("cannot create output folder {}", options.out_dir.display()))?;
     let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("png");
     write_atomically(&output, &encode(&colour, ext)?)?;
     Ok(output)

@@ -28,9 +28,7 @@ where
     let in_flight = in_flight.max(1);
     let (ticket_tx, ticket_rx) = bounded::<()>(in_flight);
     for _ in 0..in_flight {
-        ticket_tx
-            .send(())
-            .expect("the ticket channel holds in_flight tickets");
+        ticket_tx.send(()).expect("the ticket channel holds in_flight tickets");
     }
     let (job_tx, job_rx) = bounded::<(usize, I)>(in_flight);
     let (done_tx, done_rx) = unbounded::<(usize, Result<O>)>();
@@ -129,11 +127,7 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        assert!(
-            peak.load(Ordering::SeqCst) <= 5,
-            "peak {}",
-            peak.load(Ordering::SeqCst)
-        );
+        assert!(peak.load(Ordering::SeqCst) <= 5, "peak {}", peak.load(Ordering::SeqCst));
     }
 
     #[test]
@@ -158,10 +152,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.to_string(), "frame 10 is broken");
         assert_eq!(delivered, (0..10).collect::<Vec<_>>());
-        assert!(
-            read.load(Ordering::SeqCst) < 20,
-            "the endless source was not stopped"
-        );
+        assert!(read.load(Ordering::SeqCst) < 20, "the endless source was not stopped");
     }
 
     #[test]

@@ -52,8 +52,7 @@ const fn expand(ranges: [(i32, i32, i32); 20]) -> Centres {
 
 /// Reads a points file such as `pts_in_hull.npy`: shape (313, 2), integer or float, little-endian.
 pub fn read(path: &Path) -> Result<Centres> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read points file {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read points file {}", path.display()))?;
     parse_npy(&bytes).with_context(|| format!("points file {} is unusable", path.display()))
 }
 
@@ -64,10 +63,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Centres> {
         .context("not a .npy file (no NUMPY magic)")?;
     ensure!(rest.len() >= 2, "the .npy header is cut short");
     let (header_len, rest) = match rest[0] {
-        1 if rest.len() >= 4 => (
-            usize::from(u16::from_le_bytes([rest[2], rest[3]])),
-            &rest[4..],
-        ),
+        1 if rest.len() >= 4 => (usize::from(u16::from_le_bytes([rest[2], rest[3]])), &rest[4..]),
         2 | 3 if rest.len() >= 6 => (
             u32::from_le_bytes([rest[2], rest[3], rest[4], rest[5]]) as usize,
             &rest[6..],
@@ -79,8 +75,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Centres> {
     let data = &rest[header_len..];
 
     let descr = dict_value(header, "descr").context("the .npy header has no 'descr'")?;
-    let fortran =
-        dict_value(header, "fortran_order").context("the .npy header has no 'fortran_order'")?;
+    let fortran = dict_value(header, "fortran_order").context("the .npy header has no 'fortran_order'")?;
     let shape = dict_value(header, "shape").context("the .npy header has no 'shape'")?;
     let shape: String = shape.chars().filter(|c| !c.is_whitespace()).collect();
     ensure!(shape == "(313,2)", "expected shape (313, 2), found {shape}");
@@ -91,9 +86,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Centres> {
         "<i4" => (4, |b| f64::from(i32::from_le_bytes(b.try_into().unwrap()))),
         "<f8" => (8, |b| f64::from_le_bytes(b.try_into().unwrap())),
         "<f4" => (4, |b| f64::from(f32::from_le_bytes(b.try_into().unwrap()))),
-        other => bail!(
-            "unsupported dtype {other} (expected int64, int32, float64 or float32, little-endian)"
-        ),
+        other => bail!("unsupported dtype {other} (expected int64, int32, float64 or float32, little-endian)"),
     };
     ensure!(
         data.len() == 313 * 2 * size,
@@ -109,11 +102,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Centres> {
     };
     let mut out = [[0.0f32; 2]; 313];
     for (i, chunk) in data.chunks_exact(size).enumerate() {
-        let (row, col) = if fortran {
-            (i % 313, i / 313)
-        } else {
-            (i / 2, i % 2)
-        };
+        let (row, col) = if fortran { (i % 313, i / 313) } else { (i / 2, i % 2) };
         let v = read(chunk);
         ensure!(
             v.is_finite() && v.abs() <= 128.0,
@@ -170,34 +159,19 @@ mod tests {
         assert_eq!(CENTRES[312], [100.0, 0.0]);
         assert!(CENTRES.iter().flatten().all(|v| v % 10.0 == 0.0));
         let a_range = CENTRES.iter().map(|p| p[0] as i32);
-        assert_eq!(
-            (a_range.clone().min(), a_range.max()),
-            (Some(-90), Some(100))
-        );
+        assert_eq!((a_range.clone().min(), a_range.max()), (Some(-90), Some(100)));
     }
 
     #[test]
     fn reads_int64_float32_and_fortran_order() {
-        let i8 = npy(
-            "<i8",
-            "(313, 2)",
-            false,
-            &centres_as(|v| (v as i64).to_le_bytes()),
-        );
+        let i8 = npy("<i8", "(313, 2)", false, &centres_as(|v| (v as i64).to_le_bytes()));
         assert_eq!(parse_npy(&i8).unwrap(), CENTRES);
         let f4 = npy("<f4", "(313, 2)", false, &centres_as(f32::to_le_bytes));
         assert_eq!(parse_npy(&f4).unwrap(), CENTRES);
         let columns: Vec<u8> = (0..2)
-            .flat_map(|c| {
-                CENTRES
-                    .iter()
-                    .flat_map(move |p| (p[c] as f64).to_le_bytes())
-            })
+            .flat_map(|c| CENTRES.iter().flat_map(move |p| (p[c] as f64).to_le_bytes()))
             .collect();
-        assert_eq!(
-            parse_npy(&npy("<f8", "(313, 2)", true, &columns)).unwrap(),
-            CENTRES
-        );
+        assert_eq!(parse_npy(&npy("<f8", "(313, 2)", true, &columns)).unwrap(), CENTRES);
     }
 
     #[test]
@@ -217,10 +191,7 @@ mod tests {
     fn matches_the_published_file() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/model/pts_in_hull.npy");
         if !path.exists() {
-            eprintln!(
-                "SKIPPED matches_the_published_file: {} is absent",
-                path.display()
-            );
+            eprintln!("SKIPPED matches_the_published_file: {} is absent", path.display());
             return;
         }
         assert_eq!(read(&path).unwrap(), CENTRES);

@@ -16,10 +16,7 @@ impl Progress {
             Some(_) => format!("{{bar:40}} {{pos}}/{{len}} {unit} {{per_sec}} ETA {{eta}}"),
             None => format!("{{spinner}} {{pos}} {unit} {{per_sec}}"),
         };
-        bar.set_style(
-            ProgressStyle::with_template(&template)
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        bar.set_style(ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()));
         bar.set_draw_target(if quiet {
             ProgressDrawTarget::hidden()
         } else {

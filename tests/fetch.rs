@@ -15,10 +15,7 @@ const POINTS: &str = "pts_in_hull.npy";
 const CAFFEMODEL: &str = "colorization_release_v2.caffemodel";
 
 fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn options(overwrite: bool) -> Options {
@@ -107,9 +104,7 @@ fn shared_model(test: &str) -> Option<PathBuf> {
 
 #[test]
 fn fetch_model_lands_verified_files_and_refuses_a_corrupt_caffemodel() {
-    let Some(shared) =
-        shared_model("fetch_model_lands_verified_files_and_refuses_a_corrupt_caffemodel")
-    else {
+    let Some(shared) = shared_model("fetch_model_lands_verified_files_and_refuses_a_corrupt_caffemodel") else {
         return;
     };
     let served = tempfile::tempdir().unwrap();
@@ -128,21 +123,14 @@ fn fetch_model_lands_verified_files_and_refuses_a_corrupt_caffemodel() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         eprintln!("{stderr}");
-        (
-            out.status,
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr,
-        )
+        (out.status, String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
     };
 
     let (status, stdout, stderr) = run();
     assert!(!status.success());
     for name in [PROTOTXT, POINTS] {
         let got = std::fs::read(work.path().join("model").join(name)).unwrap();
-        assert!(
-            got == std::fs::read(shared.join(name)).unwrap(),
-            "{name} differs"
-        );
+        assert!(got == std::fs::read(shared.join(name)).unwrap(), "{name} differs");
         assert!(stdout.contains(&format!("model/{name}")), "{stdout}");
     }
     assert!(!stdout.contains(CAFFEMODEL), "{stdout}");
@@ -153,11 +141,7 @@ fn fetch_model_lands_verified_files_and_refuses_a_corrupt_caffemodel() {
     );
     assert!(stderr.contains(&sha256(&corrupt)), "{stderr}");
     assert!(!work.path().join("model").join(CAFFEMODEL).exists());
-    assert!(!work
-        .path()
-        .join("model")
-        .join(format!("{CAFFEMODEL}.partial"))
-        .exists());
+    assert!(!work.path().join("model").join(format!("{CAFFEMODEL}.partial")).exists());
 
     // A second run trusts the verified files without asking for them again.
     let asked = server.requests().len();
@@ -185,10 +169,7 @@ fn fetch_model_refuses_a_mirror_that_is_not_http() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(
-        stderr.starts_with("error: the mirror model-copies/"),
-        "{stderr}"
-    );
+    assert!(stderr.starts_with("error: the mirror model-copies/"), "{stderr}");
     assert!(!work.path().join("model").exists());
 }
 
@@ -202,10 +183,7 @@ fn a_partial_download_is_completed_with_a_range_request() {
     assert_eq!(outcome, Outcome::Downloaded);
     assert!(std::fs::read(case.dest()).unwrap() == case.bytes);
     assert!(!case.partial().exists());
-    assert_eq!(
-        server.requests(),
-        [request(Some(&format!("bytes={half}-")))]
-    );
+    assert_eq!(server.requests(), [request(Some(&format!("bytes={half}-")))]);
 }
 
 #[test]
@@ -239,10 +217,7 @@ fn a_broken_transfer_is_kept_and_the_next_run_resumes_it() {
     assert!(std::fs::read(case.dest()).unwrap() == case.bytes);
     assert_eq!(
         server.requests(),
-        [
-            request(None),
-            request(Some(&format!("bytes={}-", kept.len())))
-        ]
+        [request(None), request(Some(&format!("bytes={}-", kept.len())))]
     );
 }
 
@@ -254,10 +229,7 @@ fn a_wrong_leftover_partial_is_discarded_and_fetched_from_the_start() {
     let outcome = case.fetch(&[server.url() + "blob"], false).unwrap();
     assert_eq!(outcome, Outcome::Downloaded);
     assert!(std::fs::read(case.dest()).unwrap() == case.bytes);
-    assert_eq!(
-        server.requests(),
-        [request(Some("bytes=3000-")), request(None)]
-    );
+    assert_eq!(server.requests(), [request(Some("bytes=3000-")), request(None)]);
 }
 
 #[test]
@@ -297,25 +269,15 @@ fn when_every_source_fails_each_is_named_with_its_reason() {
     let corrupt = Server::start(case.served.path());
     corrupt.fault("blob", Fault::Corrupt);
     let refused = refused_url();
-    let urls = [
-        missing.url() + "blob",
-        refused.clone(),
-        corrupt.url() + "blob",
-    ];
+    let urls = [missing.url() + "blob", refused.clone(), corrupt.url() + "blob"];
     let e = case.fetch(&urls, false).unwrap_err();
     let message = format!("{e:#}");
     let lines: Vec<&str> = message.lines().collect();
     assert_eq!(lines.len(), 4, "{message}");
-    assert!(
-        lines[0].contains(&case.dest().display().to_string()),
-        "{message}"
-    );
+    assert!(lines[0].contains(&case.dest().display().to_string()), "{message}");
     assert!(lines[0].contains("--mirror"), "{message}");
     assert!(lines[0].contains("model/README.md"), "{message}");
-    assert!(
-        lines[1].contains(&urls[0]) && lines[1].contains("404"),
-        "{message}"
-    );
+    assert!(lines[1].contains(&urls[0]) && lines[1].contains("404"), "{message}");
     assert!(lines[2].contains(&refused), "{message}");
     let mut bad = case.bytes.clone();
     let middle = bad.len() / 2;
@@ -345,14 +307,8 @@ fn a_different_file_in_place_is_replaced_only_with_overwrite() {
     let e = case.fetch(&[server.url() + "blob"], false).unwrap_err();
     let message = format!("{e:#}");
     assert!(message.contains("--overwrite"), "{message}");
-    assert!(
-        message.contains(&sha256(b"someone's own weights")),
-        "{message}"
-    );
-    assert_eq!(
-        std::fs::read(case.dest()).unwrap(),
-        b"someone's own weights"
-    );
+    assert!(message.contains(&sha256(b"someone's own weights")), "{message}");
+    assert_eq!(std::fs::read(case.dest()).unwrap(), b"someone's own weights");
     assert!(server.requests().is_empty());
 
     let outcome = case.fetch(&[server.url() + "blob"], true).unwrap();

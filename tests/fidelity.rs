@@ -5,9 +5,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{
-    keep_for_inspection, read_image, recipe_python, run_recipe, shared_media, Fidelity, Workspace,
-};
+use support::{keep_for_inspection, read_image, recipe_python, run_recipe, shared_media, Fidelity, Workspace};
 
 fn compare(test: &str, expected: &Path, actual: &Path, total: &mut Fidelity) {
     let mut one = Fidelity::default();
@@ -33,15 +31,7 @@ fn photos_match_the_recipe() {
         return;
     };
     let ws = Workspace::new();
-    let out = ws.run(&[
-        "image",
-        photos.to_str().unwrap(),
-        "-o",
-        "ours",
-        "--format",
-        "png",
-        "-q",
-    ]);
+    let out = ws.run(&["image", photos.to_str().unwrap(), "-o", "ours", "--format", "png", "-q"]);
     assert!(out.status.success());
     let mut total = Fidelity::default();
     for entry in std::fs::read_dir(&photos).unwrap() {
@@ -53,12 +43,7 @@ fn photos_match_the_recipe() {
             &ws,
             &["image", input.to_str().unwrap(), expected.to_str().unwrap()],
         );
-        compare(
-            test,
-            &expected,
-            &ws.path(&format!("ours/Color_{stem}.png")),
-            &mut total,
-        );
+        compare(test, &expected, &ws.path(&format!("ours/Color_{stem}.png")), &mut total);
     }
     eprintln!(
         "photos vs recipe: {:.4} % of values within 1 level, PSNR {:.1} dB, max diff {}",
@@ -71,10 +56,7 @@ fn photos_match_the_recipe() {
 #[test]
 fn exact_film_matches_the_recipe() {
     let test = "exact_film_matches_the_recipe";
-    let (Some(clip), Some(python)) = (
-        shared_media("video/chaplin_moviepy.mp4", test),
-        recipe_python(test),
-    ) else {
+    let (Some(clip), Some(python)) = (shared_media("video/chaplin_moviepy.mp4", test), recipe_python(test)) else {
         return;
     };
     let ws = Workspace::new();

@@ -15,10 +15,7 @@ fn video_and_audio(path: &std::path::Path) -> (support::Stream, Option<support::
         .iter()
         .position(|s| s.kind == "audio")
         .map(|i| streams.remove(i));
-    let video = streams
-        .into_iter()
-        .find(|s| s.kind == "video")
-        .expect("a video stream");
+    let video = streams.into_iter().find(|s| s.kind == "video").expect("a video stream");
     (video, audio)
 }
 
@@ -28,16 +25,7 @@ fn sound_is_carried_and_trimmed_in_avi_and_mp4_at_the_exact_rate() {
     make_clip(&ws.path("ntsc.mkv"), "24000/1001", 2.5, true);
     for (out, codec) in [("film.avi", "mjpeg"), ("film.mp4", "h264")] {
         // 40 of the 60 frames: the sound must stop with the picture.
-        let run = ws.run(&[
-            "video",
-            "ntsc.mkv",
-            "-o",
-            out,
-            "--no-frames",
-            "--end",
-            "40",
-            "-q",
-        ]);
+        let run = ws.run(&["video", "ntsc.mkv", "-o", out, "--no-frames", "--end", "40", "-q"]);
         assert!(run.status.success());
         let (video, audio) = video_and_audio(&ws.path(out));
         assert_eq!(video.codec, codec);
@@ -69,10 +57,7 @@ fn sound_is_carried_and_trimmed_in_avi_and_mp4_at_the_exact_rate() {
 
 #[test]
 fn the_chaplin_clip_keeps_its_sound() {
-    let Some(clip) = support::shared_media(
-        "video/chaplin_moviepy.mp4",
-        "the_chaplin_clip_keeps_its_sound",
-    ) else {
+    let Some(clip) = support::shared_media("video/chaplin_moviepy.mp4", "the_chaplin_clip_keeps_its_sound") else {
         return;
     };
     let ws = Workspace::new();
@@ -90,16 +75,9 @@ fn the_chaplin_clip_keeps_its_sound() {
     ]);
     assert!(run.status.success());
     let (video, audio) = video_and_audio(&ws.path("chaplin.mp4"));
-    assert_eq!(
-        (video.codec.as_str(), video.rate.as_str()),
-        ("h264", "25/1")
-    );
+    assert_eq!((video.codec.as_str(), video.rate.as_str()), ("h264", "25/1"));
     assert!((audio.expect("sound").seconds - 1.6).abs() <= 0.1);
-    assert_eq!(
-        read_video(&ws.path("chaplin.mp4")).frames.len(),
-        40,
-        "frames 50 to 89"
-    );
+    assert_eq!(read_video(&ws.path("chaplin.mp4")).frames.len(), 40, "frames 50 to 89");
 }
 
 #[test]
@@ -141,22 +119,8 @@ fn side_by_side_saturation_and_render_size() {
     let common = ["video", "in.avi", "--frame-format", "png", "-q"];
     let run = |extra: &[&str]| assert!(ws.run(&[&common[..], extra].concat()).status.success());
     run(&["--frames-dir", "plain", "-o", "plain.avi"]);
-    run(&[
-        "--frames-dir",
-        "gray",
-        "-o",
-        "gray.avi",
-        "--saturation",
-        "0",
-    ]);
-    run(&[
-        "--frames-dir",
-        "big",
-        "-o",
-        "big.avi",
-        "--render-size",
-        "320",
-    ]);
+    run(&["--frames-dir", "gray", "-o", "gray.avi", "--saturation", "0"]);
+    run(&["--frames-dir", "big", "-o", "big.avi", "--render-size", "320"]);
     run(&["--no-frames", "-o", "both.avi", "--side-by-side"]);
 
     let plain = read_image(&ws.path("plain/frame_000000.png"));
@@ -170,10 +134,7 @@ fn side_by_side_saturation_and_render_size() {
     assert!(mean_abs_diff(&plain, &gray) > 0.5);
     let big = read_image(&ws.path("big/frame_000000.png"));
     assert_eq!(big.size().unwrap(), plain.size().unwrap());
-    assert!(
-        mean_abs_diff(&plain, &big) > 0.1,
-        "--render-size changed nothing"
-    );
+    assert!(mean_abs_diff(&plain, &big) > 0.1, "--render-size changed nothing");
 
     let both = read_video(&ws.path("both.avi"));
     let frame = &both.frames[0];
@@ -233,10 +194,7 @@ fn stop_partway(
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     eprintln!("stopped run: {stderr}");
     if signal == "-INT" {
-        assert!(
-            stderr.contains("run the same command again to resume"),
-            "{stderr}"
-        );
+        assert!(stderr.contains("run the same command again to resume"), "{stderr}");
     }
     status
 }
@@ -284,31 +242,21 @@ fn an_interrupted_run_resumes_to_the_same_frames() {
             if signal == "-INT" {
                 assert_eq!(status.code(), Some(130));
             }
-            assert!(
-                !ws.path(&film).exists(),
-                "a film was left at -o after {signal}"
-            );
+            assert!(!ws.path(&film).exists(), "a film was left at -o after {signal}");
             assert!(names(&ws.path(&dir)).len() < 90);
         }
         let before = names(&ws.path(&dir)).len();
         let rerun = ws.run(&refs(&with(&dir, &film)));
         assert!(rerun.status.success());
         let stderr = String::from_utf8_lossy(&rerun.stderr);
-        assert!(
-            stderr.contains(&format!("{before} already done")),
-            "{stderr}"
-        );
+        assert!(stderr.contains(&format!("{before} already done")), "{stderr}");
         assert_eq!(names(&ws.path(&dir)), names(&ws.path(&reference)));
         for name in names(&ws.path(&reference)) {
             let (a, b) = (
                 read_image(&ws.path(&format!("{reference}/{name}"))),
                 read_image(&ws.path(&format!("{dir}/{name}"))),
             );
-            assert_eq!(
-                mean_abs_diff(&a, &b),
-                0.0,
-                "{mode}: {name} differs after resuming"
-            );
+            assert_eq!(mean_abs_diff(&a, &b), 0.0, "{mode}: {name} differs after resuming");
         }
         assert_eq!(read_video(&ws.path(&film)).frames.len(), 90);
     }

@@ -32,30 +32,18 @@ fn batch_of_gray_sepia_and_png_photos() {
     let ws = Workspace::new();
     let gray = {
         let mut g = Mat::default();
-        imgproc::cvt_color_def(
-            &support::frame(Size::new(120, 80), 70),
-            &mut g,
-            imgproc::COLOR_BGR2GRAY,
-        )
-        .unwrap();
+        imgproc::cvt_color_def(&support::frame(Size::new(120, 80), 70), &mut g, imgproc::COLOR_BGR2GRAY).unwrap();
         g
     };
     write(&ws.path("album/one_channel.png"), &gray);
     write(&ws.path("album/sepia.jpg"), &sepia(&gray));
-    write(
-        &ws.path("loose.png"),
-        &support::frame(Size::new(50, 90), 150),
-    );
+    write(&ws.path("loose.png"), &support::frame(Size::new(50, 90), 150));
 
     let out = ws.run(&["image", "album", "loose.png", "-q"]);
     assert!(out.status.success());
     assert_eq!(
         names(&ws.path("colorized_images")),
-        [
-            "Color_loose.png",
-            "Color_one_channel.png",
-            "Color_sepia.jpg"
-        ]
+        ["Color_loose.png", "Color_one_channel.png", "Color_sepia.jpg"]
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 3, "{stdout}");
@@ -91,10 +79,7 @@ fn batch_of_gray_sepia_and_png_photos() {
 #[test]
 fn one_bad_photo_is_reported_and_the_rest_are_done() {
     let ws = Workspace::new();
-    write(
-        &ws.path("album/good.png"),
-        &support::frame(Size::new(40, 30), 90),
-    );
+    write(&ws.path("album/good.png"), &support::frame(Size::new(40, 30), 90));
     std::fs::write(ws.path("album/broken.jpg"), b"this is not a jpeg").unwrap();
     let out = ws.run(&["image", "album", "--format", "png", "-q"]);
     assert_eq!(out.status.code(), Some(1));
@@ -111,11 +96,7 @@ fn existing_outputs_are_kept_unless_overwrite() {
     let ws = Workspace::new();
     write(&ws.path("p.png"), &support::frame(Size::new(40, 30), 90));
     std::fs::create_dir_all(ws.path("colorized_images")).unwrap();
-    std::fs::write(
-        ws.path("colorized_images/Color_p.png"),
-        b"the user's earlier work",
-    )
-    .unwrap();
+    std::fs::write(ws.path("colorized_images/Color_p.png"), b"the user's earlier work").unwrap();
     let out = ws.run(&["image", "p.png", "-q"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--overwrite"));
@@ -123,12 +104,6 @@ fn existing_outputs_are_kept_unless_overwrite() {
         std::fs::read(ws.path("colorized_images/Color_p.png")).unwrap(),
         b"the user's earlier work"
     );
-    assert!(ws
-        .run(&["image", "p.png", "--overwrite", "-q"])
-        .status
-        .success());
-    assert_eq!(
-        read_image(&ws.path("colorized_images/Color_p.png")).channels(),
-        3
-    );
+    assert!(ws.run(&["image", "p.png", "--overwrite", "-q"]).status.success());
+    assert_eq!(read_image(&ws.path("colorized_images/Color_p.png")).channels(), 3);
 }

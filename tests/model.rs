@@ -11,9 +11,7 @@ use support::standin::{self, Width};
 
 fn gradient(rows: i32, cols: i32) -> Mat {
     let px: Vec<opencv::core::Vec3b> = (0..rows * cols)
-        .map(|i| {
-            opencv::core::Vec3b::all(((i % cols) * 255 / cols.max(1) + (i / cols) * 7 % 40) as u8)
-        })
+        .map(|i| opencv::core::Vec3b::all(((i % cols) * 255 / cols.max(1) + (i / cols) * 7 % 40) as u8))
         .collect();
     Mat::from_slice(&px)
         .unwrap()
@@ -27,8 +25,7 @@ fn gradient(rows: i32, cols: i32) -> Mat {
 fn without_the_fixed_layers_the_forward_pass_fails() {
     let dir = tempfile::tempdir().unwrap();
     let (proto, weights) = standin::write(dir.path(), Width::Narrow);
-    let mut net =
-        dnn::read_net_from_caffe(proto.to_str().unwrap(), weights.to_str().unwrap()).unwrap();
+    let mut net = dnn::read_net_from_caffe(proto.to_str().unwrap(), weights.to_str().unwrap()).unwrap();
     let input = lab::prepare(&gradient(32, 32), 224).unwrap().input;
     net.set_input_def(&input).unwrap();
     assert!(net.forward_single("class8_ab").is_err());
@@ -39,22 +36,11 @@ fn recipe_net(proto: &std::path::Path, weights: &std::path::Path) -> dnn::Net {
     let net = dnn::read_net_from_caffe(proto.to_str().unwrap(), weights.to_str().unwrap()).unwrap();
     for layer in caffe::fixed_layers(&points::CENTRES) {
         let blob = &layer.blobs[0];
-        let dims: Vec<i32> = blob
-            .shape
-            .as_ref()
-            .unwrap()
-            .dim
-            .iter()
-            .map(|&d| d as i32)
-            .collect();
+        let dims: Vec<i32> = blob.shape.as_ref().unwrap().dim.iter().map(|&d| d as i32).collect();
         let mut mat = Mat::new_nd_with_default(&dims, opencv::core::CV_32F, 0.0.into()).unwrap();
-        mat.data_typed_mut::<f32>()
-            .unwrap()
-            .copy_from_slice(&blob.data);
+        mat.data_typed_mut::<f32>().unwrap().copy_from_slice(&blob.data);
         let id = net.get_layer_id(layer.name.as_deref().unwrap()).unwrap();
-        net.get_layer(id)
-            .unwrap()
-            .set_blobs(Vector::from_iter([mat]));
+        net.get_layer(id).unwrap().set_blobs(Vector::from_iter([mat]));
     }
     net
 }
@@ -78,20 +64,16 @@ fn baked_layers_give_the_recipe_output_shape_and_values() {
         ab.data_typed::<opencv::core::Vec2f>().unwrap(),
         want.data_typed::<opencv::core::Vec2f>().unwrap(),
     );
-    assert_eq!(
-        got, want,
-        "baked blobs must give exactly the set_blobs output"
-    );
+    assert_eq!(got, want, "baked blobs must give exactly the set_blobs output");
     // A stand-in that predicted one colour everywhere would make every pixel comparison meaningless.
-    let spread = got.iter().map(|p| p[0]).fold(f32::MIN, f32::max)
-        - got.iter().map(|p| p[0]).fold(f32::MAX, f32::min);
+    let spread = got.iter().map(|p| p[0]).fold(f32::MIN, f32::max) - got.iter().map(|p| p[0]).fold(f32::MAX, f32::min);
     assert!(spread > 5.0, "a varies by only {spread} across the frame");
 }
 
 #[test]
 fn full_size_stand_in_has_the_published_architecture() {
-    let published = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/model/colorization_deploy_v2.prototxt");
+    let published =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/model/colorization_deploy_v2.prototxt");
     if !published.exists() {
         eprintln!(
             "SKIPPED full_size_stand_in_has_the_published_architecture: {} is absent",
@@ -102,10 +84,7 @@ fn full_size_stand_in_has_the_published_architecture() {
     let dir = tempfile::tempdir().unwrap();
     let (_, weights) = standin::write(dir.path(), Width::Full);
     let size = std::fs::metadata(&weights).unwrap().len();
-    assert!(
-        size.abs_diff(128_946_764) < 64 * 1024,
-        "stand-in is {size} bytes"
-    );
+    assert!(size.abs_diff(128_946_764) < 64 * 1024, "stand-in is {size} bytes");
     // The published prototxt with our weights: OpenCV matches blobs to layers by name and checks every shape.
     let files = ModelFiles::locate(dir.path(), Some(published), None, None);
     let ab = Model::load(&files)

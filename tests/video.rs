@@ -10,12 +10,7 @@ use support::{mean_abs_diff, mean_gray, names, read_image, read_video, write_vid
 fn video_writes_every_frame_in_order_at_the_source_rate_and_size() {
     let ws = Workspace::new();
     let levels: Vec<u8> = (0..12).map(|i| 20 + 18 * i).collect();
-    write_video(
-        &ws.path("input_videos/reel.avi"),
-        12.0,
-        Size::new(96, 64),
-        &levels,
-    );
+    write_video(&ws.path("input_videos/reel.avi"), 12.0, Size::new(96, 64), &levels);
     let out = ws.run(&["video", "input_videos/reel.avi", "-q"]);
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
@@ -64,10 +59,7 @@ fn width_and_fps_follow_the_flags() {
     assert_eq!((film.frames.len(), film.fps), (3, 8.0));
     // imutils.resize: 90 * 100 / 160 = 56.25, truncated.
     assert_eq!(film.frames[0].size().unwrap(), Size::new(100, 56));
-    assert!(
-        !ws.path("colorized_frames").exists(),
-        "--no-frames wrote frames"
-    );
+    assert!(!ws.path("colorized_frames").exists(), "--no-frames wrote frames");
 }
 
 #[test]
@@ -122,24 +114,14 @@ fn assemble_orders_frames_numerically_at_the_chosen_rate() {
     // Names whose text order is not their numeric order.
     for (i, level) in [(2u8, 60u8), (10, 160), (1, 30), (9, 120)] {
         let image = support::frame(Size::new(64, 40), level);
-        opencv::imgcodecs::imwrite_def(
-            dir.join(format!("frame_{i}.png")).to_str().unwrap(),
-            &image,
-        )
-        .unwrap();
+        opencv::imgcodecs::imwrite_def(dir.join(format!("frame_{i}.png")).to_str().unwrap(), &image).unwrap();
     }
     let out = ws.run(&["assemble", "frames", "-o", "film.avi", "--fps", "7.5", "-q"]);
     assert!(out.status.success());
     let film = read_video(&ws.path("film.avi"));
-    assert_eq!(
-        (film.frames.len(), film.fps, film.fourcc.as_str()),
-        (4, 7.5, "MJPG")
-    );
+    assert_eq!((film.frames.len(), film.fps, film.fourcc.as_str()), (4, 7.5, "MJPG"));
     let means: Vec<f64> = film.frames.iter().map(mean_gray).collect();
-    assert!(
-        means.windows(2).all(|w| w[0] < w[1]),
-        "frames out of order: {means:?}"
-    );
+    assert!(means.windows(2).all(|w| w[0] < w[1]), "frames out of order: {means:?}");
 
     let again = ws.run(&["assemble", "frames", "-o", "film.avi", "--fps", "7.5", "-q"]);
     assert!(!again.status.success());

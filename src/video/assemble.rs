@@ -12,27 +12,15 @@ use crate::progress::Progress;
 
 /// The images in `dir` ordered by the last number in their names (frame_9 before frame_10), then by name.
 pub fn frame_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot list frames folder {}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list frames folder {}", dir.display()))?;
     let mut frames: Vec<(u64, PathBuf)> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file()
-                && is_image(p)
-                && !p
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .starts_with('.')
-        })
+        .filter(|p| p.is_file() && is_image(p) && !p.file_name().unwrap_or_default().to_string_lossy().starts_with('.'))
         .filter_map(|p| last_number(&p).map(|n| (n, p)))
         .collect();
     frames.sort();
     if frames.is_empty() {
-        bail!(
-            "{} holds no numbered frames (such as frame_000000.jpg)",
-            dir.display()
-        );
+        bail!("{} holds no numbered frames (such as frame_000000.jpg)", dir.display());
     }
     Ok(frames.into_iter().map(|(_, p)| p).collect())
 }
@@ -40,9 +28,7 @@ pub fn frame_files(dir: &Path) -> Result<Vec<PathBuf>> {
 fn last_number(path: &Path) -> Option<u64> {
     let stem = path.file_stem()?.to_str()?;
     let end = stem.rfind(|c: char| c.is_ascii_digit())? + 1;
-    let start = stem[..end]
-        .rfind(|c: char| !c.is_ascii_digit())
-        .map_or(0, |i| i + 1);
+    let start = stem[..end].rfind(|c: char| !c.is_ascii_digit()).map_or(0, |i| i + 1);
     stem[start..end].parse().ok()
 }
 
@@ -63,9 +49,7 @@ pub fn assemble(dir: &Path, output: &Path, fps: f64, progress: &Progress) -> Res
             .with_context(|| format!("frame {}", path.display()))?;
         progress.inc();
     }
-    film.expect("there is at least one frame")
-        .close()?
-        .persist()?;
+    film.expect("there is at least one frame").close()?.persist()?;
     Ok(frames.len())
 }
 

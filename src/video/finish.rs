@@ -87,10 +87,7 @@ pub fn mux(job: &Mux) -> Result<()> {
         }
         cmd.args(["-c:v", "copy", "-t", &format!("{:.6}", job.seconds)])
             .arg(job.output);
-        let out = cmd
-            .stdin(Stdio::null())
-            .output()
-            .context("cannot run ffmpeg")?;
+        let out = cmd.stdin(Stdio::null()).output().context("cannot run ffmpeg")?;
         if out.status.success() {
             return Ok(());
         }
@@ -104,10 +101,7 @@ pub fn mux(job: &Mux) -> Result<()> {
         }
     }
     let _ = std::fs::remove_file(job.output);
-    bail!(
-        "ffmpeg could not finish {}: {last_error}",
-        job.output.display()
-    )
+    bail!("ffmpeg could not finish {}: {last_error}", job.output.display())
 }
 
 #[cfg(test)]

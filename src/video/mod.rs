@@ -76,11 +76,7 @@ enum Work {
     /// Already on disk from an earlier run.
     Done,
     /// Colour it; `input` is None when the frame repeats the last computed one.
-    Colour {
-        l: Mat,
-        input: Option<Mat>,
-        cut: bool,
-    },
+    Colour { l: Mat, input: Option<Mat>, cut: bool },
 }
 
 struct Coloured {
@@ -96,6 +92,7 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
     let profile = Profile::default();
     let mut notes = Vec::new();
     let mut source = Source::open(&options.input, options.width)?;
+    let hint = source.frame_count_hint;
     let fps = match (options.fps, source.fps) {
         (Some(fps), _) | (None, Some(fps)) => fps,
         (None, None) => {
@@ -106,12 +103,8 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
             25.0
         }
     };
-    let start = options
-        .start
-        .map_or(0, |p| p.frame(source.fps.unwrap_or(fps)));
-    let end = options
-        .end
-        .map_or(usize::MAX, |p| p.frame(source.fps.unwrap_or(fps)));
+    let start = options.start.map_or(0, |p| p.frame(source.fps.unwrap_or(fps)));
+    let end = options.end.map_or(usize::MAX, |p| p.frame(source.fps.unwrap_or(fps)));
     if end <= start {
         bail!("--end ({end}) must come after --start ({start})");
     }
@@ -129,7 +122,9 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
         .transpose()?;
     let settings = format!(
         "width={:?} render={} exact={exact} smooth={smooth} saturation={saturation} start={start} ext={:?}",
-        options.width, options.render_size, options.frames.as_ref().map(|f| &f.1)
+        options.width,
+        options.render_size,
+        options.frames.as_ref().map(|f| &f.1)
     );
     let fingerprint = resume::fingerprint(&options.input, &settings)?;
     let checkpoint = match &frames {
@@ -178,8 +173,7 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
         };
         let job = profile_ref.time(Stage::Pre, || -> Result<Job> {
             // Frames already on disk are still judged, so repeat and cut decisions match an uninterrupted run.
-            let prepared = lab::prepare(&frame, render)
-                .with_context(|| format!("{input_name}: frame {index}"))?;
+            let prepared = lab::prepare(&frame, render).with_context(|| format!("{input_name}: frame {index}"))?;
             let verdict = scene.judge(&prepared.input, !exact)?;
             let original = side_by_side.then_some(frame);
             let work = if index < resume_at {
@@ -191,11 +185,7 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
                     cut: verdict.cut,
                 }
             };
-            Ok(Job {
-                index,
-                original,
-                work,
-            })
+            Ok(Job { index, original, work })
         });
         Some(job)
     });
@@ -227,10 +217,7 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
         let bgr = match done.l {
             None => {
                 resumed += 1;
-                let path = frames
-                    .as_ref()
-                    .expect("only frames on disk are skipped")
-                    .path(index);
+                let path = frames.as_ref().expect("only frames on disk are skipped").path(index);
                 imgcodecs::imread(&path, imgcodecs::IMREAD_COLOR)
                     .ok()
                     .filter(|m| !m.empty())
@@ -242,13 +229,7 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
                 let bgr = profile.time(Stage::Post, || lab::finish(&l, &ab))?;
                 if let Some(frames) = &frames {
                     profile.time(Stage::Encode, || frames.write(index, &bgr))?;
-                    resume::save(
-                        frames,
-                        &fingerprint,
-                        index + 1,
-                        &colour.last_ab,
-                        &colour.smoothed,
-                    )?;
+                    resume::save(frames, &fingerprint, index + 1, &colour.last_ab, &colour.smoothed)?;
                 }
                 bgr
             }
@@ -263,8 +244,7 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
                     }
                     None => bgr,
                 };
-                film.write(&picture)
-                    .with_context(|| format!("frame {index}"))
+                film.write(&picture).with_context(|| format!("frame {index}"))
             })?;
         }
         written += 1;
@@ -287,11 +267,14 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
         return Err(e);
     }
 
-    if written == 0 {
-        bail!(
-            "{}: no frame could be decoded (is it a video file?)",
+    let announced = hint.map(|n| (n as usize).min(end).saturating_sub(start));
+    if let Some(missing) = announced.map(|n| n.saturating_sub(written)).filter(|&m| m > 0) {
+        notes.push(format!(
+            "warning: {missing} of the {} frames {} announces could not be decoded (truncated or damaged?); \
+             the rest were colorized",
+            announced.unwrap_or_default(),
             options.input.display()
-        );
+        ));
     }
     let film = match film {
         Some(film) => Some(finish_film(film, options, fps, start, written, &mut notes)?),
@@ -319,14 +302,20 @@ fn finish_film(
 ) -> Result<PathBuf> {
     let closed = film.close()?;
     let output = closed.destination().to_owned();
-    if !finish::ffmpeg_available() {
-        notes.push(
-            "warning: ffmpeg not found: the film has no sound (apt-get install ffmpeg)".into(),
+    // OpenCV's writer reports no write errors: count what reached the file, as a full disk would cut it short.
+    let stored = read::Source::frame_count(closed.path());
+    if stored < frames {
+        bail!(
+            "{} could not be written completely: {stored} of {frames} frames stored (is the disk full?)",
+            output.display()
         );
+    }
+    if !finish::ffmpeg_available() {
+        notes.push("warning: ffmpeg not found: the film has no sound (apt-get install ffmpeg)".into());
         return closed.persist();
     }
-    let sound = (options.audio && finish::has_audio(&options.input))
-        .then(|| (options.input.as_path(), start as f64 / fps));
+    let sound =
+        (options.audio && finish::has_audio(&options.input)).then(|| (options.input.as_path(), start as f64 / fps));
     let muxed = sibling(&output, "muxed");
     let job = finish::Mux {
         video: closed.path(),
@@ -336,8 +325,7 @@ fn finish_film(
         output: &muxed,
     };
     finish::mux(&job)?;
-    std::fs::rename(&muxed, &output)
-        .with_context(|| format!("cannot move the film to {}", output.display()))?;
+    std::fs::rename(&muxed, &output).with_context(|| format!("cannot move the film to {}", output.display()))?;
     Ok(output)
 }
 

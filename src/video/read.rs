@@ -9,6 +9,8 @@ use opencv::{imgproc, videoio};
 
 pub struct Source {
     capture: videoio::VideoCapture,
+    /// The first frame, decoded by `open` to prove the file holds pictures before any output is made.
+    first: Option<Mat>,
     path: PathBuf,
     width: Option<i32>,
     /// Frames read so far; the index of the next frame.
@@ -29,12 +31,7 @@ impl Source {
         let capture = videoio::VideoCapture::from_file(path, videoio::CAP_ANY)
             .ok()
             .filter(|c| c.is_opened().unwrap_or(false))
-            .with_context(|| {
-                format!(
-                    "cannot open {} as a video (is it a video file?)",
-                    path.display()
-                )
-            })?;
+            .with_context(|| format!("cannot open {} as a video (is it a video file?)", path.display()))?;
         let fps = capture
             .get(videoio::CAP_PROP_FPS)
             .ok()
@@ -46,27 +43,42 @@ impl Source {
             capture.get(videoio::CAP_PROP_FRAME_HEIGHT).unwrap_or(0.0) as i32,
         );
         let width = width.map(|w| i32::try_from(w).unwrap_or(i32::MAX));
-        Ok(Source {
+        let mut source = Source {
             capture,
+            first: None,
             path: path.to_owned(),
             width,
             position: 0,
             fps,
             frame_count_hint,
             size: scaled_size(source_size, width),
-        })
+        };
+        source.first = source.decode()?;
+        if source.first.is_none() {
+            bail!("{}: no frame could be decoded (is it a video file?)", path.display());
+        }
+        Ok(source)
+    }
+
+    /// The number of frames a film's container says it holds (0 if it cannot be opened).
+    pub fn frame_count(path: &Path) -> usize {
+        let capture = videoio::VideoCapture::from_file(path, videoio::CAP_ANY);
+        capture
+            .and_then(|c| c.get(videoio::CAP_PROP_FRAME_COUNT))
+            .map_or(0, |n| n.max(0.0) as usize)
     }
 
     /// Decodes and drops frames until the next one is `index`; false if the film ends first.
     pub fn skip_to(&mut self, index: usize) -> Result<bool> {
+        if index > 0 && self.first.take().is_some() {
+            self.position = 1;
+        }
         while self.position < index {
-            if !self.capture.grab().with_context(|| {
-                format!(
-                    "{}: cannot decode frame {}",
-                    self.path.display(),
-                    self.position
-                )
-            })? {
+            if !self
+                .capture
+                .grab()
+                .with_context(|| format!("{}: cannot decode frame {}", self.path.display(), self.position))?
+            {
                 return Ok(false);
             }
             self.position += 1;
@@ -76,18 +88,25 @@ impl Source {
 
     /// The next frame as 8-bit BGR, or None at the end of the film.
     pub fn next_frame(&mut self) -> Result<Option<Mat>> {
+        let frame = match self.first.take() {
+            Some(frame) => Some(frame),
+            None => self.decode()?,
+        };
+        if frame.is_some() {
+            self.position += 1;
+        }
+        Ok(frame)
+    }
+
+    fn decode(&mut self) -> Result<Option<Mat>> {
         let mut frame = Mat::default();
-        let more = self.capture.read(&mut frame).with_context(|| {
-            format!(
-                "{}: cannot decode frame {}",
-                self.path.display(),
-                self.position
-            )
-        })?;
+        let more = self
+            .capture
+            .read(&mut frame)
+            .with_context(|| format!("{}: cannot decode frame {}", self.path.display(), self.position))?;
         if !more || frame.empty() {
             return Ok(None);
         }
-        self.position += 1;
         let Some(width) = self.width else {
             return Ok(Some(frame));
         };
@@ -101,10 +120,7 @@ impl Source {
 /// The recipe's `imutils.resize(frame, width=W)`: aspect kept, height truncated.
 fn scaled_size(size: Size, width: Option<i32>) -> Size {
     match width {
-        Some(w) if size.width > 0 => Size::new(
-            w,
-            ((size.height as f64 * w as f64 / size.width as f64) as i32).max(1),
-        ),
+        Some(w) if size.width > 0 => Size::new(w, ((size.height as f64 * w as f64 / size.width as f64) as i32).max(1)),
         _ => size,
     }
 }
@@ -115,14 +131,8 @@ mod tests {
 
     #[test]
     fn width_keeps_aspect_and_truncates_height_like_imutils() {
-        assert_eq!(
-            scaled_size(Size::new(640, 360), Some(500)),
-            Size::new(500, 281)
-        );
-        assert_eq!(
-            scaled_size(Size::new(1920, 1080), Some(500)),
-            Size::new(500, 281)
-        );
+        assert_eq!(scaled_size(Size::new(640, 360), Some(500)), Size::new(500, 281));
+        assert_eq!(scaled_size(Size::new(1920, 1080), Some(500)), Size::new(500, 281));
         assert_eq!(scaled_size(Size::new(640, 360), None), Size::new(640, 360));
         assert_eq!(scaled_size(Size::new(3000, 1), Some(10)), Size::new(10, 1));
     }
@@ -148,8 +158,7 @@ impl std::str::FromStr for Position {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Position, String> {
-        let bad =
-            || format!("'{s}' is neither a frame index (120) nor a time (4.8s, 1:30, 0:01:30.5)");
+        let bad = || format!("'{s}' is neither a frame index (120) nor a time (4.8s, 1:30, 0:01:30.5)");
         if let Ok(i) = s.parse::<usize>() {
             return Ok(Position::Frame(i));
         }
@@ -157,8 +166,12 @@ impl std::str::FromStr for Position {
             secs.parse::<f64>().map_err(|_| bad())?
         } else if s.contains(':') {
             s.split(':')
-                .try_fold(0.0, |acc, part| part.parse::<f64>().map(|v| acc * 60.0 + v))
-                .map_err(|_| bad())?
+                // A negative part would count back from the ones before it: `1:-30` is no time, not 30 seconds.
+                .try_fold(0.0, |acc, part| {
+                    let v = part.parse::<f64>().ok().filter(|v| *v >= 0.0)?;
+                    Some(acc * 60.0 + v)
+                })
+                .ok_or_else(bad)?
         } else {
             return Err(bad());
         };

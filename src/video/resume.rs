@@ -23,19 +23,14 @@ pub struct Checkpoint {
 
 /// Identifies the input file and every option that changes the frames' pixels.
 pub fn fingerprint(input: &Path, settings: &str) -> Result<String> {
-    let meta =
-        std::fs::metadata(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let meta = std::fs::metadata(input).with_context(|| format!("cannot read {}", input.display()))?;
     let modified = meta
         .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos());
     let path = input.canonicalize().unwrap_or_else(|_| input.to_owned());
-    Ok(format!(
-        "{}|{}|{modified}|{settings}",
-        path.display(),
-        meta.len()
-    ))
+    Ok(format!("{}|{}|{modified}|{settings}", path.display(), meta.len()))
 }
 
 fn path(frames: &FrameDir) -> PathBuf {
@@ -66,10 +61,7 @@ fn decode_mat(bytes: &mut &[u8]) -> Result<Option<Mat>> {
         .checked_mul(cols)
         .and_then(|n| n.checked_mul(8))
         .context("too large")?;
-    ensure!(
-        rows <= 4096 && cols <= 4096 && bytes.len() >= len,
-        "cut short"
-    );
+    ensure!(rows <= 4096 && cols <= 4096 && bytes.len() >= len, "cut short");
     let mut m = Mat::new_rows_cols_with_default(rows as i32, cols as i32, CV_32FC2, 0.0.into())?;
     m.data_bytes_mut()?.copy_from_slice(&bytes[..len]);
     *bytes = &bytes[len..];
@@ -100,10 +92,7 @@ pub fn load(frames: &FrameDir, fingerprint: &str, overwrite: bool) -> Result<Opt
     let (found, checkpoint) = match parsed {
         Ok(parsed) => parsed,
         Err(_) if overwrite => return Ok(None),
-        Err(e) => bail!(
-            "{} is damaged ({e}); remove it to start over",
-            path(frames).display()
-        ),
+        Err(e) => bail!("{} is damaged ({e}); remove it to start over", path(frames).display()),
     };
     if found != fingerprint {
         if overwrite {
@@ -115,9 +104,7 @@ pub fn load(frames: &FrameDir, fingerprint: &str, overwrite: bool) -> Result<Opt
         );
     }
     // A frame that went missing since is computed again, and so is everything after it.
-    let on_disk = (0..checkpoint.next)
-        .take_while(|&i| frames.path(i).is_file())
-        .count();
+    let on_disk = (0..checkpoint.next).take_while(|&i| frames.path(i).is_file()).count();
     if on_disk < checkpoint.next {
         return Ok(None);
     }
@@ -126,8 +113,7 @@ pub fn load(frames: &FrameDir, fingerprint: &str, overwrite: bool) -> Result<Opt
 
 fn parse(bytes: &[u8]) -> Result<(String, Checkpoint)> {
     let mut lines = bytes.splitn(4, |&b| b == b'\n');
-    let mut line =
-        || -> Result<&str> { Ok(std::str::from_utf8(lines.next().context("cut short")?)?) };
+    let mut line = || -> Result<&str> { Ok(std::str::from_utf8(lines.next().context("cut short")?)?) };
     ensure!(line()? == MAGIC, "not a resume record");
     let fingerprint = line()?.to_string();
     let next: usize = line()?.parse()?;
@@ -153,8 +139,7 @@ mod tests {
     fn a_checkpoint_round_trips_and_guards_its_frames() {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), "png").unwrap();
-        let ab = Mat::new_rows_cols_with_default(3, 4, CV_32FC2, Scalar::new(1.5, -2.0, 0.0, 0.0))
-            .unwrap();
+        let ab = Mat::new_rows_cols_with_default(3, 4, CV_32FC2, Scalar::new(1.5, -2.0, 0.0, 0.0)).unwrap();
         save(&frames, "film|x", 2, &Some(ab), &None).unwrap();
 
         // The record promises frames 0 and 1: with one missing there is nothing to resume.
@@ -164,11 +149,7 @@ mod tests {
         let back = load(&frames, "film|x", false).unwrap().unwrap();
         assert_eq!(back.next, 2);
         assert_eq!(
-            back.last_ab
-                .unwrap()
-                .data_typed::<opencv::core::Vec2f>()
-                .unwrap()[11]
-                .0,
+            back.last_ab.unwrap().data_typed::<opencv::core::Vec2f>().unwrap()[11].0,
             [1.5, -2.0]
         );
         assert!(back.smoothed.is_none());

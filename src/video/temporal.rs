@@ -18,8 +18,7 @@ pub const REPEAT_THRESHOLD: f64 = 0.2;
 pub const CUT_THRESHOLD: f64 = 12.0;
 
 fn mean_abs_diff(a: &Mat, b: &Mat) -> Result<f64> {
-    Ok(core::norm2(a, b, core::NORM_L1, &core::no_array())?
-        / (a.total() * a.channels() as usize) as f64)
+    Ok(core::norm2(a, b, core::NORM_L1, &core::no_array())? / (a.total() * a.channels() as usize) as f64)
 }
 
 /// What the reader decides about a frame from its network input alone.
@@ -163,35 +162,20 @@ mod tests {
     #[test]
     fn smoothing_mixes_the_past_and_restarts_at_a_cut() {
         let mut colour = Colour::new(0.5, 1.0);
-        assert_eq!(
-            value(&colour.next(Some(ab(10.0, -10.0)), true).unwrap()),
-            [10.0, -10.0]
-        );
-        assert_eq!(
-            value(&colour.next(Some(ab(20.0, 10.0)), false).unwrap()),
-            [15.0, 0.0]
-        );
+        assert_eq!(value(&colour.next(Some(ab(10.0, -10.0)), true).unwrap()), [10.0, -10.0]);
+        assert_eq!(value(&colour.next(Some(ab(20.0, 10.0)), false).unwrap()), [15.0, 0.0]);
         // A repeat reuses the last prediction (20, 10) and keeps converging towards it.
         assert_eq!(value(&colour.next(None, false).unwrap()), [17.5, 5.0]);
-        assert_eq!(
-            value(&colour.next(Some(ab(-40.0, 40.0)), true).unwrap()),
-            [-40.0, 40.0]
-        );
+        assert_eq!(value(&colour.next(Some(ab(-40.0, 40.0)), true).unwrap()), [-40.0, 40.0]);
     }
 
     #[test]
     fn off_means_the_prediction_itself_and_saturation_scales_it() {
         let mut colour = Colour::new(0.0, 1.0);
         colour.next(Some(ab(10.0, 10.0)), true).unwrap();
-        assert_eq!(
-            value(&colour.next(Some(ab(30.0, -6.0)), false).unwrap()),
-            [30.0, -6.0]
-        );
+        assert_eq!(value(&colour.next(Some(ab(30.0, -6.0)), false).unwrap()), [30.0, -6.0]);
         let mut vivid = Colour::new(0.0, 1.5);
-        assert_eq!(
-            value(&vivid.next(Some(ab(30.0, -6.0)), true).unwrap()),
-            [45.0, -9.0]
-        );
+        assert_eq!(value(&vivid.next(Some(ab(30.0, -6.0)), true).unwrap()), [45.0, -9.0]);
         assert!(Colour::new(0.5, 1.0).next(None, false).is_err());
     }
 }

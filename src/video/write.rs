@@ -18,11 +18,33 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .suffix(".partial")
         .tempfile_in(dir)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, bytes)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::io::Write::write_all(&mut tmp, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// Fails unless files can be made in `dir`, creating nothing: the nearest existing folder on its path must
+/// take a file. Run before any work, so a long job never fails at its first write.
+pub fn check_writable(dir: &Path) -> Result<()> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let existing = dir.ancestors().find(|a| a.exists()).unwrap_or(Path::new("."));
+    if !existing.is_dir() {
+        bail!(
+            "cannot write in {}: {} is not a folder (choose another output)",
+            dir.display(),
+            existing.display()
+        );
+    }
+    tempfile::Builder::new()
+        .prefix(".colorize-probe-")
+        .tempfile_in(existing)
+        .map(drop)
+        .with_context(|| format!("cannot write in {} (choose another output)", dir.display()))
 }
 
 /// Encodes an image in the format its extension names.
@@ -41,8 +63,7 @@ pub struct FrameDir {
 
 impl FrameDir {
     pub fn create(dir: &Path, ext: &str) -> Result<FrameDir> {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create frames folder {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create frames folder {}", dir.display()))?;
         Ok(FrameDir {
             dir: dir.to_owned(),
             ext: ext.to_owned(),
@@ -55,8 +76,7 @@ impl FrameDir {
 
     pub fn write(&self, index: usize, frame: &Mat) -> Result<()> {
         let path = self.path(index);
-        write_atomically(&path, &encode(frame, &self.ext)?)
-            .with_context(|| format!("frame {index}"))
+        write_atomically(&path, &encode(frame, &self.ext)?).with_context(|| format!("frame {index}"))
     }
 }
 
@@ -86,8 +106,7 @@ impl Film {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create folder {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let tmp = TempFile {
             path: dir.join(format!(".{name}.partial.{ext}")),

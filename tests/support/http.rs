@@ -75,11 +75,7 @@ impl Server {
     }
 
     pub fn fault(&self, name: &str, fault: Fault) {
-        self.state
-            .lock()
-            .unwrap()
-            .faults
-            .insert(name.to_string(), fault);
+        self.state.lock().unwrap().faults.insert(name.to_string(), fault);
     }
 
     /// Serves `name` properly again.
@@ -130,12 +126,9 @@ fn serve(stream: TcpStream, root: &Path, state: &Mutex<State>) -> std::io::Resul
         state.faults.get(&name).copied()
     };
     let mut stream = stream;
-    let file: Option<PathBuf> =
-        (!name.is_empty() && !name.contains(['/', '\\'])).then(|| root.join(&name));
+    let file: Option<PathBuf> = (!name.is_empty() && !name.contains(['/', '\\'])).then(|| root.join(&name));
     let Some(mut body) = file.and_then(|f| std::fs::read(f).ok()) else {
-        return stream.write_all(
-            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        );
+        return stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     };
     if fault == Some(Fault::Corrupt) {
         let middle = body.len() / 2;
@@ -151,10 +144,7 @@ fn serve(stream: TcpStream, root: &Path, state: &Mutex<State>) -> std::io::Resul
     };
     let (status, from) = match start {
         Some(s) if s < total => (
-            format!(
-                "206 Partial Content\r\nContent-Range: bytes {s}-{}/{total}",
-                total - 1
-            ),
+            format!("206 Partial Content\r\nContent-Range: bytes {s}-{}/{total}", total - 1),
             s,
         ),
         Some(_) => {

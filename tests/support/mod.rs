@@ -34,20 +34,14 @@ impl Workspace {
             .current_dir(self.dir.path())
             .output()
             .unwrap();
-        eprintln!(
-            "colorize {}\n{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        eprintln!("colorize {}\n{}", args.join(" "), String::from_utf8_lossy(&out.stderr));
         out
     }
 }
 
 /// A file from ../shared/media, or None (with a visible note) on a clone without it.
 pub fn shared_media(rel: &str, test: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/media")
-        .join(rel);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/media").join(rel);
     if path.exists() {
         Some(path)
     } else {
@@ -105,11 +99,7 @@ pub fn read_video(path: &Path) -> FilmInfo {
     while cap.read(&mut frame).unwrap() && !frame.empty() {
         frames.push(frame.clone());
     }
-    FilmInfo {
-        frames,
-        fps,
-        fourcc,
-    }
+    FilmInfo { frames, fps, fourcc }
 }
 
 pub fn read_image(path: &Path) -> Mat {
@@ -220,12 +210,7 @@ impl Fidelity {
             (expected.size().unwrap(), expected.typ()),
             (actual.size().unwrap(), actual.typ())
         );
-        for (e, a) in expected
-            .data_bytes()
-            .unwrap()
-            .iter()
-            .zip(actual.data_bytes().unwrap())
-        {
+        for (e, a) in expected.data_bytes().unwrap().iter().zip(actual.data_bytes().unwrap()) {
             let d = e.abs_diff(*a);
             self.values += 1;
             self.within_1 += u64::from(d <= 1);
@@ -255,9 +240,7 @@ impl Fidelity {
 
 /// Keeps expected and actual images where a person can look at them after a failed comparison.
 pub fn keep_for_inspection(test: &str, expected: &Path, actual: &Path) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("fidelity")
-        .join(test);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fidelity").join(test);
     std::fs::create_dir_all(&dir).unwrap();
     let name = expected.file_name().unwrap().to_string_lossy();
     std::fs::copy(expected, dir.join(format!("expected_{name}"))).unwrap();
@@ -302,20 +285,14 @@ pub fn probe(path: &Path) -> Vec<Stream> {
         .map(|block| {
             let field = |name: &str| {
                 let start = block.find(&format!("\"{name}\": "))? + name.len() + 4;
-                let value = block[start..]
-                    .split([',', '\n'])
-                    .next()?
-                    .trim()
-                    .trim_matches('"');
+                let value = block[start..].split([',', '\n']).next()?.trim().trim_matches('"');
                 Some(value.to_string())
             };
             Stream {
                 kind: field("codec_type").unwrap_or_default(),
                 codec: field("codec_name").unwrap_or_default(),
                 rate: field("r_frame_rate").unwrap_or_default(),
-                seconds: field("duration")
-                    .and_then(|d| d.parse().ok())
-                    .unwrap_or(f64::NAN),
+                seconds: field("duration").and_then(|d| d.parse().ok()).unwrap_or(f64::NAN),
                 pix_fmt: field("pix_fmt").unwrap_or_default(),
             }
         })
@@ -337,24 +314,10 @@ pub fn make_clip(path: &Path, rate: &str, seconds: f64, audio: bool) {
     if audio {
         cmd.args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"]);
     }
-    cmd.args([
-        "-t",
-        &seconds.to_string(),
-        "-pix_fmt",
-        "yuv420p",
-        "-c:v",
-        "libx264",
-    ]);
+    cmd.args(["-t", &seconds.to_string(), "-pix_fmt", "yuv420p", "-c:v", "libx264"]);
     if audio {
         cmd.args(["-c:a", "aac"]);
     }
-    let out = cmd
-        .arg(path)
-        .output()
-        .expect("ffmpeg runs (apt-get install ffmpeg)");
-    assert!(
-        out.status.success(),
-        "ffmpeg: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = cmd.arg(path).output().expect("ffmpeg runs (apt-get install ffmpeg)");
+    assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
 }

@@ -124,10 +124,7 @@ fn layers(width: Width) -> Vec<Layer> {
         top: "conv8_1",
         kind: Kind::Relu,
     });
-    for (name, prev, relu) in [
-        ("conv8_2", "conv8_1", "relu8_2"),
-        ("conv8_3", "conv8_2", "relu8_3"),
-    ] {
+    for (name, prev, relu) in [("conv8_2", "conv8_1", "relu8_2"), ("conv8_3", "conv8_2", "relu8_3")] {
         let kind = Kind::Conv {
             out: ch(256),
             kernel: 3,
@@ -217,9 +214,7 @@ pub fn prototxt(width: Width) -> String {
             let _ = writeln!(s, "  top: \"{}\"", l.top);
         }
         match l.kind {
-            Kind::Input => {
-                s.push_str("  input_param { shape { dim: 1 dim: 1 dim: 224 dim: 224 } }\n")
-            }
+            Kind::Input => s.push_str("  input_param { shape { dim: 1 dim: 1 dim: 224 dim: 224 } }\n"),
             Kind::Conv {
                 out,
                 kernel,
@@ -237,9 +232,7 @@ pub fn prototxt(width: Width) -> String {
             } => {
                 let _ = writeln!(s, "  convolution_param {{ num_output: {out} kernel_size: {kernel} pad: {pad} stride: {stride} dilation: 1 }}");
             }
-            Kind::Scale => s.push_str(
-                "  scale_param { bias_term: false filler { type: 'constant' value: 2.606 } }\n",
-            ),
+            Kind::Scale => s.push_str("  scale_param { bias_term: false filler { type: 'constant' value: 2.606 } }\n"),
             _ => {}
         }
         s.push_str("}\n");
@@ -284,21 +277,14 @@ pub fn caffemodel(width: Width, seed: u64) -> Vec<u8> {
             Kind::Conv { out, kernel, .. } if l.name != "class8_ab" => {
                 let fan_in = (channels * kernel * kernel) as f64;
                 // L - 50 spans about +-50: scale the first layer down so its output is near unit scale too.
-                let gain = if l.name == "bw_conv1_1" {
-                    2.0 / 900.0
-                } else {
-                    2.0
-                };
+                let gain = if l.name == "bw_conv1_1" { 2.0 / 900.0 } else { 2.0 };
                 let w = rng.blob(&[out, channels, kernel, kernel], (gain / fan_in).sqrt());
                 let b = rng.blob(&[out], 0.1);
                 channels = out;
                 vec![w, b]
             }
             Kind::Deconv {
-                out,
-                kernel,
-                stride,
-                ..
+                out, kernel, stride, ..
             } => {
                 let fan_in = (channels * (kernel / stride) * (kernel / stride)) as f64;
                 let w = rng.blob(&[channels, out, kernel, kernel], (2.0 / fan_in).sqrt());

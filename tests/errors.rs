@@ -1,0 +1,202 @@
+//! Bad input meets one clear line, a non-zero exit, no panic and no output: every case of the robustness issue.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+use opencv::core::Size;
+use opencv::prelude::*;
+use support::{names, write_video, Workspace};
+
+/// Asserts a clean failure: the exit code, one `error:` line containing `needle`, no panic.
+fn fails_with(out: &Output, code: i32, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert!(
+        !errors.is_empty() && errors.iter().any(|l| l.contains(needle)),
+        "no error line with {needle:?}: {stderr}"
+    );
+}
+
+/// Nothing but the model and the inputs the test made is in the workspace.
+fn no_outputs(ws: &Workspace, inputs: &[&str]) {
+    let mut expected: Vec<String> = inputs
+        .iter()
+        .map(|s| s.to_string())
+        .chain(["model".to_string()])
+        .collect();
+    expected.sort();
+    assert_eq!(names(ws.dir.path()), expected, "outputs were created");
+}
+
+#[test]
+fn missing_empty_and_foreign_inputs() {
+    let ws = Workspace::new();
+    std::fs::write(ws.path("empty.mp4"), b"").unwrap();
+    std::fs::write(ws.path("notes.avi"), b"this is a text file, not a film").unwrap();
+    std::fs::write(ws.path("empty.jpg"), b"").unwrap();
+    for (args, needle) in [
+        (&["video", "gone.mp4"][..], "no such file"),
+        (&["video", "empty.mp4"], "empty.mp4"),
+        (&["video", "notes.avi"], "notes.avi"),
+        (&["image", "gone.jpg"], "no such file"),
+        (&["image", "empty.jpg"], "cannot read"),
+        (&["image", "notes.avi"], "cannot read"),
+    ] {
+        fails_with(&ws.run(args), 1, needle);
+    }
+    no_outputs(&ws, &["empty.jpg", "empty.mp4", "notes.avi"]);
+}
+
+#[test]
+fn a_video_without_a_decodable_frame() {
+    let ws = Workspace::new();
+    write_video(&ws.path("blank.avi"), 25.0, Size::new(32, 32), &[]);
+    fails_with(&ws.run(&["video", "blank.avi"]), 1, "no frame could be decoded");
+    no_outputs(&ws, &["blank.avi"]);
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_written_is_refused_before_any_work() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 25.0, Size::new(32, 32), &[50, 60]);
+    std::fs::write(ws.path("file"), b"a file where a folder should be").unwrap();
+    // The model folder is missing too: the output check must come first, before any work.
+    for args in [
+        &["video", "in.avi", "-o", "file/out.avi", "--model-dir", "none"][..],
+        &["video", "in.avi", "--frames-dir", "file/frames", "--model-dir", "none"],
+        &["image", "file", "-o", "file/photos", "--model-dir", "none"],
+    ] {
+        fails_with(&ws.run(args), 1, "is not a folder");
+    }
+    no_outputs(&ws, &["file", "in.avi"]);
+}
+
+#[test]
+fn the_output_may_not_be_the_input_and_flags_must_make_sense() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 25.0, Size::new(32, 32), &[50, 60]);
+    let before = std::fs::read(ws.path("in.avi")).unwrap();
+    fails_with(
+        &ws.run(&["video", "in.avi", "-o", "in.avi", "--overwrite"]),
+        1,
+        "is the input",
+    );
+    assert_eq!(std::fs::read(ws.path("in.avi")).unwrap(), before);
+    for args in [
+        &["video", "in.avi", "--fps", "0"][..],
+        &["video", "in.avi", "--fps", "-24"],
+        &["video", "in.avi", "--width", "0"],
+        &["video", "in.avi", "--width", "-500"],
+        &["assemble", "in.avi", "-o", "x.avi", "--fps", "nan"],
+    ] {
+        let out = ws.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error:"));
+    }
+    no_outputs(&ws, &["in.avi"]);
+}
+
+/// Runs `colorize` under a file-size limit in KiB, as a disk that fills up would stop it.
+fn with_size_limit(ws: &Workspace, kib: u32, args: &str) -> Output {
+    let script = format!("ulimit -f {kib} && exec {} {args}", env!("CARGO_BIN_EXE_colorize"));
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(ws.dir.path())
+        .output()
+        .unwrap();
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+#[test]
+fn a_full_disk_mid_run_stops_with_the_file_named_and_no_film() {
+    let ws = Workspace::new();
+    let levels: Vec<u8> = (0..40).map(|i| 20 + 5 * i as u8).collect();
+    write_video(&ws.path("in.avi"), 25.0, Size::new(320, 240), &levels);
+    // A frame that cannot be written stops the run and is named.
+    let out = with_size_limit(
+        &ws,
+        40,
+        "video in.avi --frame-format png --frames-dir frames -o out.avi -q",
+    );
+    fails_with(&out, 1, "File too large");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("frame_000000.png"));
+    // The film outgrows the limit while the frames fit: OpenCV's writer does not say so, the check after it does.
+    let out = with_size_limit(&ws, 300, "video in.avi --no-frames -o out.avi -q");
+    fails_with(&out, 1, "out.avi");
+    let left: Vec<String> = std::fs::read_dir(ws.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("out"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_truncated_film_gives_every_frame_that_decodes() {
+    let ws = Workspace::new();
+    let levels: Vec<u8> = (0..30).map(|i| 20 + 6 * i as u8).collect();
+    write_video(&ws.path("whole.avi"), 25.0, Size::new(64, 48), &levels);
+    let bytes = std::fs::read(ws.path("whole.avi")).unwrap();
+    std::fs::write(ws.path("cut.avi"), &bytes[..bytes.len() * 6 / 10]).unwrap();
+    let out = ws.run(&["video", "cut.avi", "-o", "cut_out.avi", "--frames-dir", "frames", "-q"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let done = names(&ws.path("frames")).len();
+    assert!((10..30).contains(&done), "{done} frames");
+    assert!(stderr.contains(&format!("{} of the 30 frames", 30 - done)), "{stderr}");
+}
+
+fn model_error(ws: &Workspace, args: &[&str], needle: &str) {
+    std::fs::write(ws.path("p.png"), support_png()).unwrap();
+    let mut all = vec!["image", "p.png", "-q"];
+    all.extend_from_slice(args);
+    fails_with(&ws.run(&all), 1, needle);
+    assert!(!ws.path("colorized_images").exists());
+}
+
+fn support_png() -> Vec<u8> {
+    let image = support::frame(Size::new(16, 16), 90);
+    let mut buf = opencv::core::Vector::<u8>::new();
+    opencv::imgcodecs::imencode_def(".png", &image, &mut buf).unwrap();
+    buf.to_vec()
+}
+
+#[test]
+fn model_problems_get_one_sentence_each() {
+    let ws = Workspace::new();
+    model_error(&ws, &["--model-dir", "elsewhere"], "fetch-model");
+
+    let proto = std::fs::read_to_string(ws.path("model/colorization_deploy_v2.prototxt")).unwrap();
+    std::fs::write(ws.path("wrong.prototxt"), proto.replace("class8_ab", "class8_xy")).unwrap();
+    model_error(&ws, &["--prototxt", "wrong.prototxt"], "no layer named class8_ab");
+
+    let weights = std::fs::read(ws.path("model/colorization_release_v2.caffemodel")).unwrap();
+    std::fs::write(ws.path("cut.caffemodel"), &weights[..weights.len() / 2]).unwrap();
+    model_error(&ws, &["--caffemodel", "cut.caffemodel"], "truncated");
+
+    support::write_points(&ws.path("pts.npy"));
+    let mut points = std::fs::read(ws.path("pts.npy")).unwrap();
+    let at = points.windows(8).position(|w| w == b"(313, 2)").unwrap();
+    points[at..at + 8].copy_from_slice(b"(2, 313)");
+    std::fs::write(ws.path("pts.npy"), &points).unwrap();
+    model_error(&ws, &["--points", "pts.npy"], "shape");
+}
+
+#[test]
+fn weights_other_than_the_release_are_a_warning_not_an_error() {
+    let ws = Workspace::new();
+    std::fs::write(ws.path("p.png"), support_png()).unwrap();
+    let out = ws.run(&["image", "p.png", "-q"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning:") && stderr.contains("is not the published colorization_release_v2.caffemodel"),
+        "{stderr}"
+    );
+    assert!(Path::new(&ws.path("colorized_images/Color_p.png")).exists());
+}
