@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 
 use crate::cli::{AssembleArgs, Cli, Command, FrameFormat, ImageArgs, ImageFormat, ModelArgs, RunArgs, VideoArgs};
-use crate::model::{Model, ModelFiles};
+use crate::model::{self, Model, ModelFiles};
 use crate::progress::Progress;
 use crate::video::write::check_writable;
 use crate::{fetch, interrupt, photos, video};
@@ -14,7 +14,15 @@ use crate::{fetch, interrupt, photos, video};
 /// The version line: this program's, and the OpenCV it runs on.
 pub fn version() -> String {
     let opencv = opencv::core::get_version_string().unwrap_or_else(|_| "unknown".into());
-    format!("{} (OpenCV {opencv})", env!("CARGO_PKG_VERSION"))
+    let backends = if model::openvino_available() {
+        "opencv, openvino"
+    } else {
+        "opencv"
+    };
+    format!(
+        "{} (OpenCV {opencv}; dnn backends: {backends})",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -29,14 +37,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn load_model(args: &ModelArgs) -> Result<Model> {
+fn load_model(args: &ModelArgs, exact: bool) -> Result<Model> {
     let files = ModelFiles::locate(
         &args.model_dir,
         args.prototxt.clone(),
         args.caffemodel.clone(),
         args.points.clone(),
     );
-    let model = Model::load(&files)?;
+    let (engine, notice) = model::choose_engine(args.backend, exact, model::openvino_available())?;
+    if let Some(notice) = notice {
+        eprintln!("{notice}");
+    }
+    let model = Model::load(&files, engine)?;
     for note in &model.notes {
         eprintln!("{note}");
     }
@@ -65,7 +77,7 @@ fn image(args: ImageArgs) -> Result<ExitCode> {
         overwrite: args.overwrite,
         workers: workers(&args.run)?,
     };
-    let model = load_model(&args.model)?;
+    let model = load_model(&args.model, args.exact)?;
     let progress = Progress::new(Some(inputs.len() as u64), "photos", args.run.quiet);
     let results = photos::colorize_all(&inputs, &options, &model, &progress)?;
     progress.finish();
@@ -128,7 +140,7 @@ fn video(args: VideoArgs) -> Result<ExitCode> {
         audio: !args.no_audio,
         overwrite: args.overwrite,
     };
-    let model = load_model(&args.model)?;
+    let model = load_model(&args.model, options.exact)?;
     let progress = Progress::new(frame_total(&options)?, "frames", args.run.quiet);
     let summary = video::colorize(&options, &model, &progress)?;
     progress.finish();

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::model::BackendChoice;
 use crate::video::Position;
 
 /// Bring old black-and-white photographs and films to colour (Zhang, Isola & Efros, ECCV 2016, on OpenCV dnn).
@@ -57,6 +58,10 @@ pub struct ModelArgs {
     /// a/b cluster centres, shape (313, 2) [default: <model-dir>/pts_in_hull.npy if present, else built in].
     #[arg(long, value_name = "NPY")]
     pub points: Option<PathBuf>,
+    /// Where the network runs: OpenVINO is several times faster on Intel and AMD CPUs; auto picks it when this
+    /// OpenCV has it. --exact always runs on OpenCV's own backend.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
 }
 
 #[derive(Args, Debug)]
@@ -83,6 +88,9 @@ pub struct ImageArgs {
     /// Replace outputs that already exist.
     #[arg(long)]
     pub overwrite: bool,
+    /// The recipe's arithmetic: OpenCV's own float32 backend, whatever --backend says.
+    #[arg(long)]
+    pub exact: bool,
     #[command(flatten)]
     pub model: ModelArgs,
     #[command(flatten)]

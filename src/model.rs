@@ -15,6 +15,47 @@ pub const PROTOTXT: &str = "colorization_deploy_v2.prototxt";
 pub const CAFFEMODEL: &str = "colorization_release_v2.caffemodel";
 pub const POINTS: &str = "pts_in_hull.npy";
 
+/// Which of OpenCV's dnn backends runs the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// OpenCV's own float32 code: the recipe's arithmetic.
+    OpenCv,
+    /// Intel's OpenVINO runtime through OpenCV, when the OpenCV build has it.
+    OpenVino,
+}
+
+/// What `--backend` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendChoice {
+    /// OpenVINO when this OpenCV has it, else OpenCV's own.
+    Auto,
+    Opencv,
+    Openvino,
+}
+
+/// Whether the OpenCV this program runs on can run networks on OpenVINO.
+pub fn openvino_available() -> bool {
+    // Ask for targets, not backends: OpenCV lists OpenVINO under an internal id the bindings cannot name.
+    dnn::get_available_targets(dnn::Backend::DNN_BACKEND_INFERENCE_ENGINE).is_ok_and(|t| !t.is_empty())
+}
+
+/// The engine for a run, and a notice when the choice differs from what was asked. `--exact` keeps the
+/// recipe's arithmetic, which only OpenCV's own backend gives.
+pub fn choose_engine(choice: BackendChoice, exact: bool, openvino: bool) -> Result<(Engine, Option<String>)> {
+    match (choice, exact, openvino) {
+        (BackendChoice::Openvino, true, _) => bail!("--exact runs on the OpenCV backend; drop --backend openvino"),
+        (BackendChoice::Openvino, false, false) => {
+            bail!("this OpenCV has no OpenVINO backend (build the project's OpenCV with scripts/build-opencv)")
+        }
+        (BackendChoice::Openvino, false, true) | (BackendChoice::Auto, false, true) => Ok((Engine::OpenVino, None)),
+        (BackendChoice::Auto, false, false) => Ok((
+            Engine::OpenCv,
+            Some("note: this OpenCV has no OpenVINO backend; running on OpenCV's own, which is slower".into()),
+        )),
+        (BackendChoice::Opencv, _, _) | (BackendChoice::Auto, true, _) => Ok((Engine::OpenCv, None)),
+    }
+}
+
 /// Where the three model files are: named explicitly, or by their published names in the model folder.
 #[derive(Clone, Debug)]
 pub struct ModelFiles {
@@ -37,6 +78,7 @@ impl ModelFiles {
 
 /// The model, read and checked once; each worker makes its own `Colorizer` from it.
 pub struct Model {
+    engine: Engine,
     prototxt: Vector<u8>,
     caffemodel: Vector<u8>,
     description: String,
@@ -45,7 +87,7 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn load(files: &ModelFiles) -> Result<Model> {
+    pub fn load(files: &ModelFiles, engine: Engine) -> Result<Model> {
         for (path, what) in [(&files.prototxt, "prototxt"), (&files.caffemodel, "caffemodel")] {
             if !path.is_file() {
                 bail!(
@@ -69,24 +111,36 @@ impl Model {
         let baked = caffe::bake_fixed_layers(weights, &centres)
             .with_context(|| format!("caffemodel {} is unusable", files.caffemodel.display()))?;
         let model = Model {
+            engine,
             prototxt: Vector::from_slice(&prototxt),
             caffemodel: Vector::from_slice(&baked),
             description: format!("{} + {}", files.prototxt.display(), files.caffemodel.display()),
             notes,
         };
-        // Build one network now so that a model OpenCV rejects fails before any output is touched.
-        model.colorizer()?;
+        // Build and run one network now, so that a model OpenCV (or OpenVINO, which compiles the network on
+        // its first pass) rejects fails before any output is touched.
+        let blank = lab::prepare(
+            &Mat::new_rows_cols_with_default(8, 8, opencv::core::CV_8UC3, 0.0.into())?,
+            224,
+        )?;
+        model.colorizer()?.predict(&blank.input)?;
         Ok(model)
     }
 
     pub fn colorizer(&self) -> Result<Colorizer> {
-        let net = dnn::read_net_from_caffe_buffer(&self.prototxt, &self.caffemodel).map_err(|e| {
+        let mut net = dnn::read_net_from_caffe_buffer(&self.prototxt, &self.caffemodel).map_err(|e| {
             anyhow::anyhow!(
                 "OpenCV cannot load the model {}: {}",
                 self.description,
                 opencv_message(&e)
             )
         })?;
+        let backend = match self.engine {
+            Engine::OpenCv => dnn::Backend::DNN_BACKEND_OPENCV,
+            Engine::OpenVino => dnn::Backend::DNN_BACKEND_INFERENCE_ENGINE,
+        };
+        net.set_preferable_backend(backend as i32)?;
+        net.set_preferable_target(dnn::Target::DNN_TARGET_CPU as i32)?;
         Ok(Colorizer { net })
     }
 }
@@ -139,4 +193,47 @@ fn check_prototxt(text: &[u8]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_prefers_openvino_and_falls_back_with_a_notice() {
+        assert_eq!(
+            choose_engine(BackendChoice::Auto, false, true).unwrap(),
+            (Engine::OpenVino, None)
+        );
+        let (engine, notice) = choose_engine(BackendChoice::Auto, false, false).unwrap();
+        assert_eq!(engine, Engine::OpenCv);
+        assert!(notice.unwrap().contains("no OpenVINO"));
+    }
+
+    #[test]
+    fn exact_always_runs_on_opencv() {
+        assert_eq!(
+            choose_engine(BackendChoice::Auto, true, true).unwrap(),
+            (Engine::OpenCv, None)
+        );
+        assert_eq!(
+            choose_engine(BackendChoice::Opencv, true, true).unwrap(),
+            (Engine::OpenCv, None)
+        );
+        assert!(choose_engine(BackendChoice::Openvino, true, true).is_err());
+    }
+
+    #[test]
+    fn asking_for_missing_openvino_is_an_error() {
+        let err = choose_engine(BackendChoice::Openvino, false, false).unwrap_err();
+        assert!(err.to_string().contains("scripts/build-opencv"), "{err}");
+        assert_eq!(
+            choose_engine(BackendChoice::Openvino, false, true).unwrap(),
+            (Engine::OpenVino, None)
+        );
+        assert_eq!(
+            choose_engine(BackendChoice::Opencv, false, true).unwrap(),
+            (Engine::OpenCv, None)
+        );
+    }
 }

@@ -2,9 +2,9 @@
 
 mod support;
 
-use colorize::model::{Model, ModelFiles};
+use colorize::model::{Engine, Model, ModelFiles};
 use colorize::{caffe, lab, points};
-use opencv::core::{Mat, Vector};
+use opencv::core::{Mat, Vec2f, Vector};
 use opencv::dnn;
 use opencv::prelude::*;
 use support::standin::{self, Width};
@@ -56,7 +56,7 @@ fn baked_layers_give_the_recipe_output_shape_and_values() {
     let expected = recipe.forward_single("class8_ab").unwrap();
     assert_eq!(&*expected.mat_size(), &[1, 2, 56, 56]);
 
-    let model = Model::load(&ModelFiles::locate(dir.path(), None, None, None)).unwrap();
+    let model = Model::load(&ModelFiles::locate(dir.path(), None, None, None), Engine::OpenCv).unwrap();
     let ab = model.colorizer().unwrap().predict(&input).unwrap();
     assert_eq!((ab.rows(), ab.cols(), ab.channels()), (56, 56, 2));
     let want = lab::ab_from_blob(&expected).unwrap();
@@ -87,11 +87,48 @@ fn full_size_stand_in_has_the_published_architecture() {
     assert!(size.abs_diff(128_946_764) < 64 * 1024, "stand-in is {size} bytes");
     // The published prototxt with our weights: OpenCV matches blobs to layers by name and checks every shape.
     let files = ModelFiles::locate(dir.path(), Some(published), None, None);
-    let ab = Model::load(&files)
+    let ab = Model::load(&files, Engine::OpenCv)
         .unwrap()
         .colorizer()
         .unwrap()
         .predict(&lab::prepare(&gradient(24, 24), 224).unwrap().input)
         .unwrap();
     assert_eq!((ab.rows(), ab.cols()), (56, 56));
+}
+
+#[test]
+fn openvino_runs_the_baked_model_close_to_opencv() {
+    if !colorize::model::openvino_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI builds OpenCV with OpenVINO (scripts/build-opencv)"
+        );
+        eprintln!("SKIPPED openvino_runs_the_baked_model_close_to_opencv: this OpenCV has no OpenVINO backend");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    standin::write(dir.path(), Width::Narrow);
+    let files = ModelFiles::locate(dir.path(), None, None, None);
+    let input = lab::prepare(&gradient(40, 60), 224).unwrap().input;
+    let predict = |engine| {
+        Model::load(&files, engine)
+            .unwrap()
+            .colorizer()
+            .unwrap()
+            .predict(&input)
+            .unwrap()
+    };
+    let (reference, fast) = (predict(Engine::OpenCv), predict(Engine::OpenVino));
+    let (reference, fast) = (
+        reference.data_typed::<Vec2f>().unwrap(),
+        fast.data_typed::<Vec2f>().unwrap(),
+    );
+    let mean_diff: f32 = reference
+        .iter()
+        .zip(fast)
+        .map(|(r, f)| (r[0] - f[0]).abs() + (r[1] - f[1]).abs())
+        .sum::<f32>()
+        / (2 * reference.len()) as f32;
+    // Same network, other arithmetic (OpenVINO may compute in bfloat16): close, not equal.
+    assert!(mean_diff < 1.0, "a/b differ by {mean_diff} on average");
 }

@@ -219,6 +219,13 @@ impl Fidelity {
         }
     }
 
+    pub fn merge(&mut self, other: &Fidelity) {
+        self.values += other.values;
+        self.within_1 += other.within_1;
+        self.squared_error += other.squared_error;
+        self.max_diff = self.max_diff.max(other.max_diff);
+    }
+
     pub fn share_within_1(&self) -> f64 {
         self.within_1 as f64 / self.values as f64
     }
