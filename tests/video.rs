@@ -65,7 +65,8 @@ fn width_and_fps_follow_the_flags() {
 #[test]
 fn repeated_frames_reuse_colour_and_give_the_exact_pixels() {
     let ws = Workspace::new();
-    // Film padded the old way: every second frame repeats the one before.
+    // Film padded the old way: every second frame repeats the one before. Same backend as --exact, no
+    // smoothing: reuse alone must not change a pixel.
     write_video(
         &ws.path("padded.avi"),
         24.0,
@@ -83,6 +84,8 @@ fn repeated_frames_reuse_colour_and_give_the_exact_pixels() {
         "fast.avi",
         "--smooth",
         "0",
+        "--backend",
+        "opencv",
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("7 frames (4 computed, 3 reused)"));
     let out = ws.run(&[

@@ -5,6 +5,7 @@ mod finish;
 mod profile;
 pub mod read;
 mod resume;
+mod sink;
 mod temporal;
 pub mod write;
 
@@ -12,9 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use opencv::core::{self, Mat, Size};
-use opencv::imgcodecs;
-use opencv::prelude::*;
+use opencv::core::{Mat, Size};
 
 use crate::model::{Colorizer, Model};
 use crate::progress::Progress;
@@ -23,6 +22,7 @@ pub use profile::Profile;
 use profile::Stage;
 pub use read::Position;
 use read::Source;
+use sink::{Coloured, Counts, Sink};
 use temporal::{Colour, Scene};
 use write::{Film, FrameDir};
 
@@ -77,14 +77,6 @@ enum Work {
     Done,
     /// Colour it; `input` is None when the frame repeats the last computed one.
     Colour { l: Mat, input: Option<Mat>, cut: bool },
-}
-
-struct Coloured {
-    index: usize,
-    original: Option<Mat>,
-    l: Option<Mat>,
-    ab: Option<Mat>,
-    cut: bool,
 }
 
 pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result<Summary> {
@@ -142,7 +134,7 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
     } else {
         source.size
     };
-    let mut film = options
+    let film = options
         .film
         .as_ref()
         .map(|path| Film::create(path, fps, film_size))
@@ -210,55 +202,28 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
         })
     };
 
-    let (mut written, mut computed, mut resumed) = (0usize, 0usize, 0usize);
     let in_flight = 2 * colorizers.len() + 2;
-    let outcome = pipeline::run(reader, colorizers, work, in_flight, |done: Coloured| {
-        let index = done.index;
-        let bgr = match done.l {
-            None => {
-                resumed += 1;
-                let path = frames.as_ref().expect("only frames on disk are skipped").path(index);
-                imgcodecs::imread(&path, imgcodecs::IMREAD_COLOR)
-                    .ok()
-                    .filter(|m| !m.empty())
-                    .with_context(|| format!("cannot read finished frame {}", path.display()))?
-            }
-            Some(l) => {
-                computed += usize::from(done.ab.is_some());
-                let ab = colour.next(done.ab, done.cut)?;
-                let bgr = profile.time(Stage::Post, || lab::finish(&l, &ab))?;
-                if let Some(frames) = &frames {
-                    profile.time(Stage::Encode, || frames.write(index, &bgr))?;
-                    resume::save(frames, &fingerprint, index + 1, &colour.last_ab, &colour.smoothed)?;
-                }
-                bgr
-            }
-        };
-        if let Some(film) = film.as_mut() {
-            profile.time(Stage::Encode, || -> Result<()> {
-                let picture = match &done.original {
-                    Some(original) => {
-                        let mut both = Mat::default();
-                        core::hconcat2(original, &bgr, &mut both)?;
-                        both
-                    }
-                    None => bgr,
-                };
-                film.write(&picture).with_context(|| format!("frame {index}"))
-            })?;
-        }
-        written += 1;
-        progress.inc();
-        Ok(())
-    });
+    let mut sink = Sink {
+        frames,
+        film,
+        colour,
+        fingerprint,
+        profile: &profile,
+        progress,
+        counts: Counts::default(),
+    };
+    let outcome = pipeline::run(reader, colorizers, work, in_flight, |done| sink.take(done));
+    let Sink {
+        frames, film, counts, ..
+    } = sink;
+    let written = counts.written;
     if let Err(e) = outcome {
         if e.is::<interrupt::Interrupted>() {
             let place = frames
                 .as_ref()
                 .map_or("nothing was kept (--no-frames)".to_string(), |f| {
                     format!(
-                        "{} frames are in {}; run the same command again to resume",
-                        start + written,
+                        "the frames before it are in {}; run the same command again to resume",
                         f.dir.display()
                     )
                 });
@@ -282,8 +247,8 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
     };
     Ok(Summary {
         frames: written,
-        computed,
-        resumed,
+        computed: counts.computed,
+        resumed: counts.resumed,
         seconds: started.elapsed().as_secs_f64(),
         film,
         notes,
