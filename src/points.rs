@@ -78,7 +78,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Centres> {
     let fortran = dict_value(header, "fortran_order").context("the .npy header has no 'fortran_order'")?;
     let shape = dict_value(header, "shape").context("the .npy header has no 'shape'")?;
     let shape: String = shape.chars().filter(|c| !c.is_whitespace()).collect();
-    ensure!(shape == "(313,2)", "expected shape (313, 2), found {shape}");
+    ensure!(shape == "(313,2)", "expected shape (313, 2), found {shape:?}");
 
     let descr = descr.trim_matches(|c| c == '\'' || c == '"');
     let (size, read): (usize, fn(&[u8]) -> f64) = match descr {
@@ -86,7 +86,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Centres> {
         "<i4" => (4, |b| f64::from(i32::from_le_bytes(b.try_into().unwrap()))),
         "<f8" => (8, |b| f64::from_le_bytes(b.try_into().unwrap())),
         "<f4" => (4, |b| f64::from(f32::from_le_bytes(b.try_into().unwrap()))),
-        other => bail!("unsupported dtype {other} (expected int64, int32, float64 or float32, little-endian)"),
+        other => bail!("unsupported dtype {other:?} (expected int64, int32, float64 or float32, little-endian)"),
     };
     ensure!(
         data.len() == 313 * 2 * size,
@@ -98,7 +98,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Centres> {
     let fortran = match fortran {
         "False" => false,
         "True" => true,
-        other => bail!("unreadable fortran_order {other}"),
+        other => bail!("unreadable fortran_order {other:?}"),
     };
     let mut out = [[0.0f32; 2]; 313];
     for (i, chunk) in data.chunks_exact(size).enumerate() {

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Fidelity numbers between two images, or two folders of frames with the same file names.
 
-  compare.py A B [--json]
+  compare.py A B [--json | --brief]
 
 Over every channel value of every pixel of the whole set it prints: the share of values that
 differ by at most 1 level and by at most 3 levels (%), the largest absolute difference, and the
 PSNR in dB (peak 255 for 8-bit images, 65535 for 16-bit). With --json it prints one JSON object
-instead; psnr_db is null when the images are identical. Exit 0 when the comparison was made,
+instead (psnr_db is null when the images are identical), with --brief a single line. Exit 0 when the comparison was made,
 2 when it could not be (unreadable file, different names or sizes).
 
 Needs only numpy and cv2.
@@ -89,13 +89,19 @@ def main():
     parser = argparse.ArgumentParser(description="Fidelity numbers between two images or folders.")
     parser.add_argument("a")
     parser.add_argument("b")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print one JSON object")
+    form.add_argument("--brief", action="store_true", help="print one line")
     args = parser.parse_args()
     r = compare(args.a, args.b)
     if args.json:
         print(json.dumps(r))
         return
     psnr = "inf (identical)" if r["psnr_db"] is None else f"{r['psnr_db']:.2f} dB"
+    if args.brief:
+        print(f"{r['files']} files: within 1 level {r['within1_pct']:.3f} %, within 3 levels "
+              f"{r['within3_pct']:.3f} %, max diff {r['max_abs_diff']}, PSNR {psnr}")
+        return
     print(f"files: {r['files']}, channel values: {r['values']}")
     print(f"within 1 level: {r['within1_pct']:.3f} %")
     print(f"within 3 levels: {r['within3_pct']:.3f} %")
