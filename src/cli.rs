@@ -69,7 +69,8 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
-    /// Networks run side by side [default: chosen from the number of cores].
+    /// Networks run side by side, sharing the cores between them [default: 1 network on every core, which measured
+    /// fastest on 2 cores for both backends].
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub jobs: Option<u32>,
 }
