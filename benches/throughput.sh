@@ -20,7 +20,8 @@
 #   BENCH_TOOL_ARGS     extra arguments for every tool run, e.g. "--backend openvino"
 #   BENCH_CONFIGS       tool configurations separated by ';', one run each, e.g.
 #                       "--backend opencv;--backend openvino;--backend opencv --exact"
-#                       (arguments split on blanks, no quoting); default: one run, no extras
+#                       (arguments split on blanks, no quoting); default: the defaults (OpenVINO where
+#                       built), OpenCV's own backend, and --exact: "; --backend opencv; --exact"
 #   BENCH_RUNS          which runs, any of "tool recipe-4.6 recipe-pip" (default all three)
 #   BENCH_TOOL          colorize binary to time instead of building target/release/colorize
 #   BENCH_MODEL_DIR     model folder to use instead of the generated full-size stand-in
@@ -222,7 +223,7 @@ recipe_args=(video --prototxt "$prototxt" --caffemodel "$caffemodel" --points "$
 [[ -z $frames_limit ]] || recipe_args+=(--max-frames "$frames_limit")
 
 if wants tool && ((tool_ok)); then
-  IFS=';' read -ra configs <<<"${BENCH_CONFIGS:-}"
+  IFS=';' read -ra configs <<<"${BENCH_CONFIGS-; --backend opencv; --exact}"
   ((${#configs[@]})) || configs=("")
   i=0
   for config in "${configs[@]}"; do
