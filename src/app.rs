@@ -80,7 +80,8 @@ fn image(args: ImageArgs) -> Result<ExitCode> {
         workers: workers(&args.run)?,
     };
     let model = load_model(&args.model, args.exact)?;
-    let progress = Progress::new(Some(inputs.len() as u64), "photos", args.run.quiet);
+    let progress = Progress::new("photos", args.run.quiet);
+    progress.set_total(inputs.len() as u64);
     let results = photos::colorize_all(&inputs, &options, &model, &progress)?;
     progress.finish();
     let mut failed = 0;
@@ -143,7 +144,7 @@ fn video(args: VideoArgs) -> Result<ExitCode> {
         overwrite: args.overwrite,
     };
     let model = load_model(&args.model, options.exact)?;
-    let progress = Progress::new(frame_total(&options)?, "frames", args.run.quiet);
+    let progress = Progress::new("frames", args.run.quiet);
     let summary = video::colorize(&options, &model, &progress)?;
     progress.finish();
     if let Some((dir, _)) = &options.frames {
@@ -174,22 +175,9 @@ fn video(args: VideoArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Frames the run will write, for the progress bar: the container's count is only a hint.
-fn frame_total(options: &video::Options) -> Result<Option<u64>> {
-    let source = video::read::Source::open(&options.input, None)?;
-    let fps = source.fps.or(options.fps).unwrap_or(25.0);
-    let start = options.start.map_or(0, |p| p.frame(fps)) as u64;
-    let end = options.end.map(|p| p.frame(fps) as u64);
-    Ok(match (source.frame_count_hint, end) {
-        (Some(n), Some(end)) => Some(n.min(end).saturating_sub(start)),
-        (Some(n), None) => Some(n.saturating_sub(start)),
-        (None, end) => end.map(|e| e.saturating_sub(start)),
-    })
-}
-
 fn assemble(args: AssembleArgs) -> Result<ExitCode> {
     refuse_to_clobber(&args.output, &args.frames_dir, args.overwrite)?;
-    let progress = Progress::new(None, "frames", args.quiet);
+    let progress = Progress::new("frames", args.quiet);
     let frames = video::assemble::assemble(&args.frames_dir, &args.output, args.fps, &progress)?;
     progress.finish();
     println!("{}", args.output.display());

@@ -4,37 +4,41 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Progress {
     bar: ProgressBar,
+    unit: String,
 }
 
 impl Progress {
-    pub fn new(total: Option<u64>, unit: &str, quiet: bool) -> Progress {
-        let bar = match total {
-            Some(n) => ProgressBar::new(n),
-            None => ProgressBar::no_length(),
-        };
-        let template = match total {
-            Some(_) => format!("{{bar:40}} {{pos}}/{{len}} {unit} {{per_sec}} ETA {{eta}}"),
-            None => format!("{{spinner}} {{pos}} {unit} {{per_sec}}"),
-        };
-        bar.set_style(ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    /// A counter until the total is known (`set_total`), then a bar with the time left.
+    pub fn new(unit: &str, quiet: bool) -> Progress {
+        let bar = ProgressBar::no_length();
         bar.set_draw_target(if quiet {
             ProgressDrawTarget::hidden()
         } else {
             ProgressDrawTarget::stderr()
         });
-        Progress { bar }
+        let progress = Progress {
+            bar,
+            unit: unit.to_string(),
+        };
+        progress.style(&format!("{{spinner}} {{pos}} {unit} {{per_sec}}"));
+        progress
+    }
+
+    pub fn set_total(&self, total: u64) {
+        self.bar.set_length(total);
+        self.style(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {} {{per_sec}} ETA {{eta}}",
+            self.unit
+        ));
+    }
+
+    fn style(&self, template: &str) {
+        self.bar
+            .set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
     }
 
     pub fn inc(&self) {
         self.bar.inc(1);
-    }
-
-    /// Prints a line on stderr without tearing the bar.
-    pub fn note(&self, message: &str) {
-        if self.bar.is_hidden() {
-            return;
-        }
-        self.bar.suspend(|| eprintln!("{message}"));
     }
 
     pub fn finish(&self) {

@@ -35,6 +35,7 @@ fn last_number(path: &Path) -> Option<u64> {
 /// Writes the frames of `dir` into a film at `output`; returns the number of frames.
 pub fn assemble(dir: &Path, output: &Path, fps: f64, progress: &Progress) -> Result<usize> {
     let frames = frame_files(dir)?;
+    progress.set_total(frames.len() as u64);
     let mut film: Option<Film> = None;
     for path in &frames {
         let image = imgcodecs::imread(path, imgcodecs::IMREAD_COLOR)

@@ -100,6 +100,11 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
     if end <= start {
         bail!("--end ({end}) must come after --start ({start})");
     }
+    // The container's count is only a hint: the frames actually read are what count.
+    let announced = hint.map(|n| (n as usize).min(end).saturating_sub(start));
+    if let Some(total) = announced.or((end != usize::MAX).then(|| end - start)) {
+        progress.set_total(total as u64);
+    }
     let exact = options.exact;
     let (smooth, saturation) = if exact {
         (0.0, 1.0)
@@ -232,7 +237,6 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
         return Err(e);
     }
 
-    let announced = hint.map(|n| (n as usize).min(end).saturating_sub(start));
     if let Some(missing) = announced.map(|n| n.saturating_sub(written)).filter(|&m| m > 0) {
         notes.push(format!(
             "warning: {missing} of the {} frames {} announces could not be decoded (truncated or damaged?); \
