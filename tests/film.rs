@@ -265,3 +265,20 @@ fn an_interrupted_run_resumes_to_the_same_frames() {
 fn refs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
+
+#[test]
+fn without_ffmpeg_the_film_is_silent_and_says_why() {
+    let ws = Workspace::new();
+    make_clip(&ws.path("in.mkv"), "25", 1.0, true);
+    let out = Command::new(env!("CARGO_BIN_EXE_colorize"))
+        .args(["video", "in.mkv", "-o", "out.avi", "--no-frames", "-q"])
+        .current_dir(ws.dir.path())
+        .env("PATH", ws.path("no-tools-here"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("ffmpeg not found").count(), 1, "{stderr}");
+    let (video, audio) = video_and_audio(&ws.path("out.avi"));
+    assert_eq!((video.codec.as_str(), audio.is_none()), ("mjpeg", true));
+}
