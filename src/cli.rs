@@ -1,11 +1,11 @@
-//! The command line, as clap parses it; `app` checks it and turns it into work.
+//! The command line, as clap parses it; each file of `cmd` checks its part and turns it into work.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::film::Position;
 use crate::model::BackendChoice;
-use crate::video::Position;
 
 /// Bring old black-and-white photographs and films to colour (Zhang, Isola & Efros, ECCV 2016, on OpenCV dnn).
 #[derive(Parser, Debug)]
@@ -44,7 +44,7 @@ pub struct FetchModelArgs {
     pub quiet: bool,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
     /// Folder holding the model files under their published names.
     #[arg(long, value_name = "DIR", default_value = "model")]
@@ -71,7 +71,7 @@ pub struct RunArgs {
     pub quiet: bool,
     /// Networks run side by side, sharing the cores between them [default: 1 network on every core, which measured
     /// fastest on 2 cores for both backends].
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(short, long, value_name = "N", value_parser = jobs, allow_negative_numbers = true)]
     pub jobs: Option<u32>,
 }
 
@@ -129,32 +129,33 @@ pub struct VideoArgs {
     #[arg(long, conflicts_with = "frames_dir")]
     pub no_frames: bool,
     /// Frame rate of the output film [default: the source's, exactly].
-    #[arg(long, value_name = "F", value_parser = positive_fps)]
+    #[arg(long, value_name = "F", value_parser = positive_fps, allow_negative_numbers = true)]
     pub fps: Option<f64>,
-    /// Shrink frames to this width first, aspect kept, as the recipe does [default: full resolution].
-    #[arg(long, value_name = "W", value_parser = clap::value_parser!(u32).range(1..=16384))]
+    /// Resize frames to this width first, aspect kept, as the recipe does (meant for shrinking: a width above the
+    /// film's enlarges it, with a note) [default: full resolution].
+    #[arg(long, value_name = "W", value_parser = width, allow_negative_numbers = true)]
     pub width: Option<u32>,
     /// The recipe's per-frame arithmetic and nothing else: every frame computed, no smoothing, no reuse of repeats.
     #[arg(long)]
     pub exact: bool,
     /// Steadiness of colour over time: weight of the past in a running mean of the colour, reset at scene cuts;
     /// 0 turns it off.
-    #[arg(long, value_name = "S", default_value_t = 0.5, value_parser = smooth_strength)]
+    #[arg(long, value_name = "S", default_value_t = 0.5, value_parser = smooth_strength, allow_negative_numbers = true)]
     pub smooth: f64,
     /// Colour strength: 1.0 as predicted, 0 gray, above 1 more vivid.
-    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = saturation)]
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = saturation, allow_negative_numbers = true)]
     pub saturation: f64,
     /// Side of the square the network sees; larger keeps finer detail in the colour and costs more.
-    #[arg(long, value_name = "N", default_value_t = 224, value_parser = render_size)]
+    #[arg(long, value_name = "N", default_value_t = 224, value_parser = render_size, allow_negative_numbers = true)]
     pub render_size: i32,
     /// Film of the original and the colorized frame next to each other.
     #[arg(long)]
     pub side_by_side: bool,
     /// First frame to colorize: a frame index or a time (4.8s, 1:30) [default: 0].
-    #[arg(long, value_name = "POS")]
+    #[arg(long, value_name = "POS", allow_negative_numbers = true)]
     pub start: Option<Position>,
     /// Stop before this frame index or time [default: the end of the film].
-    #[arg(long, value_name = "POS")]
+    #[arg(long, value_name = "POS", allow_negative_numbers = true)]
     pub end: Option<Position>,
     /// Leave out the source's sound.
     #[arg(long)]
@@ -175,11 +176,11 @@ pub struct VideoArgs {
 pub struct AssembleArgs {
     /// Folder of numbered frames (frame_000000.jpg, ...).
     pub frames_dir: PathBuf,
-    /// The film to write (.avi: MJPG).
+    /// The film to write: .avi (MJPG), .mp4, .mkv or .mov (H.264).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
     /// Frame rate of the film.
-    #[arg(long, value_name = "F", value_parser = positive_fps)]
+    #[arg(long, value_name = "F", value_parser = positive_fps, allow_negative_numbers = true)]
     pub fps: f64,
     /// Replace a film that already exists.
     #[arg(long)]
@@ -189,15 +190,37 @@ pub struct AssembleArgs {
     pub quiet: bool,
 }
 
+/// OpenCV's writer keeps a rate only to within 0.001 and cannot open a film at 0.001 or below (its time base
+/// becomes 1/0), so rates start where that rounding no longer matters.
+const MIN_FPS: f64 = 0.01;
+
 fn positive_fps(s: &str) -> Result<f64, String> {
     let fps: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
-    if fps.is_finite() && fps > 0.0 && fps <= 1000.0 {
+    if fps.is_finite() && (MIN_FPS..=1000.0).contains(&fps) {
         Ok(fps)
     } else {
         Err(format!(
-            "{s} is not a frame rate (give a number above 0 and at most 1000)"
+            "{s} is not a frame rate the film can have (give one from {MIN_FPS} to 1000)"
         ))
     }
+}
+
+fn whole_number_in(s: &str, range: std::ops::RangeInclusive<u32>, what: &str) -> Result<u32, String> {
+    s.parse().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+        format!(
+            "{what} must be a whole number from {} to {}",
+            range.start(),
+            range.end()
+        )
+    })
+}
+
+fn width(s: &str) -> Result<u32, String> {
+    whole_number_in(s, 1..=16384, "the width")
+}
+
+fn jobs(s: &str) -> Result<u32, String> {
+    whole_number_in(s, 1..=256, "the number of networks")
 }
 
 fn number_in(s: &str, range: std::ops::RangeInclusive<f64>, what: &str) -> Result<f64, String> {

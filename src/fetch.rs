@@ -1,72 +1,19 @@
 //! Downloading the model files: sources tried in order, partial downloads resumed, and each file's size and sha256
 //! checked before it takes its final name.
 
-use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sha2::{Digest, Sha256};
 use ureq::http::HeaderMap;
 use ureq::Agent;
 
 use crate::interrupt::{self, Interrupted};
-
-/// What a file must be: its size and sha256 (lowercase hex).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Expected<'a> {
-    pub size: u64,
-    pub sha256: &'a str,
-}
-
-impl fmt::Display for Expected<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{} bytes, sha256 {}", self.size, self.sha256)
-    }
-}
-
-/// One file of the model: its official name, what it must be, and where it is published, best first.
-#[derive(Debug)]
-pub struct ModelFile {
-    pub name: &'static str,
-    pub expected: Expected<'static>,
-    pub published: &'static [&'static str],
-}
-
-/// Release v2 as model/README.md lists it. The two small files come first so they land even when the weights
-/// cannot be had.
-pub const MODEL_FILES: [ModelFile; 3] = [
-    ModelFile {
-        name: "colorization_deploy_v2.prototxt",
-        expected: Expected {
-            size: 9_945,
-            sha256: "d16418cef8df4ccd703a55ae0ef3960861d5010418f77c90d0a47689998a7169",
-        },
-        published: &["https://raw.githubusercontent.com/richzhang/colorization/caffe/colorization/models/colorization_deploy_v2.prototxt"],
-    },
-    ModelFile {
-        name: "pts_in_hull.npy",
-        expected: Expected {
-            size: 5_088,
-            sha256: "b5dec01315c34f43f1c8c089e84c45ae35d1838d8e77ed0e7ca930f79ffa450e",
-        },
-        published: &["https://raw.githubusercontent.com/richzhang/colorization/caffe/colorization/resources/pts_in_hull.npy"],
-    },
-    ModelFile {
-        name: "colorization_release_v2.caffemodel",
-        expected: Expected {
-            size: 128_946_764,
-            sha256: "f5af1e602646328c792e1094f9876fe9cd4c09ac46fa886e5708a1abc89137b1",
-        },
-        published: &[
-            "http://eecs.berkeley.edu/~rich.zhang/projects/2016_colorization/files/demo_v2/colorization_release_v2.caffemodel",
-            "https://www.dropbox.com/s/dx0qvhhp5hbcx7z/colorization_release_v2.caffemodel?dl=1",
-        ],
-    },
-];
+pub use crate::model::files::Expected;
+use crate::model::files::{Found, ModelFile, FILES};
 
 /// Where to look for the files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +74,7 @@ impl Options {
     }
 }
 
-/// Fetches every file of [`MODEL_FILES`] into `dir`. One file failing does not stop the others: each gets its own
+/// Fetches every file of [`FILES`] into `dir`. One file failing does not stop the others: each gets its own
 /// result. Ctrl-C does stop them.
 pub fn fetch_model(dir: &Path, sources: &Sources, options: &Options) -> Result<Vec<(PathBuf, Result<Outcome>)>> {
     fs::create_dir_all(dir).map_err(|e| {
@@ -137,7 +84,7 @@ pub fn fetch_model(dir: &Path, sources: &Sources, options: &Options) -> Result<V
         )
     })?;
     let mut results = Vec::new();
-    for file in &MODEL_FILES {
+    for file in &FILES {
         let dest = dir.join(file.name);
         let result = fetch_file(&dest, file.expected, &sources.urls(file), options);
         results.push((dest, result));
@@ -308,52 +255,6 @@ fn range_start(headers: &HeaderMap) -> Option<u64> {
     start.trim().parse().ok()
 }
 
-/// Size and sha256 of a file on disk.
-struct Found {
-    size: u64,
-    sha256: String,
-}
-
-impl Found {
-    fn of(path: &Path) -> Result<Found> {
-        let read = || -> io::Result<Found> {
-            let mut file = File::open(path)?;
-            let mut hasher = Sha256::new();
-            let mut buf = vec![0; 1 << 20];
-            let mut size = 0;
-            loop {
-                let n = match file.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                };
-                hasher.update(&buf[..n]);
-                size += n as u64;
-            }
-            Ok(Found {
-                size,
-                sha256: hex(&hasher.finalize()),
-            })
-        };
-        read().with_context(|| format!("reading {} to check its digest failed", path.display()))
-    }
-
-    fn is(&self, expected: Expected) -> bool {
-        self.size == expected.size && self.sha256.eq_ignore_ascii_case(expected.sha256)
-    }
-}
-
-impl fmt::Display for Found {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{} bytes, sha256 {}", self.size, self.sha256)
-    }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn partial_path(dest: &Path) -> PathBuf {
     let mut name = dest.file_name().unwrap_or_default().to_os_string();
     name.push(".partial");
@@ -407,7 +308,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            sources.urls(&MODEL_FILES[2]),
+            sources.urls(&FILES[2]),
             [
                 "http://a.example/models/colorization_release_v2.caffemodel",
                 "https://b.example/m/colorization_release_v2.caffemodel"
@@ -417,7 +318,7 @@ mod tests {
 
     #[test]
     fn published_sources_keep_the_documented_order() {
-        let urls = Sources::Published.urls(&MODEL_FILES[2]);
+        let urls = Sources::Published.urls(&FILES[2]);
         assert_eq!(urls.len(), 2);
         assert!(urls[0].starts_with("http://eecs.berkeley.edu/"));
         assert!(urls[1].starts_with("https://www.dropbox.com/"));
@@ -437,22 +338,6 @@ mod tests {
         headers.insert("content-range", "bytes */9945".parse().unwrap());
         assert_eq!(range_start(&headers), None);
         assert_eq!(range_start(&HeaderMap::new()), None);
-    }
-
-    #[test]
-    fn found_hashes_the_file_and_matches_only_size_and_digest_together() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("abc");
-        fs::write(&path, b"abc").unwrap();
-        let found = Found::of(&path).unwrap();
-        let sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-        assert_eq!(found.sha256, sha);
-        assert!(found.is(Expected { size: 3, sha256: sha }));
-        assert!(!found.is(Expected { size: 4, sha256: sha }));
-        assert!(!found.is(Expected {
-            size: 3,
-            sha256: &sha.replace('b', "c")
-        }));
     }
 
     #[test]

@@ -54,8 +54,8 @@ pub fn ab_from_blob(blob: &Mat) -> Result<Mat> {
     let dims = blob.mat_size();
     ensure!(
         dims.len() == 4 && dims[0] == 1 && dims[1] == 2,
-        "unexpected network output shape {:?}",
-        &*dims
+        "unexpected network output shape {}",
+        dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("x")
     );
     let (h, w) = (dims[2], dims[3]);
     let data = blob.data_typed::<f32>()?;

@@ -1,24 +1,35 @@
-//! Writing results so that nothing on disk ever looks finished before it is: numbered frames and films.
+//! Writing results so that nothing on disk ever looks finished before it is: atomic files, temporary names that
+//! are cleaned up, checks made before any work, and a lock for folders that one run at a time may write.
+//!
+//! One convention for work in progress: a hidden `.NAME.colorize-TAG.EXT` beside the destination, removed on
+//! drop (so on an error or Ctrl-C too) unless it was moved into place.
 
+use std::fs::File;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, ensure, Context, Result};
-use opencv::core::{Mat, Size, Vector};
-use opencv::prelude::*;
-use opencv::{imgcodecs, videoio};
+use anyhow::{bail, Context, Result};
+
+/// The folder a path lives in; "." for a bare file name.
+pub fn parent(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, so `path` is whole or absent.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = parent(path);
+    // Files get the mode any other program's would (0666 less the umask), not tempfile's private 0600.
     let mut tmp = tempfile::Builder::new()
         .prefix(".colorize-")
         .suffix(".partial")
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    // The inner file's errors name no path; the temporary name would only confuse.
+    std::io::Write::write_all(tmp.as_file_mut(), bytes).with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
@@ -47,115 +58,48 @@ pub fn check_writable(dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot write in {} (choose another output)", dir.display()))
 }
 
-/// Encodes an image in the format its extension names.
-pub fn encode(image: &Mat, ext: &str) -> Result<Vec<u8>> {
-    let mut buf = Vector::<u8>::new();
-    let ok = imgcodecs::imencode_def(&format!(".{ext}"), image, &mut buf)?;
-    ensure!(ok, "OpenCV cannot encode .{ext} images");
-    Ok(buf.to_vec())
-}
-
-/// Numbered frames in a folder: frame_000000.jpg, frame_000001.jpg, ... so that a plain sort is numeric order.
-pub struct FrameDir {
-    pub dir: PathBuf,
-    pub ext: String,
-}
-
-impl FrameDir {
-    pub fn create(dir: &Path, ext: &str) -> Result<FrameDir> {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create frames folder {}", dir.display()))?;
-        Ok(FrameDir {
-            dir: dir.to_owned(),
-            ext: ext.to_owned(),
-        })
-    }
-
-    pub fn path(&self, index: usize) -> PathBuf {
-        self.dir.join(format!("frame_{index:06}.{}", self.ext))
-    }
-
-    pub fn write(&self, index: usize, frame: &Mat) -> Result<()> {
-        let path = self.path(index);
-        write_atomically(&path, &encode(frame, &self.ext)?).with_context(|| format!("frame {index}"))
-    }
-}
-
-/// A film being written under a temporary name beside its destination; dropped before `close`, it removes
-/// the temporary file, so an interrupted run never leaves something that looks like a finished film.
-pub struct Film {
-    writer: videoio::VideoWriter,
-    tmp: TempFile,
-    size: Size,
-}
-
-impl Film {
-    pub fn create(path: &Path, fps: f64, size: Size) -> Result<Film> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let fourcc = match ext.as_str() {
-            "avi" => videoio::VideoWriter::fourcc('M', 'J', 'P', 'G')?,
-            "mp4" | "mkv" | "mov" => videoio::VideoWriter::fourcc('a', 'v', 'c', '1')?,
-            other => {
-                bail!("cannot write .{other} films (use .avi for MJPG, .mp4 or .mkv for H.264)")
-            }
-        };
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let tmp = TempFile {
-            path: dir.join(format!(".{name}.partial.{ext}")),
-            destination: path.to_owned(),
-        };
-        let writer = videoio::VideoWriter::new(&tmp.path, fourcc, fps, size, true)
-            .ok()
-            .filter(|w| w.is_opened().unwrap_or(false))
-            .with_context(|| {
-                format!(
-                    "cannot write a .{ext} film at {} (OpenCV has no encoder for it)",
-                    tmp.path.display()
-                )
-            })?;
-        Ok(Film { writer, tmp, size })
-    }
-
-    pub fn write(&mut self, frame: &Mat) -> Result<()> {
-        ensure!(
-            frame.size()? == self.size,
-            "frame size {:?} differs from the film's {:?}",
-            frame.size()?,
-            self.size
+/// Refuses an output file that would replace the input, that is a folder, or, without `--overwrite`, that exists.
+pub fn refuse_to_clobber(output: &Path, input: &Path, overwrite: bool) -> Result<()> {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(output, input) {
+        bail!(
+            "the output {} is the input; choose another name with -o",
+            output.display()
         );
-        self.writer
-            .write(frame)
-            .with_context(|| format!("cannot write to {}", self.tmp.path.display()))
     }
-
-    /// Closes the film; it stays under its temporary name until persisted.
-    pub fn close(mut self) -> Result<TempFile> {
-        self.writer.release()?;
-        Ok(std::mem::replace(
-            &mut self.tmp,
-            TempFile {
-                path: PathBuf::new(),
-                destination: PathBuf::new(),
-            },
-        ))
+    if output.is_dir() {
+        bail!(
+            "{} is a folder; name the file to write inside it (for example {})",
+            output.display(),
+            output.join("film.avi").display()
+        );
     }
+    if output.exists() && !overwrite {
+        bail!("{} already exists (pass --overwrite to replace it)", output.display());
+    }
+    check_writable(parent(output))
 }
 
-/// A finished file under a temporary name, removed on drop unless moved to its destination.
+/// A file under a temporary name beside its destination, removed on drop unless moved into place.
 pub struct TempFile {
     path: PathBuf,
     destination: PathBuf,
 }
 
 impl TempFile {
+    /// Names (but does not create) `.NAME.colorize-TAG.EXT` beside `destination`.
+    pub fn beside(destination: &Path, tag: &str) -> TempFile {
+        let name = destination.file_name().unwrap_or_default().to_string_lossy();
+        let ext = destination.extension().unwrap_or_default().to_string_lossy();
+        TempFile {
+            path: parent(destination).join(format!(".{name}.colorize-{tag}.{ext}")),
+            destination: destination.to_owned(),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -166,8 +110,10 @@ impl TempFile {
 
     pub fn persist(mut self) -> Result<PathBuf> {
         let path = std::mem::take(&mut self.path);
-        std::fs::rename(&path, &self.destination)
-            .with_context(|| format!("cannot move the film to {}", self.destination.display()))?;
+        if let Err(e) = std::fs::rename(&path, &self.destination) {
+            let _ = std::fs::remove_file(&path);
+            return Err(e).with_context(|| format!("cannot move the finished file to {}", self.destination.display()));
+        }
         Ok(self.destination.clone())
     }
 }
@@ -177,5 +123,81 @@ impl Drop for TempFile {
         if !self.path.as_os_str().is_empty() {
             let _ = std::fs::remove_file(&self.path);
         }
+    }
+}
+
+/// An exclusive lock on a folder, held until dropped: two runs writing one folder would mix their files.
+pub struct FolderLock {
+    _file: File,
+}
+
+impl FolderLock {
+    pub fn acquire(dir: &Path) -> Result<FolderLock> {
+        let path = dir.join(".colorize-lock");
+        let file = File::create(&path).with_context(|| format!("cannot write in {}", dir.display()))?;
+        // SAFETY: flock on a file descriptor this function owns; the lock goes with the descriptor.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            bail!(
+                "{} is being written by another colorize run (wait for it to finish, or choose another folder)",
+                dir.display()
+            );
+        }
+        Ok(FolderLock { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_is_locked_once_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = FolderLock::acquire(dir.path()).unwrap();
+        let err = FolderLock::acquire(dir.path()).err().unwrap();
+        assert!(err.to_string().contains("another colorize run"), "{err}");
+        drop(lock);
+        FolderLock::acquire(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_temporary_file_is_gone_unless_persisted() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("film.mp4");
+        let tmp = TempFile::beside(&dest, "muxed");
+        assert_eq!(tmp.path(), dir.path().join(".film.mp4.colorize-muxed.mp4"));
+        std::fs::write(tmp.path(), b"x").unwrap();
+        drop(tmp);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let tmp = TempFile::beside(&dest, "muxed");
+        std::fs::write(tmp.path(), b"x").unwrap();
+        assert_eq!(tmp.persist().unwrap(), dest);
+        assert_eq!(std::fs::read(&dest).unwrap(), b"x");
+    }
+
+    #[test]
+    fn written_files_get_the_usual_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        write_atomically(&path, b"hello").unwrap();
+        // SAFETY: umask is read by setting and restoring it; no other thread of this test changes it.
+        let umask = unsafe {
+            let old = libc::umask(0o022);
+            libc::umask(old);
+            old
+        };
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o666 & !(umask as u32));
+    }
+
+    #[test]
+    fn a_folder_or_the_input_is_no_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.avi");
+        std::fs::write(&input, b"film").unwrap();
+        let err = refuse_to_clobber(dir.path(), &input, true).unwrap_err();
+        assert!(err.to_string().contains("is a folder"), "{err}");
+        assert!(refuse_to_clobber(&input, &input, true).is_err());
+        assert!(refuse_to_clobber(&dir.path().join("out.avi"), &input, false).is_ok());
     }
 }

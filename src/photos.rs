@@ -4,16 +4,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
-use opencv::imgcodecs;
-use opencv::prelude::*;
 use rayon::prelude::*;
 
+use crate::image_io::{self, is_image};
 use crate::lab;
 use crate::model::{Colorizer, Model};
+use crate::output::write_atomically;
 use crate::progress::Progress;
-use crate::video::write::{encode, write_atomically};
-
-const IMAGE_EXTENSIONS: [&str; 9] = ["jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "jp2", "pgm"];
 
 pub struct Options {
     pub out_dir: PathBuf,
@@ -21,12 +18,6 @@ pub struct Options {
     pub format: Option<String>,
     pub overwrite: bool,
     pub workers: usize,
-}
-
-pub fn is_image(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// Files as given, and the images directly inside each folder given, in name order.
@@ -41,7 +32,11 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 .collect();
             images.sort();
             if images.is_empty() {
-                bail!("{} holds no images ({})", input.display(), IMAGE_EXTENSIONS.join(", "));
+                bail!(
+                    "{} holds no images ({})",
+                    input.display(),
+                    image_io::EXTENSIONS.join(", ")
+                );
             }
             out.extend(images);
         } else {
@@ -62,13 +57,39 @@ pub fn output_path(input: &Path, options: &Options) -> PathBuf {
     options.out_dir.join(format!("Color_{stem}.{ext}"))
 }
 
-/// Colorizes every photo; returns each input with the path written or the reason it failed, in input order.
+/// Refuses a batch in which two inputs would be written to one output (`a/x.jpg` and `b/x.jpg`): one of them
+/// would silently replace the other.
+pub fn check_distinct_outputs(inputs: &[PathBuf], options: &Options) -> Result<()> {
+    let mut seen = std::collections::HashMap::new();
+    for input in inputs {
+        let output = output_path(input, options);
+        if let Some(first) = seen.insert(output.clone(), input) {
+            if first != input {
+                bail!(
+                    "{} and {} would both be written to {} (colorize them into different folders with -o)",
+                    first.display(),
+                    input.display(),
+                    output.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A photo done: where it was written, and what was lost on the way.
+pub struct Done {
+    pub output: PathBuf,
+    pub notes: Vec<String>,
+}
+
+/// Colorizes every photo; returns each input with what was written or the reason it failed, in input order.
 pub fn colorize_all(
     inputs: &[PathBuf],
     options: &Options,
     model: &Model,
     progress: &Progress,
-) -> Result<Vec<(PathBuf, Result<PathBuf>)>> {
+) -> Result<Vec<(PathBuf, Result<Done>)>> {
     let workers = options.workers.max(1).min(inputs.len().max(1));
     let pool = rayon::ThreadPoolBuilder::new().num_threads(workers).build()?;
     // One network per pool thread, made up front: rayon's map_init may call its init more than once per thread.
@@ -90,26 +111,19 @@ pub fn colorize_all(
     Ok(results)
 }
 
-fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<PathBuf> {
+/// One photo; its errors leave naming the input to the caller, so the file is named once.
+fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<Done> {
     let output = output_path(input, options);
-    if !input.is_file() {
-        bail!("cannot read {}: no such file", input.display());
-    }
     if output.exists() && !options.overwrite {
         bail!("{} already exists (pass --overwrite to replace it)", output.display());
     }
-    let image = imgcodecs::imread(input, imgcodecs::IMREAD_COLOR)
-        .ok()
-        .filter(|m| !m.empty())
-        .with_context(|| format!("cannot read {} as an image", input.display()))?;
+    let (image, notes) = image_io::read(input)?;
     let prepared = lab::prepare(&image, 224)?;
-    let ab = net
-        .predict(&prepared.input)
-        .with_context(|| format!("{}", input.display()))?;
+    let ab = net.predict(&prepared.input)?;
     let colour = lab::finish(&prepared.l, &ab)?;
     std::fs::create_dir_all(&options.out_dir)
         .with_context(|| format!("cannot create output folder {}", options.out_dir.display()))?;
     let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("png");
-    write_atomically(&output, &encode(&colour, ext)?)?;
-    Ok(output)
+    write_atomically(&output, &image_io::encode(&colour, ext)?)?;
+    Ok(Done { output, notes })
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use anyhow::{anyhow, Result};
-use crossbeam_channel::{bounded, unbounded};
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 
 /// Runs `work` over `source` with one thread per element of `workers` and hands every result to `sink` in
 /// order. At most `in_flight` items exist at once. The first failure, wherever it happens, stops everything
@@ -52,8 +52,7 @@ where
             let (job_rx, done_tx) = (job_rx.clone(), done_tx.clone());
             scope.spawn(move || {
                 for (index, item) in job_rx {
-                    let result = catch_unwind(AssertUnwindSafe(|| work(&mut state, item)))
-                        .unwrap_or_else(|_| Err(anyhow!("a worker thread panicked")));
+                    let result = unpanic(|| work(&mut state, item));
                     if done_tx.send((index, result)).is_err() {
                         return;
                     }
@@ -62,26 +61,45 @@ where
         }
         drop((job_rx, done_tx));
 
-        // The ticket sender lives only here: once this closure returns, the reader can no longer block.
-        let consumed = (|| -> Result<()> {
-            let mut pending = BTreeMap::new();
-            let mut next = 0;
-            for (index, result) in &done_rx {
-                pending.insert(index, result);
-                while let Some(result) = pending.remove(&next) {
-                    sink(result?)?;
-                    next += 1;
-                    let _ = ticket_tx.send(());
-                }
-            }
-            Ok(())
-        })();
+        // The ticket sender lives only here: once this returns, the reader can no longer block.
+        let consumed = deliver_in_order(&done_rx, &ticket_tx, &mut sink);
         drop(ticket_tx);
         drop(done_rx);
         let read = reader
             .join()
             .unwrap_or_else(|_| Err(anyhow!("the reader thread panicked")));
         consumed.and(read)
+    })
+}
+
+/// Hands results to `sink` in index order as they come, returning a ticket for each one consumed.
+fn deliver_in_order<O>(
+    done: &Receiver<(usize, Result<O>)>,
+    tickets: &Sender<()>,
+    sink: &mut impl FnMut(O) -> Result<()>,
+) -> Result<()> {
+    let mut pending = BTreeMap::new();
+    let mut next = 0;
+    for (index, result) in done {
+        pending.insert(index, result);
+        while let Some(result) = pending.remove(&next) {
+            sink(result?)?;
+            next += 1;
+            let _ = tickets.send(());
+        }
+    }
+    Ok(())
+}
+
+/// Runs `f`, turning a panic into an error that carries the panic's message.
+pub fn unpanic<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Err(anyhow!("a worker panicked: {message}"))
     })
 }
 
@@ -173,9 +191,9 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.to_string(), "disk full");
 
-        let work = |_: &mut (), x: u32| if x == 3 { panic!("boom") } else { Ok(x) };
+        let work = |_: &mut (), x: u32| if x == 3 { panic!("boom at {x}") } else { Ok(x) };
         let err = run((0..10).map(Ok), vec![(); 2], work, 3, |_| Ok(())).unwrap_err();
-        assert!(err.to_string().contains("panicked"), "{err}");
+        assert_eq!(err.to_string(), "a worker panicked: boom at 3");
     }
 
     #[test]

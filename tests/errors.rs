@@ -15,10 +15,8 @@ fn fails_with(out: &Output, code: i32, needle: &str) {
     assert_eq!(out.status.code(), Some(code), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert!(
-        !errors.is_empty() && errors.iter().any(|l| l.contains(needle)),
-        "no error line with {needle:?}: {stderr}"
-    );
+    assert_eq!(errors.len(), 1, "want one error: line: {stderr}");
+    assert!(errors[0].contains(needle), "the error line lacks {needle:?}: {stderr}");
 }
 
 /// Nothing but the model and the inputs the test made is in the workspace.

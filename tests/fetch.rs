@@ -2,7 +2,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -89,17 +89,11 @@ fn refused_url() -> String {
     format!("http://127.0.0.1:{port}/blob")
 }
 
+/// ../shared/model, holding the published prototxt and points, or None after `support::cannot_run`.
 fn shared_model(test: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/model");
-    if dir.join(PROTOTXT).exists() && dir.join(POINTS).exists() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED {test}: {} lacks the published prototxt and points (it lives in ../shared beside the checkout)",
-            dir.display()
-        );
-        None
-    }
+    let prototxt = support::shared_path(&format!("model/{PROTOTXT}"), test)?;
+    support::shared_path(&format!("model/{POINTS}"), test)?;
+    Some(prototxt.parent().unwrap().to_path_buf())
 }
 
 #[test]

@@ -40,6 +40,7 @@ fn photos_match_the_recipe() {
         .status
         .success());
     let (mut exact, mut default) = (Fidelity::default(), Fidelity::default());
+    let mut compared = 0;
     for entry in std::fs::read_dir(&photos).unwrap() {
         let input = entry.unwrap().path();
         let stem = input.file_stem().unwrap().to_string_lossy().into_owned();
@@ -66,10 +67,13 @@ fn photos_match_the_recipe() {
             one.psnr()
         );
         default.merge(&one);
+        compared += 1;
     }
+    // An empty folder compares nothing, and nothing compared is no match.
+    assert!(compared > 0, "no photos in {} to compare", photos.display());
     for (name, total) in [("exact", exact), ("default", default)] {
         eprintln!(
-            "photos ({name}) vs recipe: {:.4} % of values within 1 level, PSNR {:.1} dB, max diff {}",
+            "{compared} photos ({name}) vs recipe: {:.4} % of values within 1 level, PSNR {:.1} dB, max diff {}",
             100.0 * total.share_within_1(),
             total.psnr(),
             total.max_diff
@@ -115,6 +119,11 @@ fn exact_film_matches_the_recipe() {
         run_recipe(python, &ws, &recipe);
         let names = support::names(&ws.path("recipe"));
         assert_eq!(names.len(), frames.parse::<usize>().unwrap());
+        assert_eq!(
+            support::names(&ws.path("ours")),
+            names,
+            "our frames are not the recipe's"
+        );
         let mut total = Fidelity::default();
         for name in &names {
             compare(

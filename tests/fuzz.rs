@@ -5,9 +5,11 @@
 //! (each property alone, timed), or `PROPTEST_CASES=200000 cargo test --release --test fuzz`.
 //! Each property starts from valid input where it can, because random bytes rarely get past a magic number.
 
-use colorize::caffe::{bake_fixed_layers, fixed_layers, BlobProto, LayerParameter, NetParameter};
-use colorize::points::{parse_npy, CENTRES};
-use colorize::video::Position;
+mod support;
+
+use colorize::film::Position;
+use colorize::model::caffe::{bake_fixed_layers, fixed_layers, BlobProto, LayerParameter, NetParameter};
+use colorize::model::points::{parse_npy, CENTRES};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use prost::encoding::{encode_key, encode_varint, WireType};
@@ -283,26 +285,21 @@ proptest! {
 
 #[test]
 fn the_seed_npy_is_the_published_file() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/model/pts_in_hull.npy");
-    match std::fs::read(&path) {
-        Ok(published) => {
-            let seed = published_npy();
-            let first_difference = published.iter().zip(&seed).position(|(a, b)| a != b);
-            assert!(
-                published == seed,
-                "the fuzzing seed differs from {} ({} vs {} bytes, first difference at {:?})",
-                path.display(),
-                seed.len(),
-                published.len(),
-                first_difference
-            );
-        }
-        Err(_) => eprintln!(
-            "SKIPPED the_seed_npy_is_the_published_file: {} is absent",
-            path.display()
-        ),
-    }
     assert_eq!(parse_npy(&published_npy()).unwrap(), CENTRES);
+    let Some(path) = support::shared_path("model/pts_in_hull.npy", "the_seed_npy_is_the_published_file") else {
+        return;
+    };
+    let published = std::fs::read(&path).unwrap();
+    let seed = published_npy();
+    let first_difference = published.iter().zip(&seed).position(|(a, b)| a != b);
+    assert!(
+        published == seed,
+        "the fuzzing seed differs from {} ({} vs {} bytes, first difference at {:?})",
+        path.display(),
+        seed.len(),
+        published.len(),
+        first_difference
+    );
 }
 
 /// Every cut of every supported layout is refused: the data length is fixed, so no prefix can be whole.

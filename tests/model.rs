@@ -2,8 +2,8 @@
 
 mod support;
 
-use colorize::model::{Engine, Model, ModelFiles};
-use colorize::{caffe, lab, points};
+use colorize::lab;
+use colorize::model::{caffe, points, Engine, Model, ModelFiles};
 use opencv::core::{Mat, Vec2f, Vector};
 use opencv::dnn;
 use opencv::prelude::*;
@@ -72,15 +72,10 @@ fn baked_layers_give_the_recipe_output_shape_and_values() {
 
 #[test]
 fn full_size_stand_in_has_the_published_architecture() {
-    let published =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/model/colorization_deploy_v2.prototxt");
-    if !published.exists() {
-        eprintln!(
-            "SKIPPED full_size_stand_in_has_the_published_architecture: {} is absent",
-            published.display()
-        );
+    let test = "full_size_stand_in_has_the_published_architecture";
+    let Some(published) = support::shared_path("model/colorization_deploy_v2.prototxt", test) else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let (_, weights) = standin::write(dir.path(), Width::Full);
     let size = std::fs::metadata(&weights).unwrap().len();
@@ -99,11 +94,10 @@ fn full_size_stand_in_has_the_published_architecture() {
 #[test]
 fn openvino_runs_the_baked_model_close_to_opencv() {
     if !colorize::model::openvino_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI builds OpenCV with OpenVINO (scripts/build-opencv)"
+        support::cannot_run(
+            "openvino_runs_the_baked_model_close_to_opencv",
+            "this OpenCV has no OpenVINO backend (CI builds it with one: scripts/build-opencv)",
         );
-        eprintln!("SKIPPED openvino_runs_the_baked_model_close_to_opencv: this OpenCV has no OpenVINO backend");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -78,6 +78,7 @@ fn default_colour_flickers_much_less_than_exact_and_stays_close_to_it() {
         imgproc::cvt_color_def(&small, &mut gray, imgproc::COLOR_BGR2GRAY).unwrap();
         inputs.push(gray);
     }
+    assert_eq!(inputs.len(), 120, "the clip has fewer than the 120 frames compared");
     let read = |dir: &str| -> Vec<Mat> {
         (0..120)
             .map(|i| read_image(&ws.path(&format!("{dir}/frame_{i:06}.png"))))

@@ -1,4 +1,5 @@
-//! Rebuilding a film from a folder of frames, in the numeric order of their names.
+//! `colorize assemble`: a film rebuilt from a folder of frames, in the numeric order of their names, finished as
+//! `colorize video` finishes its films.
 
 use std::path::{Path, PathBuf};
 
@@ -6,12 +7,38 @@ use anyhow::{bail, Context, Result};
 use opencv::imgcodecs;
 use opencv::prelude::*;
 
-use super::write::Film;
-use crate::photos::is_image;
+use super::Outcome;
+use crate::cli::AssembleArgs;
+use crate::film::{self, finish_film, Film};
+use crate::image_io::is_image;
+use crate::output::refuse_to_clobber;
 use crate::progress::Progress;
 
+pub fn run(args: AssembleArgs) -> Result<Outcome> {
+    refuse_to_clobber(&args.output, &args.frames_dir, args.overwrite)?;
+    film::fourcc(&args.output)?;
+    let frames = frame_files(&args.frames_dir)?;
+    if let Some(gap) = gaps(&frames) {
+        eprintln!(
+            "warning: {}: {gap}; the film goes straight on",
+            args.frames_dir.display()
+        );
+    }
+    let progress = Progress::new("frames", args.quiet);
+    progress.set_total(frames.len() as u64);
+    let mut notes = Vec::new();
+    let film = assemble(&frames, &args.output, args.fps, &progress, &mut notes)?;
+    progress.finish();
+    println!("{}", film.display());
+    for note in notes {
+        eprintln!("{note}");
+    }
+    eprintln!("assembled {} frames at {} fps", frames.len(), args.fps);
+    Ok(Outcome::Success)
+}
+
 /// The images in `dir` ordered by the last number in their names (frame_9 before frame_10), then by name.
-pub fn frame_files(dir: &Path) -> Result<Vec<PathBuf>> {
+fn frame_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list frames folder {}", dir.display()))?;
     let mut frames: Vec<(u64, PathBuf)> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -22,7 +49,29 @@ pub fn frame_files(dir: &Path) -> Result<Vec<PathBuf>> {
     if frames.is_empty() {
         bail!("{} holds no numbered frames (such as frame_000000.jpg)", dir.display());
     }
-    Ok(frames.into_iter().map(|(_, p)| p).collect())
+    Ok(frames)
+}
+
+/// Numbers missing between the first frame and the last, described for a warning.
+fn gaps(frames: &[(u64, PathBuf)]) -> Option<String> {
+    let holes: Vec<(u64, u64)> = frames
+        .windows(2)
+        .filter(|w| w[1].0 > w[0].0 + 1)
+        .map(|w| (w[0].0 + 1, w[1].0 - 1))
+        .collect();
+    let missing: u64 = holes.iter().map(|(a, b)| b - a + 1).sum();
+    let (first, last) = holes.first()?;
+    let range = if first == last {
+        format!("{first}")
+    } else {
+        format!("{first} to {last}")
+    };
+    let more = if holes.len() > 1 {
+        format!(" and {} more gaps", holes.len() - 1)
+    } else {
+        String::new()
+    };
+    Some(format!("{missing} frame numbers are missing ({range}{more})"))
 }
 
 fn last_number(path: &Path) -> Option<u64> {
@@ -32,12 +81,16 @@ fn last_number(path: &Path) -> Option<u64> {
     stem[start..end].parse().ok()
 }
 
-/// Writes the frames of `dir` into a film at `output`; returns the number of frames.
-pub fn assemble(dir: &Path, output: &Path, fps: f64, progress: &Progress) -> Result<usize> {
-    let frames = frame_files(dir)?;
-    progress.set_total(frames.len() as u64);
+/// Writes the frames into a film at `output` and finishes it; returns the film's path.
+fn assemble(
+    frames: &[(u64, PathBuf)],
+    output: &Path,
+    fps: f64,
+    progress: &Progress,
+    notes: &mut Vec<String>,
+) -> Result<PathBuf> {
     let mut film: Option<Film> = None;
-    for path in &frames {
+    for (_, path) in frames {
         let image = imgcodecs::imread(path, imgcodecs::IMREAD_COLOR)
             .ok()
             .filter(|m| !m.empty())
@@ -50,8 +103,9 @@ pub fn assemble(dir: &Path, output: &Path, fps: f64, progress: &Progress) -> Res
             .with_context(|| format!("frame {}", path.display()))?;
         progress.inc();
     }
-    film.expect("there is at least one frame").close()?.persist()?;
-    Ok(frames.len())
+    let film = film.context("no frames")?;
+    let written = film.written;
+    finish_film(film.close()?, written, fps, None, notes)
 }
 
 #[cfg(test)]
@@ -74,9 +128,21 @@ mod tests {
         let names: Vec<_> = frame_files(dir.path())
             .unwrap()
             .iter()
-            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .map(|(_, p)| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["frame_9.png", "frame_10.png", "frame_100.png"]);
+    }
+
+    #[test]
+    fn gaps_in_the_numbering_are_described() {
+        let frames =
+            |numbers: &[u64]| -> Vec<(u64, PathBuf)> { numbers.iter().map(|&n| (n, PathBuf::new())).collect() };
+        assert_eq!(gaps(&frames(&[3, 4, 5])), None);
+        assert_eq!(gaps(&frames(&[0, 2])).unwrap(), "1 frame numbers are missing (1)");
+        assert_eq!(
+            gaps(&frames(&[0, 4, 5, 9])).unwrap(),
+            "6 frame numbers are missing (1 to 3 and 1 more gaps)"
+        );
     }
 
     #[test]

@@ -55,35 +55,46 @@ impl Scene {
     }
 }
 
-/// The writer's memory: the last prediction (for repeats) and the smoothed colour.
-pub struct Colour {
-    /// Weight of the past in the running mean, 0 (off) to below 1.
-    pub smooth: f64,
-    pub saturation: f64,
+/// What colour carries from one frame to the next: the last prediction (for repeats) and the smoothed colour.
+/// A resumed run starts from the state recorded after the last frame on disk.
+#[derive(Default)]
+pub struct ColourState {
     pub last_ab: Option<Mat>,
     pub smoothed: Option<Mat>,
 }
 
+/// The writer's side of colour over time.
+pub struct Colour {
+    /// Weight of the past in the running mean, 0 (off) to below 1.
+    smooth: f64,
+    saturation: f64,
+    state: ColourState,
+}
+
 impl Colour {
-    pub fn new(smooth: f64, saturation: f64) -> Colour {
+    pub fn new(smooth: f64, saturation: f64, state: ColourState) -> Colour {
         Colour {
             smooth,
             saturation,
-            last_ab: None,
-            smoothed: None,
+            state,
         }
+    }
+
+    pub fn state(&self) -> &ColourState {
+        &self.state
     }
 
     /// The a/b to paint a frame with, given its prediction (None for a repeat) and whether a shot starts.
     pub fn next(&mut self, ab: Option<Mat>, cut: bool) -> Result<Mat> {
         if let Some(ab) = ab {
-            self.last_ab = Some(ab);
+            self.state.last_ab = Some(ab);
         }
         let ab = self
+            .state
             .last_ab
             .as_ref()
             .context("a repeated frame came before any computed one")?;
-        let smoothed = match self.smoothed.take() {
+        let smoothed = match self.state.smoothed.take() {
             Some(past) if !cut && self.smooth > 0.0 && past.size()? == ab.size()? => {
                 let mut mixed = Mat::default();
                 core::add_weighted_def(ab, 1.0 - self.smooth, &past, self.smooth, 0.0, &mut mixed)?;
@@ -91,7 +102,7 @@ impl Colour {
             }
             _ => ab.try_clone()?,
         };
-        self.smoothed = Some(smoothed.try_clone()?);
+        self.state.smoothed = Some(smoothed.try_clone()?);
         if self.saturation == 1.0 {
             return Ok(smoothed);
         }
@@ -161,7 +172,7 @@ mod tests {
 
     #[test]
     fn smoothing_mixes_the_past_and_restarts_at_a_cut() {
-        let mut colour = Colour::new(0.5, 1.0);
+        let mut colour = Colour::new(0.5, 1.0, ColourState::default());
         assert_eq!(value(&colour.next(Some(ab(10.0, -10.0)), true).unwrap()), [10.0, -10.0]);
         assert_eq!(value(&colour.next(Some(ab(20.0, 10.0)), false).unwrap()), [15.0, 0.0]);
         // A repeat reuses the last prediction (20, 10) and keeps converging towards it.
@@ -171,11 +182,11 @@ mod tests {
 
     #[test]
     fn off_means_the_prediction_itself_and_saturation_scales_it() {
-        let mut colour = Colour::new(0.0, 1.0);
+        let mut colour = Colour::new(0.0, 1.0, ColourState::default());
         colour.next(Some(ab(10.0, 10.0)), true).unwrap();
         assert_eq!(value(&colour.next(Some(ab(30.0, -6.0)), false).unwrap()), [30.0, -6.0]);
-        let mut vivid = Colour::new(0.0, 1.5);
+        let mut vivid = Colour::new(0.0, 1.5, ColourState::default());
         assert_eq!(value(&vivid.next(Some(ab(30.0, -6.0)), true).unwrap()), [45.0, -9.0]);
-        assert!(Colour::new(0.5, 1.0).next(None, false).is_err());
+        assert!(Colour::new(0.5, 1.0, ColourState::default()).next(None, false).is_err());
     }
 }

@@ -1,12 +1,61 @@
-//! Finishing a film with the `ffmpeg` program: the source's sound, trimmed to the picture, and its exact rate.
+//! Finishing a film, the same way for `video` and `assemble`: every frame checked to be stored, then the source's
+//! sound (trimmed to the picture) and the exact rate through the `ffmpeg` program, then the rename into place.
 //!
 //! OpenCV's writer stores the frame rate as a decimal fraction (24000/1001 becomes 2997/125); ffmpeg re-times
 //! the stream without re-encoding it, and copies the sound where the container takes it as it is.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+
+use super::read::Source;
+use crate::interrupt;
+use crate::output::TempFile;
+
+/// Where a film's sound comes from: the source film, from this second on.
+pub struct Sound<'a> {
+    pub source: &'a Path,
+    pub from: f64,
+}
+
+/// Turns a closed film into the finished one at its destination; returns its path. `frames` is how many frames
+/// were handed to the writer: OpenCV's writer reports no write errors, so a full disk shows only as a film
+/// shorter than that. Warnings go to `notes`.
+pub fn finish_film(
+    closed: TempFile,
+    frames: usize,
+    fps: f64,
+    sound: Option<Sound>,
+    notes: &mut Vec<String>,
+) -> Result<PathBuf> {
+    let stored = Source::frame_count(closed.path());
+    if stored < frames {
+        bail!(
+            "{} could not be written completely: {stored} of {frames} frames stored (is the disk full?)",
+            closed.destination().display()
+        );
+    }
+    if !ffmpeg_available() {
+        notes.push(
+            "warning: ffmpeg not found: the film has no sound and its rate may be rounded (apt-get install ffmpeg)"
+                .into(),
+        );
+        return closed.persist();
+    }
+    let sound = sound.filter(|s| has_audio(s.source));
+    let muxed = TempFile::beside(closed.destination(), "muxed");
+    mux(&Mux {
+        video: closed.path(),
+        rate: rate_fraction(fps),
+        sound: sound.as_ref().map(|s| (s.source, s.from)),
+        seconds: frames as f64 / fps,
+        output: muxed.path(),
+    })
+    .with_context(|| format!("cannot finish {}", closed.destination().display()))?;
+    muxed.persist()
+}
 
 /// The frame rate as a fraction: NTSC-style rates exactly (N*1000/1001), others to a thousandth.
 pub fn rate_fraction(fps: f64) -> (u64, u64) {
@@ -19,7 +68,7 @@ pub fn rate_fraction(fps: f64) -> (u64, u64) {
     ((fps * 1000.0).round().max(1.0) as u64, 1000)
 }
 
-pub fn ffmpeg_available() -> bool {
+fn ffmpeg_available() -> bool {
     Command::new("ffmpeg")
         .arg("-version")
         .stdout(Stdio::null())
@@ -28,7 +77,7 @@ pub fn ffmpeg_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-pub fn has_audio(source: &Path) -> bool {
+fn has_audio(source: &Path) -> bool {
     let out = Command::new("ffprobe")
         .args([
             "-v",
@@ -46,7 +95,7 @@ pub fn has_audio(source: &Path) -> bool {
     out.is_ok_and(|o| o.status.success() && !o.stdout.trim_ascii().is_empty())
 }
 
-pub struct Mux<'a> {
+struct Mux<'a> {
     /// The film as OpenCV wrote it.
     pub video: &'a Path,
     pub rate: (u64, u64),
@@ -58,7 +107,7 @@ pub struct Mux<'a> {
 }
 
 /// Writes `output` from `video` (and the sound); copies the sound stream, or re-encodes it if the container refuses.
-pub fn mux(job: &Mux) -> Result<()> {
+fn mux(job: &Mux) -> Result<()> {
     let ext = job
         .output
         .extension()
@@ -81,27 +130,48 @@ pub fn mux(job: &Mux) -> Result<()> {
         .arg(job.video);
         if let Some((source, start)) = job.sound {
             cmd.args(["-ss", &format!("{start:.6}"), "-i"]).arg(source);
-            cmd.args(["-map", "0:v:0", "-map", "1:a:0", "-c:a", audio_codec]);
+            cmd.args(["-map", "0:v:0", "-map", "1:a:0?", "-c:a", audio_codec]);
         } else {
             cmd.args(["-map", "0:v:0"]);
         }
         cmd.args(["-c:v", "copy", "-t", &format!("{:.6}", job.seconds)])
             .arg(job.output);
-        let out = cmd.stdin(Stdio::null()).output().context("cannot run ffmpeg")?;
-        if out.status.success() {
+        let (ok, stderr) = run_interruptibly(&mut cmd)?;
+        if ok {
             return Ok(());
         }
-        last_error = String::from_utf8_lossy(&out.stderr)
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .to_string();
+        last_error = stderr.lines().last().unwrap_or_default().to_string();
         if job.sound.is_none() {
             break;
         }
     }
-    let _ = std::fs::remove_file(job.output);
-    bail!("ffmpeg could not finish {}: {last_error}", job.output.display())
+    bail!("ffmpeg could not finish the film: {last_error}")
+}
+
+/// Runs a command to its end, or kills it when a stop is asked for: Ctrl-C during the last step must not be lost.
+fn run_interruptibly(cmd: &mut Command) -> Result<(bool, String)> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot run ffmpeg")?;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if interrupt::requested() {
+            let _ = child.kill();
+            let _ = child.wait();
+            interrupt::check()?;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        std::io::Read::read_to_string(&mut pipe, &mut stderr)?;
+    }
+    Ok((status.success(), stderr))
 }
 
 #[cfg(test)]

@@ -1,32 +1,51 @@
-//! Decoding a film with VideoCapture, optionally shrinking each frame the way the recipe does.
+//! Decoding a film with VideoCapture (optionally shrunk the way the recipe does), and the reader's side of the
+//! pipeline: an iterator of jobs, each frame judged for repeats and cuts in source order.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use opencv::core::{Mat, Size};
 use opencv::prelude::*;
 use opencv::{imgproc, videoio};
 
+use super::colour::Scene;
+use super::frame::{Frame, Job};
+use super::profile::{Profile, Stage};
+use crate::{image_io, interrupt, lab};
+
+/// A decoded frame and its time in the film, in seconds from the film's start.
+pub struct Decoded {
+    pub picture: Mat,
+    pub seconds: f64,
+}
+
 pub struct Source {
     capture: videoio::VideoCapture,
-    /// The first frame, decoded by `open` to prove the file holds pictures before any output is made.
-    first: Option<Mat>,
-    path: PathBuf,
+    /// A frame decoded but not yet handed out: the first one, which `open` decodes to prove the file holds
+    /// pictures, or the one `skip_to` decodes to prove the range is not empty.
+    pending: Option<Decoded>,
     width: Option<i32>,
-    /// Frames read so far; the index of the next frame.
+    /// The index of the next frame `next_frame` returns.
     pub position: usize,
     /// The container's frame rate, when it reports a usable one.
     pub fps: Option<f64>,
     /// The container's frame count: only a hint for progress, the frames actually read are what count.
     pub frame_count_hint: Option<u64>,
-    /// Size of the frames this source yields (after `width`).
+    /// Size of the frames this source yields (after `width`), and of the film's own.
     pub size: Size,
+    pub native: Size,
 }
 
 impl Source {
     pub fn open(path: &Path, width: Option<u32>) -> Result<Source> {
         if !path.is_file() {
             bail!("cannot read {}: no such file", path.display());
+        }
+        if image_io::is_image(path) {
+            bail!(
+                "{} is a photo, not a film (colorize it with `colorize image`)",
+                path.display()
+            );
         }
         let capture = videoio::VideoCapture::from_file(path, videoio::CAP_ANY)
             .ok()
@@ -45,16 +64,16 @@ impl Source {
         let width = width.map(|w| i32::try_from(w).unwrap_or(i32::MAX));
         let mut source = Source {
             capture,
-            first: None,
-            path: path.to_owned(),
+            pending: None,
             width,
             position: 0,
             fps,
             frame_count_hint,
             size: scaled_size(source_size, width),
+            native: source_size,
         };
-        source.first = source.decode()?;
-        if source.first.is_none() {
+        source.pending = source.decode()?;
+        if source.pending.is_none() {
             bail!("{}: no frame could be decoded (is it a video file?)", path.display());
         }
         Ok(source)
@@ -68,27 +87,23 @@ impl Source {
             .map_or(0, |n| n.max(0.0) as usize)
     }
 
-    /// Decodes and drops frames until the next one is `index`; false if the film ends first.
+    /// Decodes and drops frames until the next one is `index`; false if the film has no frame `index`.
     pub fn skip_to(&mut self, index: usize) -> Result<bool> {
-        if index > 0 && self.first.take().is_some() {
-            self.position = 1;
-        }
         while self.position < index {
-            if !self
-                .capture
-                .grab()
-                .with_context(|| format!("{}: cannot decode frame {}", self.path.display(), self.position))?
-            {
+            if self.pending.take().is_none() && !self.capture.grab().context("cannot decode the film")? {
                 return Ok(false);
             }
             self.position += 1;
         }
-        Ok(true)
+        if self.pending.is_none() {
+            self.pending = self.decode()?;
+        }
+        Ok(self.pending.is_some())
     }
 
-    /// The next frame as 8-bit BGR, or None at the end of the film.
-    pub fn next_frame(&mut self) -> Result<Option<Mat>> {
-        let frame = match self.first.take() {
+    /// The next frame as 8-bit BGR with its time, or None at the end of the film.
+    pub fn next_frame(&mut self) -> Result<Option<Decoded>> {
+        let frame = match self.pending.take() {
             Some(frame) => Some(frame),
             None => self.decode()?,
         };
@@ -98,22 +113,25 @@ impl Source {
         Ok(frame)
     }
 
-    fn decode(&mut self) -> Result<Option<Mat>> {
+    fn decode(&mut self) -> Result<Option<Decoded>> {
         let mut frame = Mat::default();
-        let more = self
-            .capture
-            .read(&mut frame)
-            .with_context(|| format!("{}: cannot decode frame {}", self.path.display(), self.position))?;
+        let more = self.capture.read(&mut frame).context("cannot decode")?;
         if !more || frame.empty() {
             return Ok(None);
         }
-        let Some(width) = self.width else {
-            return Ok(Some(frame));
+        // OpenCV reports the time of the frame just read, from its own timestamp: what keeps a film whose frames
+        // are unevenly spaced in step with its sound.
+        let seconds = self.capture.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(f64::NAN) / 1000.0;
+        let picture = match self.width {
+            None => frame,
+            Some(width) => {
+                let size = scaled_size(frame.size()?, Some(width));
+                let mut small = Mat::default();
+                imgproc::resize(&frame, &mut small, size, 0.0, 0.0, imgproc::INTER_AREA)?;
+                small
+            }
         };
-        let size = scaled_size(frame.size()?, Some(width));
-        let mut small = Mat::default();
-        imgproc::resize(&frame, &mut small, size, 0.0, 0.0, imgproc::INTER_AREA)?;
-        Ok(Some(small))
+        Ok(Some(Decoded { picture, seconds }))
     }
 }
 
@@ -122,6 +140,60 @@ fn scaled_size(size: Size, width: Option<i32>) -> Size {
     match width {
         Some(w) if size.width > 0 => Size::new(w, ((size.height as f64 * w as f64 / size.width as f64) as i32).max(1)),
         _ => size,
+    }
+}
+
+/// The reader's half of the pipeline: frames from `source` up to `end`, each turned into a job. Frames already on
+/// disk (before `resume_at`) are still decoded and judged, so repeat and cut decisions match an uninterrupted run.
+pub struct Jobs<'a> {
+    pub source: Source,
+    pub end: usize,
+    pub resume_at: usize,
+    pub render_size: i32,
+    pub keep_original: bool,
+    pub detect_repeats: bool,
+    pub scene: Scene,
+    pub profile: &'a Profile,
+}
+
+impl Iterator for Jobs<'_> {
+    type Item = Result<Frame<Job>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.source.position >= self.end {
+            return None;
+        }
+        let index = self.source.position;
+        let job = (|| {
+            interrupt::check()?;
+            let Some(decoded) = self.profile.time(Stage::Decode, || self.source.next_frame())? else {
+                return Ok(None);
+            };
+            self.profile.time(Stage::Pre, || self.job(index, decoded)).map(Some)
+        })();
+        job.with_context(|| format!("frame {index}")).transpose()
+    }
+}
+
+impl Jobs<'_> {
+    fn job(&mut self, index: usize, decoded: Decoded) -> Result<Frame<Job>> {
+        let prepared = lab::prepare(&decoded.picture, self.render_size)?;
+        let verdict = self.scene.judge(&prepared.input, self.detect_repeats)?;
+        let job = if index < self.resume_at {
+            Job::Resumed
+        } else {
+            Job::Computed {
+                l: prepared.l,
+                input: (!verdict.repeat).then_some(prepared.input),
+                cut: verdict.cut,
+            }
+        };
+        Ok(Frame {
+            index,
+            seconds: decoded.seconds,
+            original: self.keep_original.then_some(decoded.picture),
+            work: job,
+        })
     }
 }
 
@@ -135,66 +207,5 @@ mod tests {
         assert_eq!(scaled_size(Size::new(1920, 1080), Some(500)), Size::new(500, 281));
         assert_eq!(scaled_size(Size::new(640, 360), None), Size::new(640, 360));
         assert_eq!(scaled_size(Size::new(3000, 1), Some(10)), Size::new(10, 1));
-    }
-}
-
-/// A place in a film: a frame index, or a time (`90s`, `1:30`, `0:01:30.5`).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Position {
-    Frame(usize),
-    Seconds(f64),
-}
-
-impl Position {
-    pub fn frame(self, fps: f64) -> usize {
-        match self {
-            Position::Frame(i) => i,
-            Position::Seconds(s) => (s * fps).round() as usize,
-        }
-    }
-}
-
-impl std::str::FromStr for Position {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Position, String> {
-        let bad = || format!("'{s}' is neither a frame index (120) nor a time (4.8s, 1:30, 0:01:30.5)");
-        if let Ok(i) = s.parse::<usize>() {
-            return Ok(Position::Frame(i));
-        }
-        let seconds = if let Some(secs) = s.strip_suffix('s') {
-            secs.parse::<f64>().map_err(|_| bad())?
-        } else if s.contains(':') {
-            s.split(':')
-                // A negative part would count back from the ones before it: `1:-30` is no time, not 30 seconds.
-                .try_fold(0.0, |acc, part| {
-                    let v = part.parse::<f64>().ok().filter(|v| *v >= 0.0)?;
-                    Some(acc * 60.0 + v)
-                })
-                .ok_or_else(bad)?
-        } else {
-            return Err(bad());
-        };
-        if seconds.is_finite() && seconds >= 0.0 {
-            Ok(Position::Seconds(seconds))
-        } else {
-            Err(bad())
-        }
-    }
-}
-
-#[cfg(test)]
-mod position_tests {
-    use super::*;
-
-    #[test]
-    fn frames_and_times_parse() {
-        assert_eq!("120".parse(), Ok(Position::Frame(120)));
-        assert_eq!("4.8s".parse(), Ok(Position::Seconds(4.8)));
-        assert_eq!("1:30".parse(), Ok(Position::Seconds(90.0)));
-        assert_eq!("0:01:30.5".parse(), Ok(Position::Seconds(90.5)));
-        assert!("-3".parse::<Position>().is_err());
-        assert!("soon".parse::<Position>().is_err());
-        assert_eq!(Position::Seconds(2.0).frame(24000.0 / 1001.0), 48);
     }
 }

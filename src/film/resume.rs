@@ -4,33 +4,23 @@
 //! (two small a/b images). A rerun of the same command with the same inputs finds that record, skips the frames
 //! already on disk and continues with the same state, so it writes what an uninterrupted run would have.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, ensure, Context, Result};
 use opencv::core::{Mat, CV_32FC2};
 use opencv::prelude::*;
 
-use super::write::{write_atomically, FrameDir};
+use super::colour::ColourState;
+use super::frames::FrameDir;
+use crate::output::write_atomically;
 
-const MAGIC: &str = "colorize-resume 1";
+/// Version 2: the fingerprint names the input's content, the backend and the model files.
+const MAGIC: &str = "colorize-resume 2";
 const FILE: &str = ".colorize-resume";
 
 pub struct Checkpoint {
     pub next: usize,
-    pub last_ab: Option<Mat>,
-    pub smoothed: Option<Mat>,
-}
-
-/// Identifies the input file and every option that changes the frames' pixels.
-pub fn fingerprint(input: &Path, settings: &str) -> Result<String> {
-    let meta = std::fs::metadata(input).with_context(|| format!("cannot read {}", input.display()))?;
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    let path = input.canonicalize().unwrap_or_else(|_| input.to_owned());
-    Ok(format!("{}|{}|{modified}|{settings}", path.display(), meta.len()))
+    pub colour: ColourState,
 }
 
 fn path(frames: &FrameDir) -> PathBuf {
@@ -69,23 +59,26 @@ fn decode_mat(bytes: &mut &[u8]) -> Result<Option<Mat>> {
 }
 
 /// Records that every frame before `next` is on disk, with the colour state after the last of them.
-pub fn save(
-    frames: &FrameDir,
-    fingerprint: &str,
-    next: usize,
-    last_ab: &Option<Mat>,
-    smoothed: &Option<Mat>,
-) -> Result<()> {
+pub fn save(frames: &FrameDir, fingerprint: &str, next: usize, colour: &ColourState) -> Result<()> {
     let mut out = format!("{MAGIC}\n{fingerprint}\n{next}\n").into_bytes();
-    encode_mat(&mut out, last_ab)?;
-    encode_mat(&mut out, smoothed)?;
+    encode_mat(&mut out, &colour.last_ab)?;
+    encode_mat(&mut out, &colour.smoothed)?;
     write_atomically(&path(frames), &out)
 }
 
 /// The checkpoint of an earlier run of the same command, if one is there. Frames in the folder from a
-/// different input or settings are refused rather than mixed in, unless `overwrite` says to start over.
+/// different input, settings or model, or with no record of what made them, are refused rather than mixed in,
+/// unless `overwrite` says to start over.
 pub fn load(frames: &FrameDir, fingerprint: &str, overwrite: bool) -> Result<Option<Checkpoint>> {
     let Ok(bytes) = std::fs::read(path(frames)) else {
+        if let Some(found) = frames.any_frame().filter(|_| !overwrite) {
+            bail!(
+                "{} already holds {} from another run (pass --overwrite to replace such frames, or choose another \
+                 --frames-dir)",
+                frames.dir.display(),
+                found.file_name().unwrap_or_default().to_string_lossy()
+            );
+        }
         return Ok(None);
     };
     let parsed = parse(&bytes);
@@ -99,7 +92,8 @@ pub fn load(frames: &FrameDir, fingerprint: &str, overwrite: bool) -> Result<Opt
             return Ok(None);
         }
         bail!(
-            "{} holds frames of another input or other settings (pass --overwrite to replace them, or choose another --frames-dir)",
+            "{} holds frames of another input, other settings or another model (pass --overwrite to replace them, \
+             or choose another --frames-dir)",
             frames.dir.display()
         );
     }
@@ -118,16 +112,11 @@ fn parse(bytes: &[u8]) -> Result<(String, Checkpoint)> {
     let fingerprint = line()?.to_string();
     let next: usize = line()?.parse()?;
     let mut rest = lines.next().context("cut short")?;
-    let last_ab = decode_mat(&mut rest)?;
-    let smoothed = decode_mat(&mut rest)?;
-    Ok((
-        fingerprint,
-        Checkpoint {
-            next,
-            last_ab,
-            smoothed,
-        },
-    ))
+    let colour = ColourState {
+        last_ab: decode_mat(&mut rest)?,
+        smoothed: decode_mat(&mut rest)?,
+    };
+    Ok((fingerprint, Checkpoint { next, colour }))
 }
 
 #[cfg(test)]
@@ -140,7 +129,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), "png").unwrap();
         let ab = Mat::new_rows_cols_with_default(3, 4, CV_32FC2, Scalar::new(1.5, -2.0, 0.0, 0.0)).unwrap();
-        save(&frames, "film|x", 2, &Some(ab), &None).unwrap();
+        let state = ColourState {
+            last_ab: Some(ab),
+            smoothed: None,
+        };
+        save(&frames, "film|x", 2, &state).unwrap();
 
         // The record promises frames 0 and 1: with one missing there is nothing to resume.
         std::fs::write(frames.path(0), b"").unwrap();
@@ -149,14 +142,30 @@ mod tests {
         let back = load(&frames, "film|x", false).unwrap().unwrap();
         assert_eq!(back.next, 2);
         assert_eq!(
-            back.last_ab.unwrap().data_typed::<opencv::core::Vec2f>().unwrap()[11].0,
+            back.colour
+                .last_ab
+                .unwrap()
+                .data_typed::<opencv::core::Vec2f>()
+                .unwrap()[11]
+                .0,
             [1.5, -2.0]
         );
-        assert!(back.smoothed.is_none());
+        assert!(back.colour.smoothed.is_none());
 
         let err = load(&frames, "other|y", false).err().unwrap();
         assert!(err.to_string().contains("--overwrite"), "{err}");
         assert!(load(&frames, "other|y", true).unwrap().is_none());
+    }
+
+    #[test]
+    fn frames_of_unknown_origin_are_not_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let frames = FrameDir::create(dir.path(), "jpg").unwrap();
+        assert!(load(&frames, "f", false).unwrap().is_none(), "an empty folder is fine");
+        std::fs::write(frames.path(2), b"someone's frame").unwrap();
+        let err = load(&frames, "f", false).err().unwrap();
+        assert!(err.to_string().contains("frame_000002.jpg"), "{err}");
+        assert!(load(&frames, "f", true).unwrap().is_none());
     }
 
     #[test]
@@ -165,7 +174,7 @@ mod tests {
         let frames = FrameDir::create(dir.path(), "png").unwrap();
         for junk in [
             &b""[..],
-            b"colorize-resume 1\nf\n7\n\x05\x00\x00\x00\x05\x00\x00\x00",
+            b"colorize-resume 2\nf\n7\n\x05\x00\x00\x00\x05\x00\x00\x00",
             b"\xff\xfe",
         ] {
             std::fs::write(path(&frames), junk).unwrap();

@@ -1,97 +1,190 @@
-//! The ordered end of the film pipeline: colour over time, back to 8-bit BGR, frames and film written.
+//! The ordered end of the film pipeline: colour over time, back to 8-bit BGR, frames and film written in order,
+//! and the film finished once the last frame is in.
+
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use opencv::core::{self, Mat};
 use opencv::imgcodecs;
 use opencv::prelude::*;
 
+use super::colour::{Colour, ColourState};
+use super::finish::{finish_film, Sound};
+use super::frame::{Coloured, Frame};
+use super::frames::FrameDir;
+use super::plan::Plan;
 use super::profile::{Profile, Stage};
 use super::resume;
-use super::temporal::Colour;
-use super::write::{Film, FrameDir};
+use super::timeline::Timeline;
+use super::writer::Film;
 use crate::lab;
 use crate::progress::Progress;
 
-/// A frame back from the workers.
-pub struct Coloured {
-    pub index: usize,
-    /// The source frame, kept for side-by-side films.
-    pub original: Option<Mat>,
-    /// L at full resolution; None for a frame already on disk from an earlier run.
-    pub l: Option<Mat>,
-    /// The network's a/b; None for a repeated frame.
-    pub ab: Option<Mat>,
-    pub cut: bool,
-}
-
-#[derive(Default)]
-pub struct Counts {
-    pub written: usize,
+/// What a finished film run did.
+pub struct Summary {
+    pub frames: usize,
     pub computed: usize,
+    /// Frames found finished on disk by a resumed run.
     pub resumed: usize,
+    pub film: PathBuf,
+    pub frames_dir: Option<PathBuf>,
+    pub notes: Vec<String>,
 }
 
 pub struct Sink<'a> {
-    pub frames: Option<FrameDir>,
-    pub film: Option<Film>,
-    pub colour: Colour,
-    /// Identifies the run in the resume record.
-    pub fingerprint: String,
-    pub profile: &'a Profile,
-    pub progress: &'a Progress,
-    pub counts: Counts,
+    plan: &'a Plan<'a>,
+    frames: Option<FrameDir>,
+    film: Film,
+    timeline: Timeline,
+    /// The newest picture, held until the next frame's time says how often the film shows it.
+    held: Option<Mat>,
+    colour: Colour,
+    profile: &'a Profile,
+    progress: &'a Progress,
+    /// Frames taken, computed by the network, and found on disk.
+    pub taken: usize,
+    computed: usize,
+    resumed: usize,
 }
 
-impl Sink<'_> {
+impl<'a> Sink<'a> {
+    /// Opens the frames folder (locked, and checked for a run to resume) and the film. Returns the sink and the
+    /// index of the first frame that is not on disk yet.
+    pub fn new(plan: &'a Plan, profile: &'a Profile, progress: &'a Progress) -> Result<(Sink<'a>, usize)> {
+        let options = plan.options;
+        let frames = options
+            .frames
+            .as_ref()
+            .map(|(dir, ext)| FrameDir::create(dir, ext))
+            .transpose()?;
+        let checkpoint = match &frames {
+            Some(frames) => resume::load(frames, &plan.fingerprint, options.overwrite)?,
+            None => None,
+        };
+        let (resume_at, state) = match checkpoint {
+            Some(c) => (c.next.max(plan.start), c.colour),
+            None => (plan.start, ColourState::default()),
+        };
+        let film = Film::create(&options.film, plan.fps, plan.film_size)?;
+        let sink = Sink {
+            plan,
+            frames,
+            film,
+            timeline: Timeline::new(plan.fps, plan.follow_timestamps),
+            held: None,
+            colour: Colour::new(plan.smooth, plan.saturation, state),
+            profile,
+            progress,
+            taken: 0,
+            computed: 0,
+            resumed: 0,
+        };
+        Ok((sink, resume_at))
+    }
+
     /// Takes the next frame in order.
-    pub fn take(&mut self, done: Coloured) -> Result<()> {
-        let index = done.index;
-        let bgr = match done.l {
-            None => {
-                self.counts.resumed += 1;
-                let path = self
-                    .frames
-                    .as_ref()
-                    .expect("only frames on disk are skipped")
-                    .path(index);
-                imgcodecs::imread(&path, imgcodecs::IMREAD_COLOR)
-                    .ok()
-                    .filter(|m| !m.empty())
-                    .with_context(|| format!("cannot read finished frame {}", path.display()))?
-            }
-            Some(l) => {
-                self.counts.computed += usize::from(done.ab.is_some());
-                let ab = self.colour.next(done.ab, done.cut)?;
+    pub fn take(&mut self, frame: Frame<Coloured>) -> Result<()> {
+        let index = frame.index;
+        let bgr = match frame.work {
+            Coloured::Resumed => self.read_back(index)?,
+            Coloured::Computed { l, ab, cut } => {
+                self.computed += usize::from(ab.is_some());
+                let ab = self.colour.next(ab, cut)?;
                 let bgr = self.profile.time(Stage::Post, || lab::finish(&l, &ab))?;
                 if let Some(frames) = &self.frames {
                     self.profile.time(Stage::Encode, || frames.write(index, &bgr))?;
                     // Written after the frame, so the record never promises a frame that is not there.
-                    resume::save(
-                        frames,
-                        &self.fingerprint,
-                        index + 1,
-                        &self.colour.last_ab,
-                        &self.colour.smoothed,
-                    )?;
+                    resume::save(frames, &self.plan.fingerprint, index + 1, self.colour.state())?;
                 }
                 bgr
             }
         };
-        if let Some(film) = self.film.as_mut() {
-            self.profile.time(Stage::Encode, || -> Result<()> {
-                let picture = match &done.original {
-                    Some(original) => {
-                        let mut both = Mat::default();
-                        core::hconcat2(original, &bgr, &mut both)?;
-                        both
-                    }
-                    None => bgr,
-                };
-                film.write(&picture).with_context(|| format!("frame {index}"))
-            })?;
-        }
-        self.counts.written += 1;
+        let picture = match &frame.original {
+            Some(original) => {
+                let mut both = Mat::default();
+                core::hconcat2(original, &bgr, &mut both)?;
+                both
+            }
+            None => bgr,
+        };
+        let copies = self.timeline.arrive(frame.seconds).unwrap_or(0);
+        self.show(copies)?;
+        self.held = Some(picture);
+        self.taken += 1;
         self.progress.inc();
         Ok(())
+    }
+
+    fn read_back(&mut self, index: usize) -> Result<Mat> {
+        self.resumed += 1;
+        let frames = self
+            .frames
+            .as_ref()
+            .context("a frame was skipped with no frames folder to find it in")?;
+        let path = frames.path(index);
+        imgcodecs::imread(&path, imgcodecs::IMREAD_COLOR)
+            .ok()
+            .filter(|m| !m.empty())
+            .with_context(|| format!("cannot read the finished frame {}", path.display()))
+    }
+
+    /// Writes the held picture into the film `copies` times.
+    fn show(&mut self, copies: usize) -> Result<()> {
+        let (film, Some(picture)) = (&mut self.film, self.held.as_ref()) else {
+            return Ok(());
+        };
+        self.profile.time(Stage::Encode, || -> Result<()> {
+            for _ in 0..copies {
+                film.write(picture)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Shows the last frame, then checks, gives sound to, and renames the film.
+    pub fn finish(mut self) -> Result<Summary> {
+        let mut notes = self.plan_notes();
+        self.show(1)?;
+        let written = self.film.written;
+        let options = self.plan.options;
+        let sound = options.audio.then(|| Sound {
+            source: &options.input,
+            from: self.timeline.origin().unwrap_or(self.plan.start as f64 / self.plan.fps),
+        });
+        let film = finish_film(self.film.close()?, written, self.plan.fps, sound, &mut notes)?;
+        Ok(Summary {
+            frames: self.taken,
+            computed: self.computed,
+            resumed: self.resumed,
+            film,
+            frames_dir: self.frames.as_ref().map(|f| f.dir.clone()),
+            notes,
+        })
+    }
+
+    fn plan_notes(&self) -> Vec<String> {
+        let mut notes = self.plan.notes.clone();
+        let name = self.plan.options.input.display();
+        if let Some(missing) = self
+            .plan
+            .announced
+            .map(|n| n.saturating_sub(self.taken))
+            .filter(|&m| m > 0)
+        {
+            notes.push(format!(
+                "warning: {missing} of the {} frames {name} announces could not be decoded (truncated or damaged?); \
+                 the rest were colorized",
+                self.plan.announced.unwrap_or_default(),
+            ));
+        }
+        let (repeated, dropped) = (self.timeline.repeated, self.timeline.dropped);
+        if repeated + dropped > 0 {
+            notes.push(format!(
+                "note: {name} has a variable frame rate: to keep the film at {:.3} fps in step with its sound, \
+                 {repeated} frame showings were added and {dropped} frames left out of the film",
+                self.plan.fps
+            ));
+        }
+        notes
     }
 }

@@ -9,7 +9,7 @@
 use anyhow::{bail, Result};
 use prost::Message;
 
-use crate::points::Centres;
+use super::points::Centres;
 
 /// `conv8_313_rh` multiplies the logits by this before the softmax (1 / 0.38, the annealed-mean temperature).
 pub const SOFTMAX_SCALE: f32 = 2.606;
@@ -150,7 +150,7 @@ fn varint(bytes: &mut &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::points::CENTRES;
+    use crate::model::points::CENTRES;
 
     fn small_model() -> Vec<u8> {
         let layer = LayerParameter::new("conv", "Convolution", vec![BlobProto::new(&[1, 1, 1, 1], vec![0.5])]);

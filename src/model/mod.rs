@@ -9,14 +9,15 @@ use opencv::dnn;
 use opencv::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::{caffe, lab, points};
+use crate::lab;
+use files::{hex, CAFFEMODEL, POINTS, PROTOTXT};
 
-pub const PROTOTXT: &str = "colorization_deploy_v2.prototxt";
-pub const CAFFEMODEL: &str = "colorization_release_v2.caffemodel";
-pub const POINTS: &str = "pts_in_hull.npy";
+pub mod caffe;
+pub mod files;
+pub mod points;
 
 /// Which of OpenCV's dnn backends runs the network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Engine {
     /// OpenCV's own float32 code: the recipe's arithmetic.
     OpenCv,
@@ -82,6 +83,8 @@ pub struct Model {
     prototxt: Vector<u8>,
     caffemodel: Vector<u8>,
     description: String,
+    /// The backend and a digest of the three files as used: what makes two runs' frames comparable.
+    identity: String,
     /// Warnings for the user, such as weights other than the published release.
     pub notes: Vec<String>,
 }
@@ -107,7 +110,21 @@ impl Model {
         };
         let weights =
             std::fs::read(&files.caffemodel).with_context(|| format!("cannot read {}", files.caffemodel.display()))?;
-        let notes = release_check(&files.caffemodel, &weights).into_iter().collect();
+        let weights_digest = hex(&Sha256::digest(&weights));
+        let notes = release_check(&files.caffemodel, weights.len() as u64, &weights_digest)
+            .into_iter()
+            .collect();
+        let identity = format!(
+            "{engine:?} prototxt={} caffemodel={weights_digest} points={}",
+            hex(&Sha256::digest(&prototxt)),
+            hex(&Sha256::digest(
+                centres
+                    .as_flattened()
+                    .iter()
+                    .flat_map(|v| v.to_le_bytes())
+                    .collect::<Vec<u8>>()
+            ))
+        );
         let baked = caffe::bake_fixed_layers(weights, &centres)
             .with_context(|| format!("caffemodel {} is unusable", files.caffemodel.display()))?;
         let model = Model {
@@ -115,6 +132,7 @@ impl Model {
             prototxt: Vector::from_slice(&prototxt),
             caffemodel: Vector::from_slice(&baked),
             description: format!("{} + {}", files.prototxt.display(), files.caffemodel.display()),
+            identity,
             notes,
         };
         // Build and run one network now, so that a model OpenCV (or OpenVINO, which compiles the network on
@@ -125,6 +143,11 @@ impl Model {
         )?;
         model.colorizer()?.predict(&blank.input)?;
         Ok(model)
+    }
+
+    /// The backend and the model files' digests, for telling apart frames made by different models.
+    pub fn identity(&self) -> &str {
+        &self.identity
     }
 
     pub fn colorizer(&self) -> Result<Colorizer> {
@@ -170,17 +193,13 @@ fn opencv_message(e: &opencv::Error) -> String {
 
 /// A warning when the weights are not the published v2 release. Other releases of the same network (such as
 /// colorization_release_v2_norebal.caffemodel) are legitimate, so this never stops the run.
-fn release_check(path: &Path, weights: &[u8]) -> Option<String> {
-    let release = crate::fetch::MODEL_FILES.iter().find(|f| f.name == CAFFEMODEL)?;
-    // Hashing 129 MB costs a fraction of a second; a different size already tells.
-    let same = weights.len() as u64 == release.expected.size
-        && crate::fetch::hex(&Sha256::digest(weights)) == release.expected.sha256;
-    (!same).then(|| {
+fn release_check(path: &Path, size: u64, sha256: &str) -> Option<String> {
+    let release = files::ModelFile::named(CAFFEMODEL)?.expected;
+    (size != release.size || sha256 != release.sha256).then(|| {
         format!(
-            "warning: {} is not the published {CAFFEMODEL} ({} bytes, expected {}); using it as given",
+            "warning: {} is not the published {CAFFEMODEL} ({size} bytes, expected {}); using it as given",
             path.display(),
-            weights.len(),
-            release.expected.size
+            release.size
         )
     })
 }

@@ -39,18 +39,36 @@ impl Workspace {
     }
 }
 
-/// A file from ../shared/media, or None (with a visible note) on a clone without it.
-pub fn shared_media(rel: &str, test: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/media").join(rel);
+/// Whether this is a CI run (CI set and not empty), where a check that cannot run is a failure, not a skip.
+pub fn on_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+}
+
+/// Reports that `test` cannot run and why: on CI it fails, so a missing prerequisite cannot pass for a green
+/// check; elsewhere it is a skip, said on stderr so that it is not mistaken for a pass.
+pub fn cannot_run(test: &str, why: &str) {
+    assert!(!on_ci(), "{test} cannot run on CI: {why}");
+    eprintln!("SKIPPED {test}: {why}");
+}
+
+/// A file or folder under ../shared (real media and the published model, kept beside the checkout), or None
+/// after `cannot_run` on a clone without it.
+pub fn shared_path(rel: &str, test: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel);
     if path.exists() {
-        Some(path)
-    } else {
-        eprintln!(
-            "SKIPPED {test}: {} is absent (it lives in ../shared beside the checkout)",
-            path.display()
-        );
-        None
+        return Some(path);
     }
+    let why = format!(
+        "{} is absent (it lives in ../shared beside the checkout)",
+        path.display()
+    );
+    cannot_run(test, &why);
+    None
+}
+
+/// A file or folder from ../shared/media, as `shared_path` finds it.
+pub fn shared_media(rel: &str, test: &str) -> Option<PathBuf> {
+    shared_path(&format!("media/{rel}"), test)
 }
 
 /// A textured gray frame whose overall brightness is `level`.
@@ -142,13 +160,13 @@ pub fn write_points(path: &Path) {
     let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
     bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
     bytes.extend_from_slice(header.as_bytes());
-    for v in colorize::points::CENTRES.iter().flatten() {
+    for v in colorize::model::points::CENTRES.iter().flatten() {
         bytes.extend_from_slice(&(*v as i64).to_le_bytes());
     }
     std::fs::write(path, bytes).unwrap();
 }
 
-/// A Python that has OpenCV 4 and numpy for running the recipe; on CI its absence is a failure.
+/// A Python that has OpenCV 4 and numpy for running the recipe, or None after `cannot_run`.
 pub fn recipe_python(test: &str) -> Option<&'static str> {
     for python in ["/usr/bin/python3", "python3"] {
         let ok = Command::new(python)
@@ -159,11 +177,10 @@ pub fn recipe_python(test: &str) -> Option<&'static str> {
             return Some(python);
         }
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{test}: no python3 with cv2 and numpy (scripts/setup installs python3-opencv)"
+    cannot_run(
+        test,
+        "no python3 with cv2 and numpy to run the recipe (scripts/setup installs python3-opencv)",
     );
-    eprintln!("SKIPPED {test}: no python3 with cv2 and numpy to run the recipe (apt-get install python3-opencv)");
     None
 }
 

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use colorize::caffe::{BlobProto, LayerParameter, NetParameter};
+use colorize::model::caffe::{BlobProto, LayerParameter, NetParameter};
 use prost::Message;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

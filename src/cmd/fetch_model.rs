@@ -1,0 +1,39 @@
+//! `colorize fetch-model`: the published model files, resumed and verified.
+
+use anyhow::Result;
+
+use super::Outcome;
+use crate::cli::FetchModelArgs;
+use crate::{fetch, interrupt};
+
+/// Files written go to stdout; files already in place and failures to stderr.
+pub fn run(args: FetchModelArgs) -> Result<Outcome> {
+    let sources = if args.mirror.is_empty() {
+        fetch::Sources::Published
+    } else {
+        fetch::Sources::mirrors(&args.mirror)?
+    };
+    let options = fetch::Options::new(args.overwrite, args.quiet);
+    let results = fetch::fetch_model(&args.dir, &sources, &options)?;
+    let mut failed = 0;
+    for (path, result) in &results {
+        match result {
+            Ok(fetch::Outcome::Downloaded) => println!("{}", path.display()),
+            Ok(fetch::Outcome::AlreadyThere) => {
+                eprintln!("{}: already there, verified", path.display())
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e:#}");
+            }
+        }
+    }
+    if interrupt::requested() {
+        return Ok(Outcome::Interrupted);
+    }
+    if failed > 0 {
+        eprintln!("error: {failed} of {} model files could not be fetched", results.len());
+        return Ok(Outcome::Failed);
+    }
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,194 @@
+//! A film's settings, resolved once against the opened source into a plan: rate, range, sizes, and the
+//! fingerprint that tells whether frames on disk were made by this very run.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use opencv::core::Size;
+use sha2::{Digest, Sha256};
+
+use super::position::Position;
+use super::read::Source;
+use crate::model::files::hex;
+
+/// What the user asked for.
+pub struct Options {
+    pub input: PathBuf,
+    /// The film to write.
+    pub film: PathBuf,
+    /// Folder and image format for the frames; None keeps them in memory only (and nothing can resume).
+    pub frames: Option<(PathBuf, String)>,
+    pub fps: Option<f64>,
+    pub width: Option<u32>,
+    /// The recipe's arithmetic only: no reuse of repeated frames, no smoothing, no saturation change.
+    pub exact: bool,
+    /// Networks run side by side.
+    pub workers: usize,
+    pub start: Option<Position>,
+    /// Stop before this position.
+    pub end: Option<Position>,
+    /// Weight of the past in the temporal mean of a/b (0 = off).
+    pub smooth: f64,
+    pub saturation: f64,
+    /// Side of the square the network sees.
+    pub render_size: i32,
+    /// Film shows the original and the colorized frame next to each other.
+    pub side_by_side: bool,
+    /// Carry the source's sound into the film.
+    pub audio: bool,
+    /// Replace frames of another run in the frames folder.
+    pub overwrite: bool,
+}
+
+/// The settings as this film resolves them.
+pub struct Plan<'a> {
+    pub options: &'a Options,
+    pub fps: f64,
+    /// Follow the source's timestamps, so a variable-rate film stays in step with its sound; not when `--fps`
+    /// retimes the film.
+    pub follow_timestamps: bool,
+    pub start: usize,
+    pub end: usize,
+    /// Frames the container announces in the range, when it says.
+    pub announced: Option<usize>,
+    pub smooth: f64,
+    pub saturation: f64,
+    pub film_size: Size,
+    /// The input's content, every pixel-affecting setting, the backend and the model files.
+    pub fingerprint: String,
+    pub notes: Vec<String>,
+}
+
+impl<'a> Plan<'a> {
+    /// Resolves `options` against the opened `source`, which it leaves at the first frame of the range.
+    pub fn resolve(options: &'a Options, source: &mut Source, model_identity: &str) -> Result<Plan<'a>> {
+        let mut notes = Vec::new();
+        let fps = options.fps.or(source.fps).unwrap_or_else(|| {
+            notes.push(format!(
+                "warning: {} reports no usable frame rate; wrote 25 fps (pass --fps)",
+                options.input.display()
+            ));
+            25.0
+        });
+        let (start, end) = range(options, source, source.fps.unwrap_or(fps))?;
+        // The container's count is only a hint: the frames actually read are what count.
+        let announced = source
+            .frame_count_hint
+            .map(|n| (n as usize).min(end).saturating_sub(start));
+        let film_size = if options.side_by_side {
+            Size::new(source.size.width * 2, source.size.height)
+        } else {
+            source.size
+        };
+        notes.extend(size_notes(options, source, film_size));
+        let (smooth, saturation) = if options.exact {
+            (0.0, 1.0)
+        } else {
+            (options.smooth, options.saturation)
+        };
+        let settings = format!(
+            "width={:?} render={} exact={} smooth={smooth} saturation={saturation} start={start} frames={:?}",
+            options.width,
+            options.render_size,
+            options.exact,
+            options.frames.as_ref().map(|f| &f.1)
+        );
+        let fingerprint = format!("{}|{settings}|{model_identity}", content_digest(&options.input)?);
+        Ok(Plan {
+            options,
+            fps,
+            follow_timestamps: options.fps.is_none(),
+            start,
+            end,
+            announced,
+            smooth,
+            saturation,
+            film_size,
+            fingerprint,
+            notes,
+        })
+    }
+}
+
+/// The range of frames to colorize, `start..end`; leaves `source` at `start`, which must exist.
+fn range(options: &Options, source: &mut Source, fps: f64) -> Result<(usize, usize)> {
+    let name = options.input.display();
+    let start = options.start.map_or(0, |p| p.frame(fps));
+    let end = options.end.map_or(usize::MAX, |p| p.frame(fps));
+    if end <= start {
+        bail!("--end (frame {end}) must come after --start (frame {start})");
+    }
+    if !source
+        .skip_to(start)
+        .with_context(|| format!("{name}: frame {}", source.position))?
+    {
+        let last = source.position.saturating_sub(1);
+        bail!("--start (frame {start}) is past the end of {name}, whose last frame is {last}");
+    }
+    Ok((start, end))
+}
+
+/// What the sizes asked for do that the user may not expect.
+fn size_notes(options: &Options, source: &Source, film: Size) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(w) = options.width.filter(|&w| w as i32 > source.native.width) {
+        notes.push(format!(
+            "note: --width {w} is wider than {} ({}); frames are enlarged as the recipe does, which adds no detail",
+            options.input.display(),
+            source.native.width
+        ));
+    }
+    let odd = match (film.width % 2 == 1, film.height % 2 == 1) {
+        (true, true) => "column and row",
+        (true, false) => "column",
+        (false, true) => "row",
+        (false, false) => return notes,
+    };
+    notes.push(format!(
+        "note: the film's encoder takes only an even width and height, so the film leaves out the last {odd} of the \
+         {}x{} frames (the frames folder keeps every pixel)",
+        film.width, film.height
+    ));
+    notes
+}
+
+/// Identifies a file by its size and samples of its content: the same film moved or touched is the same film,
+/// and a film re-encoded under the same name is not. Reading it all would take minutes for a feature film.
+fn content_digest(path: &Path) -> Result<String> {
+    const SAMPLE: u64 = 1 << 20;
+    let read = || -> std::io::Result<String> {
+        let mut file = File::open(path)?;
+        let size = file.metadata()?.len();
+        let mut hasher = Sha256::new();
+        let mut buf = Vec::new();
+        for at in [0, size / 2, size.saturating_sub(SAMPLE)] {
+            file.seek(SeekFrom::Start(at))?;
+            buf.clear();
+            (&mut file).take(SAMPLE).read_to_end(&mut buf)?;
+            hasher.update(&buf);
+        }
+        Ok(format!("{size}:{}", hex(&hasher.finalize())))
+    };
+    read().with_context(|| format!("cannot read {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_follows_content_not_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.avi"), dir.path().join("b.avi"));
+        let film: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&a, &film).unwrap();
+        std::fs::write(&b, &film).unwrap();
+        assert_eq!(content_digest(&a).unwrap(), content_digest(&b).unwrap());
+        let mut changed = film.clone();
+        *changed.last_mut().unwrap() ^= 1;
+        std::fs::write(&b, &changed).unwrap();
+        assert_ne!(content_digest(&a).unwrap(), content_digest(&b).unwrap());
+    }
+}
