@@ -1,0 +1,324 @@
+//! Cases a hostile or careless user runs into: work is never lost, nothing is left behind, the exit code tells the
+//! truth, and a refusal says what to do instead. Named for the behaviour each pins down.
+
+mod support;
+
+use std::process::Output;
+
+use opencv::core::Size;
+use opencv::prelude::*;
+use support::{names, read_image, read_video, standin, write_video, Workspace};
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A failure with exit code 1 and exactly one `error:` line that contains every one of `needles`.
+fn refused(out: &Output, needles: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    for needle in needles {
+        assert!(lines[0].contains(needle), "no {needle:?} in {}", lines[0]);
+    }
+}
+
+/// The files, hidden ones too, directly in the workspace.
+fn all_names(ws: &Workspace) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(ws.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn photos_of_one_name_from_two_folders_are_refused_not_lost() {
+    let ws = Workspace::new();
+    for (dir, level) in [("a", 60), ("b", 160)] {
+        std::fs::create_dir_all(ws.path(dir)).unwrap();
+        let path = ws.path(&format!("{dir}/x.png"));
+        opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), &support::frame(Size::new(24, 16), level)).unwrap();
+    }
+    for extra in [&[][..], &["--overwrite"]] {
+        let out = ws.run(&[&["image", "a/x.png", "b/x.png", "-q"][..], extra].concat());
+        refused(&out, &["a/x.png", "b/x.png", "Color_x.png", "-o"]);
+        assert!(!ws.path("colorized_images").exists(), "something was written");
+    }
+}
+
+#[test]
+fn a_start_at_or_past_the_end_is_refused_and_the_last_frame_still_works() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 10.0, Size::new(32, 24), &[20, 60, 100, 140]);
+    for args in [
+        &["video", "in.avi", "--start", "4", "-q"][..],
+        &["video", "in.avi", "--start", "9", "-o", "x.avi", "--no-audio", "-q"],
+    ] {
+        refused(&ws.run(args), &["--start", "past the end", "last frame is 3"]);
+    }
+    assert_eq!(all_names(&ws), ["in.avi", "model"], "outputs were created");
+    let out = ws.run(&[
+        "video",
+        "in.avi",
+        "--start",
+        "3",
+        "--frames-dir",
+        "f",
+        "-o",
+        "f.avi",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(names(&ws.path("f")), ["frame_000003.jpg"]);
+    assert_eq!(read_video(&ws.path("f.avi")).frames.len(), 1);
+}
+
+#[test]
+fn a_folder_named_as_the_film_is_refused_before_any_work() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 10.0, Size::new(32, 24), &[20, 60]);
+    std::fs::create_dir(ws.path("out.mp4")).unwrap();
+    refused(
+        &ws.run(&["video", "in.avi", "-o", "out.mp4", "--overwrite", "-q"]),
+        &["out.mp4", "is a folder"],
+    );
+    assert_eq!(
+        all_names(&ws),
+        ["in.avi", "model", "out.mp4"],
+        "frames or leftovers were written"
+    );
+    assert!(names(&ws.path("out.mp4")).is_empty());
+}
+
+#[test]
+fn a_frames_folder_in_use_by_another_run_is_refused() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 10.0, Size::new(32, 24), &[20, 60]);
+    std::fs::create_dir(ws.path("frames")).unwrap();
+    // The same lock another colorize process takes for the folder it writes.
+    let lock = colorize::output::FolderLock::acquire(&ws.path("frames")).unwrap();
+    refused(
+        &ws.run(&["video", "in.avi", "--frames-dir", "frames", "-o", "out.avi", "-q"]),
+        &["frames", "another colorize run"],
+    );
+    assert!(names(&ws.path("frames")).is_empty());
+    assert!(!ws.path("out.avi").exists());
+    drop(lock);
+    assert!(ws
+        .run(&["video", "in.avi", "--frames-dir", "frames", "-o", "out.avi", "-q"])
+        .status
+        .success());
+    assert_eq!(names(&ws.path("frames")).len(), 2);
+}
+
+#[test]
+fn frames_of_unknown_origin_are_kept_unless_overwrite() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 10.0, Size::new(32, 24), &[20, 60, 100]);
+    std::fs::create_dir(ws.path("frames")).unwrap();
+    std::fs::write(ws.path("frames/frame_000002.jpg"), b"the user's own frame").unwrap();
+    let args = ["video", "in.avi", "--frames-dir", "frames", "-o", "out.avi", "-q"];
+    refused(&ws.run(&args), &["frame_000002.jpg", "--overwrite"]);
+    assert_eq!(
+        std::fs::read(ws.path("frames/frame_000002.jpg")).unwrap(),
+        b"the user's own frame"
+    );
+    assert!(ws.run(&[&args[..], &["--overwrite"]].concat()).status.success());
+    assert_eq!(read_image(&ws.path("frames/frame_000002.jpg")).channels(), 3);
+}
+
+#[test]
+fn resuming_with_another_backend_or_other_weights_is_refused_never_mixed() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 10.0, Size::new(48, 32), &[20, 60, 100, 140]);
+    let args = [
+        "video",
+        "in.avi",
+        "--frames-dir",
+        "frames",
+        "--frame-format",
+        "png",
+        "-o",
+        "out.avi",
+        "-q",
+    ];
+    // As after an interrupted run: frames and their record on disk, no film yet.
+    let run = |extra: &[&str]| {
+        let _ = std::fs::remove_file(ws.path("out.avi"));
+        ws.run(&[&args[..], extra].concat())
+    };
+    assert!(run(&["--backend", "opencv"]).status.success());
+    let first = read_image(&ws.path("frames/frame_000001.png"));
+    if colorize::model::openvino_available() {
+        refused(&run(&["--backend", "openvino"]), &["another model", "--overwrite"]);
+    }
+    std::fs::write(
+        ws.path("model/colorization_release_v2.caffemodel"),
+        standin::caffemodel(standin::Width::Narrow, 99),
+    )
+    .unwrap();
+    refused(&run(&["--backend", "opencv"]), &["another model", "--overwrite"]);
+    assert_eq!(
+        support::mean_abs_diff(&first, &read_image(&ws.path("frames/frame_000001.png"))),
+        0.0
+    );
+    // Starting over gives the new weights' colour to every frame.
+    assert!(run(&["--backend", "opencv", "--overwrite"]).status.success());
+    assert!(support::mean_abs_diff(&first, &read_image(&ws.path("frames/frame_000001.png"))) > 0.5);
+}
+
+#[test]
+fn assemble_on_a_full_disk_fails_naming_the_film_and_leaves_nothing() {
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.path("frames")).unwrap();
+    for i in 0..30 {
+        let path = ws.path(&format!("frames/frame_{i:06}.png"));
+        opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), &support::frame(Size::new(320, 240), i * 7)).unwrap();
+    }
+    let script = format!(
+        "ulimit -f 200 && exec {} assemble frames -o film.avi --fps 25 -q",
+        env!("CARGO_BIN_EXE_colorize")
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(ws.dir.path())
+        .output()
+        .unwrap();
+    refused(&out, &["film.avi"]);
+    assert_eq!(all_names(&ws), ["frames", "model"], "left behind");
+}
+
+#[test]
+fn a_photo_given_as_a_film_points_to_image() {
+    let ws = Workspace::new();
+    opencv::imgcodecs::imwrite_def(
+        ws.path("p.jpg").to_str().unwrap(),
+        &support::frame(Size::new(24, 16), 90),
+    )
+    .unwrap();
+    refused(&ws.run(&["video", "p.jpg", "-q"]), &["p.jpg", "colorize image"]);
+    assert_eq!(all_names(&ws), ["model", "p.jpg"]);
+}
+
+#[test]
+fn numbers_out_of_range_name_the_option() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 10.0, Size::new(32, 24), &[20]);
+    for (args, needle) in [
+        (&["video", "in.avi", "--fps", "-3"][..], "--fps"),
+        (&["video", "in.avi", "--fps", "0.001"], "--fps"),
+        (&["video", "in.avi", "--width", "-500"], "--width"),
+        (&["video", "in.avi", "-j", "0"], "--jobs"),
+        (&["video", "in.avi", "--start", "1:99"], "--start"),
+        (&["video", "in.avi", "-o", "film"], "film"),
+    ] {
+        let out = ws.run(args);
+        let err = stderr(&out);
+        assert!(matches!(out.status.code(), Some(1 | 2)), "{args:?}: {err}");
+        let first = err.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+        assert!(first.contains(needle), "{args:?}: {err}");
+        assert!(
+            !err.contains("unexpected argument") && !err.contains("{ width"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_gap_in_the_numbering_is_said_when_assembling() {
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.path("frames")).unwrap();
+    for i in [0, 1, 5] {
+        let path = ws.path(&format!("frames/frame_{i:06}.png"));
+        opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), &support::frame(Size::new(32, 24), 50)).unwrap();
+    }
+    let out = ws.run(&["assemble", "frames", "-o", "film.avi", "--fps", "10", "-q"]);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("3 frame numbers are missing (2 to 4)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(read_video(&ws.path("film.avi")).frames.len(), 3);
+}
+
+#[test]
+fn a_variable_rate_film_stays_in_step_with_its_sound() {
+    let ws = Workspace::new();
+    // Frames held for different times, each with its own brightness so it can be recognised in the film.
+    let held = [0.08, 0.08, 0.08, 0.4, 0.08, 0.08, 0.6, 0.08, 0.08, 0.08, 0.3, 0.08];
+    let level = |i: usize| 20 + 18 * i as u8;
+    let mut list = String::from("ffconcat version 1.0\n");
+    for (i, seconds) in held.iter().enumerate() {
+        let name = format!("f{i}.png");
+        let image = support::frame(Size::new(64, 48), level(i));
+        opencv::imgcodecs::imwrite_def(ws.path(&name).to_str().unwrap(), &image).unwrap();
+        list.push_str(&format!("file {name}\nduration {seconds}\n"));
+    }
+    list.push_str(&format!("file f{}.png\n", held.len() - 1));
+    std::fs::write(ws.path("list.txt"), list).unwrap();
+    let total: f64 = held.iter().sum();
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-v", "error", "-y", "-f", "concat", "-i", "list.txt", "-f", "lavfi", "-i",
+        ])
+        .arg("sine=frequency=440:sample_rate=44100")
+        .args([
+            "-t",
+            &total.to_string(),
+            "-fps_mode",
+            "vfr",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+        ])
+        .args(["-c:a", "aac", "vfr.mp4"])
+        .current_dir(ws.dir.path())
+        .output()
+        .expect("ffmpeg runs (apt-get install ffmpeg)");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+
+    let out = ws.run(&["video", "vfr.mp4", "-o", "out.mp4", "--no-frames", "-q"]);
+    assert!(out.status.success());
+    assert!(stderr(&out).contains("variable frame rate"), "{}", stderr(&out));
+    let streams = support::probe(&ws.path("out.mp4"));
+    let video = streams.iter().find(|s| s.kind == "video").unwrap();
+    let audio = streams
+        .iter()
+        .find(|s| s.kind == "audio")
+        .expect("the film has its sound");
+    let film = read_video(&ws.path("out.mp4"));
+    let picture = film.frames.len() as f64 / film.fps;
+    assert!(
+        (picture - total).abs() <= 1.0 / film.fps,
+        "picture {picture} s of {total} s"
+    );
+    assert!(
+        (audio.seconds - picture).abs() <= 0.1,
+        "sound {} s, picture {picture} s ({video:?})",
+        audio.seconds
+    );
+    // Each frame of the film shows the source frame that is on screen at that time, to half a frame.
+    let starts: Vec<f64> = held
+        .iter()
+        .scan(0.0, |t, d| Some(std::mem::replace(t, *t + d)))
+        .collect();
+    for (k, frame) in film.frames.iter().enumerate() {
+        let t = k as f64 / film.fps;
+        let brightness = support::mean_gray(frame) - 11.5;
+        let shown = (0..held.len())
+            .min_by_key(|&i| (brightness - level(i) as f64).abs() as u32)
+            .unwrap();
+        let slack = 0.5 / film.fps + 1e-6;
+        assert!(
+            starts[shown] <= t + slack && t - slack < starts[shown] + held[shown],
+            "film frame {k} at {t:.3} s shows source frame {shown} ({:.2} to {:.2} s)",
+            starts[shown],
+            starts[shown] + held[shown]
+        );
+    }
+}
