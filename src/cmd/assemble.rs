@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use opencv::imgcodecs;
 use opencv::prelude::*;
 
-use super::Outcome;
+use super::shared::Outcome;
 use crate::cli::AssembleArgs;
 use crate::film::{self, finish_film, Film};
 use crate::image_io::is_image;

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::Outcome;
+use super::shared::Outcome;
 use crate::cli::FetchModelArgs;
 use crate::{fetch, interrupt};
 

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::{load_model, workers, Outcome};
+use super::shared::{load_model, workers, Outcome};
 use crate::cli::{ImageArgs, ImageFormat};
 use crate::output::check_writable;
 use crate::photos;
@@ -28,7 +28,7 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
     progress.set_total(inputs.len() as u64);
     let results = photos::colorize_all(&inputs, &options, &model, &progress)?;
     progress.finish();
-    let mut failed = 0;
+    let (mut failed, mut outcome) = (0, Outcome::Success);
     for (input, result) in results {
         match result {
             Ok(done) => {
@@ -39,6 +39,7 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
             }
             Err(e) => {
                 failed += 1;
+                outcome = outcome.max(Outcome::of_error());
                 eprintln!("error: {}: {e:#}", input.display());
             }
         }
@@ -47,5 +48,5 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
     if failed > 0 && inputs.len() > 1 {
         eprintln!("error: {failed} of {} photos could not be colorized", inputs.len());
     }
-    Ok(if failed > 0 { Outcome::Failed } else { Outcome::Success })
+    Ok(outcome)
 }

@@ -1,62 +1,17 @@
-//! One file per subcommand, each checking its arguments once and turning them into work; what they share is here:
-//! the outcome that becomes the exit code, loading the model, and sharing the cores.
+//! One file per subcommand, each checking its arguments once and turning them into work; `shared` holds what they
+//! have in common: the outcome that becomes the exit code, loading the model, and sharing the cores.
 
 mod assemble;
 mod fetch_model;
 mod image;
+mod shared;
 mod video;
-
-use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, ModelArgs, RunArgs};
+use crate::cli::{Cli, Command};
 use crate::interrupt;
-use crate::model::{self, Model, ModelFiles};
-
-/// How a run ended, ordered by severity: the worst outcome of a batch is the exit code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Outcome {
-    Success,
-    /// Something failed, and said so on stderr.
-    Failed,
-    /// Stopped by Ctrl-C or SIGTERM.
-    Interrupted,
-}
-
-impl Outcome {
-    /// The outcome of an error that ended a run: it was stopped, or it failed.
-    pub fn of_error() -> Outcome {
-        if interrupt::requested() {
-            Outcome::Interrupted
-        } else {
-            Outcome::Failed
-        }
-    }
-
-    pub fn exit_code(self) -> ExitCode {
-        match self {
-            Outcome::Success => ExitCode::SUCCESS,
-            Outcome::Failed => ExitCode::FAILURE,
-            // 128 + SIGINT, as shells report a run stopped by Ctrl-C.
-            Outcome::Interrupted => ExitCode::from(130),
-        }
-    }
-}
-
-/// The version line: this program's, and the OpenCV it runs on.
-pub fn version() -> String {
-    let opencv = opencv::core::get_version_string().unwrap_or_else(|_| "unknown".into());
-    let backends = if model::openvino_available() {
-        "opencv, openvino"
-    } else {
-        "opencv"
-    };
-    format!(
-        "{} (OpenCV {opencv}; dnn backends: {backends})",
-        env!("CARGO_PKG_VERSION")
-    )
-}
+pub use shared::{version, Outcome};
 
 pub fn run(cli: Cli) -> Result<Outcome> {
     // OpenCV logs its own errors to stderr before returning them; ours say it once, in one line.
@@ -68,40 +23,4 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Assemble(args) => assemble::run(args),
         Command::FetchModel(args) => fetch_model::run(args),
     }
-}
-
-fn load_model(args: &ModelArgs, exact: bool) -> Result<Model> {
-    let files = ModelFiles::locate(
-        &args.model_dir,
-        args.prototxt.clone(),
-        args.caffemodel.clone(),
-        args.points.clone(),
-    );
-    let (engine, notice) = model::choose_engine(args.backend, exact, model::openvino_available())?;
-    if let Some(notice) = notice {
-        eprintln!("{notice}");
-    }
-    let model = Model::load(&files, engine)?;
-    for note in &model.notes {
-        eprintln!("{note}");
-    }
-    Ok(model)
-}
-
-/// Networks side by side, and threads for each, from `-j` and the core count. One network on every core beat
-/// two networks on one core each on the 2-core machines this was measured on (OpenVINO 73 ms per frame against 132,
-/// OpenCV's own 213 against 220); OpenVINO takes its thread count from OpenCV's. More networks than cores only
-/// cost memory (each holds its own copy of the weights) and time, so `-j` is held to the core count.
-fn workers(run: &RunArgs) -> Result<usize> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let asked = run.jobs.map_or(1, |j| j as usize);
-    if asked > cores {
-        eprintln!(
-            "warning: -j {asked} asks for more networks than this machine's {cores} cores; running {cores} \
-             (each network holds its own copy of the model)"
-        );
-    }
-    let workers = asked.min(cores);
-    opencv::core::set_num_threads((cores / workers).max(1) as i32)?;
-    Ok(workers)
 }

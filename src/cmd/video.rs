@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use super::{load_model, workers, Outcome};
+use super::shared::{load_model, workers, Outcome};
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
 use crate::output::{check_writable, refuse_to_clobber};
