@@ -69,8 +69,8 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
-    /// Networks run side by side, sharing the cores between them [default: 1 network on every core, which measured
-    /// fastest on 2 cores for both backends].
+    /// Networks run side by side, sharing the cores between them, at most one per core [default: 1 network on every
+    /// core, which measured fastest on 2 cores for both backends].
     #[arg(short, long, value_name = "N", value_parser = jobs, allow_negative_numbers = true)]
     pub jobs: Option<u32>,
 }
