@@ -8,7 +8,7 @@
 mod support;
 
 use colorize::film::Position;
-use colorize::model::caffe::{bake_fixed_layers, fixed_layers, BlobProto, LayerParameter, NetParameter};
+use colorize::model::caffe::{bake_fixed_layers, fixed_layers, BlobProto, LayerParameter, NetParameter, SOFTMAX_SCALE};
 use colorize::model::points::{parse_npy, CENTRES};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
@@ -429,7 +429,7 @@ fn layers_of(fields: &[TopField]) -> Vec<LayerParameter> {
 fn assert_baked_from(input: &[u8], baked: &[u8]) -> Result<(), TestCaseError> {
     prop_assert!(baked.starts_with(input), "the input was changed");
     let tail = NetParameter::decode(&baked[input.len()..]).unwrap();
-    prop_assert_eq!(tail.layer, fixed_layers(&CENTRES));
+    prop_assert_eq!(tail.layer, fixed_layers(&CENTRES, SOFTMAX_SCALE));
     Ok(())
 }
 
@@ -437,7 +437,7 @@ proptest! {
     /// Arbitrary bytes, as a download of the wrong file or a damaged one, are refused or baked, never a panic.
     #[test]
     fn caffe_arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2000)) {
-        if let Ok(baked) = bake_fixed_layers(bytes.clone(), &CENTRES) {
+        if let Ok(baked) = bake_fixed_layers(bytes.clone(), &CENTRES, SOFTMAX_SCALE) {
             assert_baked_from(&bytes, &baked)?;
         }
     }
@@ -446,10 +446,10 @@ proptest! {
     #[test]
     fn caffe_valid_models_are_baked(fields in model()) {
         let bytes: Vec<u8> = fields.iter().flat_map(TopField::encode).collect();
-        let baked = bake_fixed_layers(bytes.clone(), &CENTRES).unwrap();
+        let baked = bake_fixed_layers(bytes.clone(), &CENTRES, SOFTMAX_SCALE).unwrap();
         assert_baked_from(&bytes, &baked)?;
         let mut expected = layers_of(&fields);
-        expected.extend(fixed_layers(&CENTRES));
+        expected.extend(fixed_layers(&CENTRES, SOFTMAX_SCALE));
         prop_assert_eq!(NetParameter::decode(baked.as_slice()).unwrap().layer, expected);
     }
 
@@ -462,7 +462,7 @@ proptest! {
     ) {
         let bytes: Vec<u8> = fields.iter().flat_map(TopField::encode).collect();
         let bytes = mutate(bytes, &edits, window);
-        if let Ok(baked) = bake_fixed_layers(bytes.clone(), &CENTRES) {
+        if let Ok(baked) = bake_fixed_layers(bytes.clone(), &CENTRES, SOFTMAX_SCALE) {
             assert_baked_from(&bytes, &baked)?;
         }
     }
@@ -480,7 +480,7 @@ proptest! {
         }
         for cut in 0..bytes.len() {
             let whole_with_a_layer = boundaries.iter().any(|&(at, layers)| at == cut && layers > 0);
-            let result = bake_fixed_layers(bytes[..cut].to_vec(), &CENTRES);
+            let result = bake_fixed_layers(bytes[..cut].to_vec(), &CENTRES, SOFTMAX_SCALE);
             prop_assert_eq!(
                 result.is_ok(),
                 whole_with_a_layer,

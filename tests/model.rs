@@ -34,7 +34,7 @@ fn without_the_fixed_layers_the_forward_pass_fails() {
 /// The recipe's injection: set the blobs on the loaded layers.
 fn recipe_net(proto: &std::path::Path, weights: &std::path::Path) -> dnn::Net {
     let net = dnn::read_net_from_caffe(proto.to_str().unwrap(), weights.to_str().unwrap()).unwrap();
-    for layer in caffe::fixed_layers(&points::CENTRES) {
+    for layer in caffe::fixed_layers(&points::CENTRES, caffe::SOFTMAX_SCALE) {
         let blob = &layer.blobs[0];
         let dims: Vec<i32> = blob.shape.as_ref().unwrap().dim.iter().map(|&d| d as i32).collect();
         let mut mat = Mat::new_nd_with_default(&dims, opencv::core::CV_32F, 0.0.into()).unwrap();
@@ -56,7 +56,12 @@ fn baked_layers_give_the_recipe_output_shape_and_values() {
     let expected = recipe.forward_single("class8_ab").unwrap();
     assert_eq!(&*expected.mat_size(), &[1, 2, 56, 56]);
 
-    let model = Model::load(&ModelFiles::locate(dir.path(), None, None, None), Engine::OpenCv).unwrap();
+    let model = Model::load(
+        &ModelFiles::locate(dir.path(), None, None, None),
+        Engine::OpenCv,
+        caffe::TEMPERATURE,
+    )
+    .unwrap();
     let ab = model.colorizer().unwrap().predict(&input).unwrap();
     assert_eq!((ab.rows(), ab.cols(), ab.channels()), (56, 56, 2));
     let want = lab::ab_from_blob(&expected).unwrap();
@@ -82,7 +87,7 @@ fn full_size_stand_in_has_the_published_architecture() {
     assert!(size.abs_diff(128_946_764) < 64 * 1024, "stand-in is {size} bytes");
     // The published prototxt with our weights: OpenCV matches blobs to layers by name and checks every shape.
     let files = ModelFiles::locate(dir.path(), Some(published), None, None);
-    let ab = Model::load(&files, Engine::OpenCv)
+    let ab = Model::load(&files, Engine::OpenCv, caffe::TEMPERATURE)
         .unwrap()
         .colorizer()
         .unwrap()
@@ -105,7 +110,7 @@ fn openvino_runs_the_baked_model_close_to_opencv() {
     let files = ModelFiles::locate(dir.path(), None, None, None);
     let input = lab::prepare(&gradient(40, 60), 224).unwrap().input;
     let predict = |engine| {
-        Model::load(&files, engine)
+        Model::load(&files, engine, caffe::TEMPERATURE)
             .unwrap()
             .colorizer()
             .unwrap()

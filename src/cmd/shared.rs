@@ -2,11 +2,11 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use crate::cli::{ModelArgs, RunArgs};
 use crate::interrupt;
-use crate::model::{self, Model, ModelFiles};
+use crate::model::{self, caffe, Model, ModelFiles};
 
 /// How a run ended, ordered by severity: the worst outcome of a batch is the exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -59,11 +59,17 @@ pub fn load_model(args: &ModelArgs, exact: bool) -> Result<Model> {
         args.caffemodel.clone(),
         args.points.clone(),
     );
+    if exact && args.temperature != caffe::TEMPERATURE {
+        bail!(
+            "--exact keeps the published temperature {} (drop --temperature, or --exact)",
+            caffe::TEMPERATURE
+        );
+    }
     let (engine, notice) = model::choose_engine(args.backend, exact, model::openvino_available())?;
     if let Some(notice) = notice {
         eprintln!("{notice}");
     }
-    let model = Model::load(&files, engine)?;
+    let model = Model::load(&files, engine, args.temperature)?;
     for note in &model.notes {
         eprintln!("{note}");
     }

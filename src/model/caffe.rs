@@ -11,8 +11,23 @@ use prost::Message;
 
 use super::points::Centres;
 
-/// `conv8_313_rh` multiplies the logits by this before the softmax (1 / 0.38, the annealed-mean temperature).
+/// `conv8_313_rh` multiplies the logits by this before the softmax: the published prototxt's value, which stands
+/// for the annealed-mean temperature T = 0.38 of Zhang et al. (section 3.2).
 pub const SOFTMAX_SCALE: f32 = 2.606;
+
+/// The temperature the published scale stands for.
+pub const TEMPERATURE: f64 = 0.38;
+
+/// The scale for an annealed-mean temperature: inversely proportional to it, and exactly the published value at
+/// the default, so the default changes no pixel. Lower is more vivid (closer to the most likely colour), higher
+/// more muted (closer to the mean of all).
+pub fn softmax_scale(temperature: f64) -> f32 {
+    if temperature == TEMPERATURE {
+        SOFTMAX_SCALE
+    } else {
+        (f64::from(SOFTMAX_SCALE) * TEMPERATURE / temperature) as f32
+    }
+}
 
 #[derive(Clone, PartialEq, Message)]
 pub struct NetParameter {
@@ -67,26 +82,26 @@ impl LayerParameter {
 }
 
 /// The blobs the recipe injects, as layers: `class8_ab` gets the centres as a (2, 313, 1, 1) convolution
-/// (all a values, then all b values), `conv8_313_rh` a 1x313 scale of 2.606.
-pub fn fixed_layers(centres: &Centres) -> Vec<LayerParameter> {
+/// (all a values, then all b values), `conv8_313_rh` a 1x313 scale (the recipe's 2.606).
+pub fn fixed_layers(centres: &Centres, scale: f32) -> Vec<LayerParameter> {
     let ab: Vec<f32> = (0..2).flat_map(|c| centres.iter().map(move |p| p[c])).collect();
     vec![
         LayerParameter::new("class8_ab", "Convolution", vec![BlobProto::new(&[2, 313, 1, 1], ab)]),
         LayerParameter::new(
             "conv8_313_rh",
             "Scale",
-            vec![BlobProto::new(&[1, 313], vec![SOFTMAX_SCALE; 313])],
+            vec![BlobProto::new(&[1, 313], vec![scale; 313])],
         ),
     ]
 }
 
 /// Returns the caffemodel with the fixed layers appended. Walks the top-level wire format first so that a
 /// truncated or foreign file is refused here, in one sentence, instead of deep inside OpenCV.
-pub fn bake_fixed_layers(mut caffemodel: Vec<u8>, centres: &Centres) -> Result<Vec<u8>> {
+pub fn bake_fixed_layers(mut caffemodel: Vec<u8>, centres: &Centres, scale: f32) -> Result<Vec<u8>> {
     check_wire_format(&caffemodel)?;
     let extra = NetParameter {
         name: None,
-        layer: fixed_layers(centres),
+        layer: fixed_layers(centres, scale),
     };
     extra.encode(&mut caffemodel)?;
     Ok(caffemodel)
@@ -152,6 +167,14 @@ mod tests {
     use super::*;
     use crate::model::points::CENTRES;
 
+    #[test]
+    fn the_default_temperature_bakes_the_published_scale_and_lower_is_sharper() {
+        assert_eq!(softmax_scale(TEMPERATURE), SOFTMAX_SCALE);
+        let scales: Vec<f32> = [0.2, 0.38, 0.7, 1.0].map(softmax_scale).to_vec();
+        assert!(scales.windows(2).all(|w| w[0] > w[1]), "{scales:?}");
+        assert!((softmax_scale(1.0) - 0.99028).abs() < 1e-5);
+    }
+
     fn small_model() -> Vec<u8> {
         let layer = LayerParameter::new("conv", "Convolution", vec![BlobProto::new(&[1, 1, 1, 1], vec![0.5])]);
         NetParameter {
@@ -163,7 +186,7 @@ mod tests {
 
     #[test]
     fn baked_model_decodes_with_the_fixed_blobs_appended() {
-        let baked = bake_fixed_layers(small_model(), &CENTRES).unwrap();
+        let baked = bake_fixed_layers(small_model(), &CENTRES, SOFTMAX_SCALE).unwrap();
         let net = NetParameter::decode(baked.as_slice()).unwrap();
         let names: Vec<_> = net.layer.iter().map(|l| l.name.as_deref().unwrap()).collect();
         assert_eq!(names, ["conv", "class8_ab", "conv8_313_rh"]);
@@ -178,13 +201,13 @@ mod tests {
     #[test]
     fn truncated_model_is_refused() {
         let model = small_model();
-        let err = bake_fixed_layers(model[..model.len() - 3].to_vec(), &CENTRES).unwrap_err();
+        let err = bake_fixed_layers(model[..model.len() - 3].to_vec(), &CENTRES, SOFTMAX_SCALE).unwrap_err();
         assert!(err.to_string().contains("truncated"), "{err}");
     }
 
     #[test]
     fn foreign_files_are_refused() {
-        assert!(bake_fixed_layers(b"\x89PNG\r\n\x1a\n".to_vec(), &CENTRES).is_err());
-        assert!(bake_fixed_layers(Vec::new(), &CENTRES).is_err());
+        assert!(bake_fixed_layers(b"\x89PNG\r\n\x1a\n".to_vec(), &CENTRES, SOFTMAX_SCALE).is_err());
+        assert!(bake_fixed_layers(Vec::new(), &CENTRES, SOFTMAX_SCALE).is_err());
     }
 }

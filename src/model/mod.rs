@@ -90,7 +90,8 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn load(files: &ModelFiles, engine: Engine) -> Result<Model> {
+    /// Reads and checks the model files and bakes in the fixed layers, the softmax scale for `temperature` included.
+    pub fn load(files: &ModelFiles, engine: Engine, temperature: f64) -> Result<Model> {
         for (path, what) in [(&files.prototxt, "prototxt"), (&files.caffemodel, "caffemodel")] {
             if !path.is_file() {
                 bail!(
@@ -114,8 +115,9 @@ impl Model {
         let notes = release_check(&files.caffemodel, weights.len() as u64, &weights_digest)
             .into_iter()
             .collect();
+        let scale = caffe::softmax_scale(temperature);
         let identity = format!(
-            "{engine:?} prototxt={} caffemodel={weights_digest} points={}",
+            "{engine:?} scale={scale} prototxt={} caffemodel={weights_digest} points={}",
             hex(&Sha256::digest(&prototxt)),
             hex(&Sha256::digest(
                 centres
@@ -125,7 +127,7 @@ impl Model {
                     .collect::<Vec<u8>>()
             ))
         );
-        let baked = caffe::bake_fixed_layers(weights, &centres)
+        let baked = caffe::bake_fixed_layers(weights, &centres, scale)
             .with_context(|| format!("caffemodel {} is unusable", files.caffemodel.display()))?;
         let model = Model {
             engine,
