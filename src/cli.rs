@@ -19,7 +19,7 @@ pub struct Cli {
 pub enum Command {
     /// Colorize photos: files and/or folders of images.
     Image(ImageArgs),
-    /// Colorize a film: dump the colorized frames and rebuild the film.
+    /// Colorize films: dump the colorized frames and rebuild each film.
     Video(VideoArgs),
     /// Rebuild a film from a folder of frames, in numeric order.
     Assemble(AssembleArgs),
@@ -120,12 +120,16 @@ pub enum FrameFormat {
 
 #[derive(Args, Debug)]
 pub struct VideoArgs {
-    /// The film to colorize.
-    pub input: PathBuf,
-    /// The colorized film: .avi (MJPG, as the recipe), .mp4 or .mkv (H.264) [default: colorized_videos/<name>.avi].
+    /// Films and/or folders of films; a film already colorized is skipped, an interrupted one resumed
+    /// [default: every film in input_videos/].
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// The colorized film: .avi (MJPG, as the recipe), .mp4 or .mkv (H.264); with several films, the folder they go
+    /// to as <name>.avi [default: colorized_videos/<name>.avi].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Folder for the colorized frames; a rerun resumes from the frames found here [default: colorized_frames/<name>].
+    /// Folder for the colorized frames, a folder per film inside it when there are several; a rerun resumes from the
+    /// frames found here [default: colorized_frames/<name>].
     #[arg(long, value_name = "DIR")]
     pub frames_dir: Option<PathBuf>,
     /// Image format of the frames.

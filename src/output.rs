@@ -58,8 +58,8 @@ pub fn check_writable(dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot write in {} (choose another output)", dir.display()))
 }
 
-/// Refuses an output file that would replace the input, that is a folder, or, without `--overwrite`, that exists.
-pub fn refuse_to_clobber(output: &Path, input: &Path, overwrite: bool) -> Result<()> {
+/// Refuses an output file that would replace the input, or that is a folder; checks that it can be written.
+pub fn check_output(output: &Path, input: &Path) -> Result<()> {
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
@@ -77,10 +77,16 @@ pub fn refuse_to_clobber(output: &Path, input: &Path, overwrite: bool) -> Result
             output.join("film.avi").display()
         );
     }
+    check_writable(parent(output))
+}
+
+/// `check_output`, and without `--overwrite` no output that exists already.
+pub fn refuse_to_clobber(output: &Path, input: &Path, overwrite: bool) -> Result<()> {
+    check_output(output, input)?;
     if output.exists() && !overwrite {
         bail!("{} already exists (pass --overwrite to replace it)", output.display());
     }
-    check_writable(parent(output))
+    Ok(())
 }
 
 /// A file under a temporary name beside its destination, removed on drop unless moved into place.

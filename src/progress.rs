@@ -20,14 +20,20 @@ impl Progress {
             bar,
             unit: unit.to_string(),
         };
-        progress.style(&format!("{{spinner}} {{pos}} {unit} {{per_sec}}"));
+        progress.style(&format!("{{prefix}}{{spinner}} {{pos}} {unit} {{per_sec}}"));
         progress
+    }
+
+    /// Names what is being counted, such as a film of a batch, before the count.
+    pub fn labelled(self, label: &str) -> Progress {
+        self.bar.set_prefix(format!("{label} "));
+        self
     }
 
     pub fn set_total(&self, total: u64) {
         self.bar.set_length(total);
         self.style(&format!(
-            "{{bar:40}} {{pos}}/{{len}} {} {{per_sec}} ETA {{eta}}",
+            "{{prefix}}{{bar:40}} {{pos}}/{{len}} {} {{per_sec}} ETA {{eta}}",
             self.unit
         ));
     }

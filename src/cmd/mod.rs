@@ -16,6 +16,10 @@ pub use shared::{version, Outcome};
 pub fn run(cli: Cli) -> Result<Outcome> {
     // OpenCV logs its own errors to stderr before returning them; ours say it once, in one line.
     opencv::core::set_log_level(opencv::core::LogLevel::LOG_LEVEL_SILENT)?;
+    // So does FFmpeg under OpenCV's videoio ("moov atom not found" before our line); a level the user set wins.
+    if std::env::var_os("OPENCV_FFMPEG_LOGLEVEL").is_none() {
+        std::env::set_var("OPENCV_FFMPEG_LOGLEVEL", "-8");
+    }
     interrupt::install()?;
     match cli.command {
         Command::Image(args) => image::run(args),

@@ -1,50 +1,118 @@
-//! `colorize video`: one film to colorized frames and a finished film.
+//! `colorize video`: films (files, folders, or every film in `input_videos/`) to colorized frames and finished
+//! films, one model for the whole batch; a film that fails is reported and the rest go on.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 
 use super::shared::{load_model, workers, Outcome};
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
-use crate::output::{check_writable, refuse_to_clobber};
+use crate::model::Model;
+use crate::output::{check_output, check_writable};
 use crate::progress::Progress;
 
-/// Checks the arguments, all before any work: outputs that can be written and that replace nothing unasked.
-fn check(args: VideoArgs) -> Result<film::Options> {
-    let stem = args
-        .input
-        .file_stem()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
-    let film = args
-        .output
-        .unwrap_or_else(|| Path::new("colorized_videos").join(format!("{stem}.avi")));
-    refuse_to_clobber(&film, &args.input, args.overwrite)?;
-    film::fourcc(&film)?;
-    let frames = (!args.no_frames).then(|| {
-        let dir = args
-            .frames_dir
-            .unwrap_or_else(|| Path::new("colorized_frames").join(&stem));
-        let ext = match args.frame_format {
-            FrameFormat::Jpg => "jpg",
-            FrameFormat::Png => "png",
-        };
-        (dir, ext.to_string())
-    });
-    if let Some((dir, _)) = &frames {
-        check_writable(dir)?;
+/// One film of the batch and where its results go.
+struct Film {
+    input: PathBuf,
+    output: PathBuf,
+    frames: Option<PathBuf>,
+}
+
+/// The films named on the command line, folders expanded, in order; `input_videos/` when none is named.
+fn inputs(args: &VideoArgs) -> Result<Vec<PathBuf>> {
+    let named = if args.inputs.is_empty() {
+        let folder = PathBuf::from("input_videos");
+        if !folder.is_dir() {
+            bail!("no film named and no input_videos/ folder here (name a film, or put films in input_videos/)");
+        }
+        vec![folder]
+    } else {
+        args.inputs.clone()
+    };
+    let mut films = Vec::new();
+    for input in named {
+        if !input.is_dir() {
+            films.push(input);
+            continue;
+        }
+        let entries = std::fs::read_dir(&input).with_context(|| format!("cannot list {}", input.display()))?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && film::is_film(p))
+            .collect();
+        if found.is_empty() {
+            bail!("{} holds no films ({})", input.display(), film::EXTENSIONS.join(", "));
+        }
+        found.sort();
+        films.extend(found);
     }
-    Ok(film::Options {
-        input: args.input,
-        film,
-        frames,
+    Ok(films)
+}
+
+/// Where each film's results go: the film at `-o` (a folder when there are several films) and its frames in a
+/// folder of its own. Two films of one name get distinct ones, said once.
+fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>) -> Result<Vec<Film>> {
+    let several = inputs.len() > 1;
+    if several
+        && args
+            .output
+            .as_ref()
+            .is_some_and(|o| o.extension().is_some() && !o.is_dir())
+    {
+        bail!("with several films, -o names the folder to write them in, not a film");
+    }
+    let mut taken = HashMap::new();
+    let mut films = Vec::new();
+    for input in inputs {
+        let stem = input.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let seen = taken.entry(stem.clone()).or_insert(0);
+        *seen += 1;
+        let name = if *seen == 1 {
+            stem
+        } else {
+            let name = format!("{stem}-{seen}");
+            eprintln!(
+                "note: another film is named {stem}; {} is written as {name}",
+                input.display()
+            );
+            name
+        };
+        let output = match (&args.output, several) {
+            (Some(dir), true) => dir.join(format!("{name}.avi")),
+            (Some(file), false) => file.clone(),
+            (None, _) => Path::new("colorized_videos").join(format!("{name}.avi")),
+        };
+        let frames = (!args.no_frames).then(|| match (&args.frames_dir, several) {
+            (Some(dir), true) => dir.join(&name),
+            (Some(dir), false) => dir.clone(),
+            (None, _) => Path::new("colorized_frames").join(&name),
+        });
+        check_output(&output, &input)?;
+        film::fourcc(&output)?;
+        if let Some(dir) = &frames {
+            check_writable(dir)?;
+        }
+        films.push(Film { input, output, frames });
+    }
+    Ok(films)
+}
+
+fn options(args: &VideoArgs, film: &Film, workers: usize) -> film::Options {
+    let ext = match args.frame_format {
+        FrameFormat::Jpg => "jpg",
+        FrameFormat::Png => "png",
+    };
+    film::Options {
+        input: film.input.clone(),
+        film: film.output.clone(),
+        frames: film.frames.clone().map(|dir| (dir, ext.to_string())),
         fps: args.fps,
         width: args.width,
         exact: args.exact,
-        workers: workers(&args.run)?,
+        workers,
         start: args.start,
         end: args.end,
         smooth: args.smooth,
@@ -53,24 +121,74 @@ fn check(args: VideoArgs) -> Result<film::Options> {
         side_by_side: args.side_by_side,
         audio: !args.no_audio,
         overwrite: args.overwrite,
-    })
+    }
 }
 
 pub fn run(args: VideoArgs) -> Result<Outcome> {
-    let (quiet, profile_wanted) = (args.run.quiet, args.profile);
-    let model = args.model.clone();
-    let exact = args.exact;
-    let options = check(args)?;
-    let model = load_model(&model, exact)?;
-    let progress = Progress::new("frames", quiet);
+    let films = destinations(&args, inputs(&args)?)?;
+    let workers = workers(&args.run)?;
+    let loading = Instant::now();
+    let model = load_model(&args.model, args.exact)?;
+    let loaded = loading.elapsed().as_secs_f64();
+    let mut outcome = Outcome::Success;
+    let mut rows = Vec::new();
+    for (k, film) in films.iter().enumerate() {
+        let label = format!("{} ({} of {})", film.input.display(), k + 1, films.len());
+        let (result, row) = if film.output.exists() && !args.overwrite {
+            eprintln!(
+                "{label}: {} is there already, skipped (pass --overwrite to make it again)",
+                film.output.display()
+            );
+            (Outcome::Success, "already there".to_string())
+        } else {
+            colorize_one(&args, film, &model, workers, &label)
+        };
+        outcome = outcome.max(result);
+        rows.push(format!("  {}: {row}", film.input.display()));
+        if outcome == Outcome::Interrupted {
+            break;
+        }
+    }
+    if films.len() > 1 {
+        eprintln!(
+            "{} films, model loaded once in {loaded:.1} s:\n{}",
+            films.len(),
+            rows.join("\n")
+        );
+    }
+    Ok(outcome)
+}
+
+/// Colorizes one film of the batch and reports it; returns its outcome and its line for the batch summary.
+fn colorize_one(args: &VideoArgs, film: &Film, model: &Model, workers: usize, label: &str) -> (Outcome, String) {
+    let progress = Progress::new("frames", args.run.quiet).labelled(label);
     let started = Instant::now();
-    let (summary, profile) = film::colorize(&options, &model, &progress)?;
-    let seconds = started.elapsed().as_secs_f64();
+    let result = film::colorize(&options(args, film, workers), model, &progress);
     progress.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    let (summary, profile) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            // Most errors name the film already; the rest get its name, so every failure says which film it was.
+            let (message, name) = (format!("{e:#}"), film.input.display().to_string());
+            if message.contains(&name) {
+                eprintln!("error: {message}");
+            } else {
+                eprintln!("error: {name}: {message}");
+            }
+            let outcome = Outcome::of_error();
+            let word = if outcome == Outcome::Interrupted {
+                "interrupted"
+            } else {
+                "failed"
+            };
+            return (outcome, format!("{word} after {seconds:.1} s"));
+        }
+    };
     for path in summary.frames_dir.iter().chain([&summary.film]) {
         println!("{}", path.display());
     }
-    if profile_wanted {
+    if args.profile {
         eprintln!("{}", profile.line());
     }
     for note in &summary.notes {
@@ -81,12 +199,13 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     } else {
         String::new()
     };
-    eprintln!(
+    let line = format!(
         "colorized {} frames ({} computed, {} reused{resumed}) in {seconds:.1} s, {:.2} frames/s",
         summary.frames,
         summary.computed,
         summary.frames - summary.computed - summary.resumed,
         summary.frames as f64 / seconds.max(1e-9)
     );
-    Ok(Outcome::Success)
+    eprintln!("{line}");
+    (Outcome::Success, line)
 }

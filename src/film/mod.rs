@@ -27,6 +27,7 @@ use plan::Plan;
 pub use position::Position;
 pub use profile::Profile;
 use profile::Stage;
+pub use read::{is_film, EXTENSIONS};
 use read::{Jobs, Source};
 use sink::Sink;
 pub use sink::Summary;

@@ -13,6 +13,17 @@ use super::frame::{Frame, Job};
 use super::profile::{Profile, Stage};
 use crate::{image_io, interrupt, lab};
 
+/// What a film's file name ends in, for finding the films in a folder.
+pub const EXTENSIONS: [&str; 12] = [
+    "mp4", "mkv", "avi", "mov", "m4v", "webm", "mpg", "mpeg", "wmv", "ogv", "ts", "flv",
+];
+
+pub fn is_film(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
 /// A decoded frame and its time in the film, in seconds from the film's start.
 pub struct Decoded {
     pub picture: Mat,
