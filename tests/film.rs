@@ -279,7 +279,17 @@ fn an_interrupted_run_resumes_to_the_same_frames() {
         let rerun = ws.run(&refs(&with(&dir, &film)));
         assert!(rerun.status.success());
         let stderr = String::from_utf8_lossy(&rerun.stderr);
-        assert!(stderr.contains(&format!("{before} already done")), "{stderr}");
+        // SIGKILL can land between a frame and the record that follows it: that one frame is made again.
+        let done: usize = stderr
+            .split(" already done")
+            .next()
+            .and_then(|s| s.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count of frames already done: {stderr}"));
+        assert!(
+            done == before || done + 1 == before,
+            "{done} already done of {before} on disk"
+        );
         assert_eq!(names(&ws.path(&dir)), names(&ws.path(&reference)));
         for name in names(&ws.path(&reference)) {
             let (a, b) = (
