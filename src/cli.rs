@@ -98,6 +98,11 @@ pub struct ImageArgs {
     /// The recipe's arithmetic: OpenCV's own float32 backend, whatever --backend says.
     #[arg(long)]
     pub exact: bool,
+    /// Write contact-sheet.jpg in the output folder (--contact-sheet=N for other than 12): N photos evenly spread over the batch, original above
+    /// colorized, each labelled with its file name.
+    #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "12",
+          value_parser = sheet_size)]
+    pub contact_sheet: Option<usize>,
     #[command(flatten)]
     pub model: ModelArgs,
     #[command(flatten)]
@@ -167,6 +172,11 @@ pub struct VideoArgs {
     /// Stop before this frame index or time [default: the end of the film].
     #[arg(long, value_name = "POS", allow_negative_numbers = true)]
     pub end: Option<Position>,
+    /// Write <name>.sheet.jpg beside each film (--contact-sheet=N for other than 12): N frames evenly spread over it, original above colorized, each
+    /// labelled with its time and frame index.
+    #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "12",
+          value_parser = sheet_size)]
+    pub contact_sheet: Option<usize>,
     /// Leave out the source's sound.
     #[arg(long)]
     pub no_audio: bool,
@@ -232,6 +242,10 @@ fn whole_number_in(s: &str, range: std::ops::RangeInclusive<u32>, what: &str) ->
             range.end()
         )
     })
+}
+
+fn sheet_size(s: &str) -> Result<usize, String> {
+    whole_number_in(s, 1..=400, "the number of pictures on a contact sheet").map(|n| n as usize)
 }
 
 fn width(s: &str) -> Result<u32, String> {

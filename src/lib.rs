@@ -12,3 +12,4 @@ pub mod output;
 pub mod photos;
 pub mod pipeline;
 pub mod progress;
+pub mod sheet;

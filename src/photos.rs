@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
+use opencv::core::Mat;
 use rayon::prelude::*;
 
 use crate::image_io::{self, is_image};
@@ -11,6 +12,7 @@ use crate::lab;
 use crate::model::{Colorizer, Model};
 use crate::output::write_atomically;
 use crate::progress::Progress;
+use crate::sheet::{self, Sheet};
 
 pub struct Options {
     pub out_dir: PathBuf,
@@ -18,6 +20,8 @@ pub struct Options {
     pub format: Option<String>,
     pub overwrite: bool,
     pub workers: usize,
+    /// Pairs on a contact sheet of the batch, if one is wanted.
+    pub contact_sheet: Option<usize>,
 }
 
 /// Files as given, and the images directly inside each folder given, in name order.
@@ -83,36 +87,60 @@ pub struct Done {
     pub notes: Vec<String>,
 }
 
-/// Colorizes every photo; returns each input with what was written or the reason it failed, in input order.
-pub fn colorize_all(
-    inputs: &[PathBuf],
-    options: &Options,
-    model: &Model,
-    progress: &Progress,
-) -> Result<Vec<(PathBuf, Result<Done>)>> {
+/// What a batch did: each input with what was written or the reason it failed, in input order, and the contact
+/// sheet, if one was asked for.
+pub struct Batch {
+    pub results: Vec<(PathBuf, Result<Done>)>,
+    pub sheet: Option<PathBuf>,
+}
+
+/// Colorizes every photo.
+pub fn colorize_all(inputs: &[PathBuf], options: &Options, model: &Model, progress: &Progress) -> Result<Batch> {
     let workers = options.workers.max(1).min(inputs.len().max(1));
     let pool = rayon::ThreadPoolBuilder::new().num_threads(workers).build()?;
     // One network per pool thread, made up front: rayon's map_init may call its init more than once per thread.
     let nets = (0..workers)
         .map(|_| model.colorizer().map(Mutex::new))
         .collect::<Result<Vec<_>>>()?;
+    let picks = options
+        .contact_sheet
+        .map_or(Vec::new(), |n| sheet::picks(inputs.len(), n));
+    let sheet = Mutex::new(Sheet::default());
     let results = pool.install(|| {
         inputs
             .par_iter()
-            .map(|input| {
+            .enumerate()
+            .map(|(position, input)| {
                 let net = &nets[rayon::current_thread_index().unwrap_or(0) % nets.len()];
                 let mut net = net.lock().unwrap_or_else(|e| e.into_inner());
-                let result = colorize_one(input, options, &mut net);
+                let result = colorize_one(input, options, &mut net).and_then(|(done, before, after)| {
+                    if picks.binary_search(&position).is_ok() {
+                        let name = input.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                        let mut sheet = sheet.lock().unwrap_or_else(|e| e.into_inner());
+                        sheet.add(position, &before, &after, name)?;
+                    }
+                    Ok(done)
+                });
                 progress.inc();
                 (input.clone(), result)
             })
             .collect()
     });
-    Ok(results)
+    let sheet = sheet.into_inner().unwrap_or_else(|e| e.into_inner());
+    if sheet.is_empty() {
+        return Ok(Batch { results, sheet: None });
+    }
+    let path = options.out_dir.join("contact-sheet.jpg");
+    sheet.write(&path)?;
+    Ok(Batch {
+        results,
+        sheet: Some(path),
+    })
 }
 
-/// One photo; its errors leave naming the input to the caller, so the file is named once.
-fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<Done> {
+/// One photo, and the picture before and after; its errors leave naming the input to the caller, so the file is
+/// named once.
+fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<(Done, Mat, Mat)> {
     let output = output_path(input, options);
     if output.exists() && !options.overwrite {
         bail!("{} already exists (pass --overwrite to replace it)", output.display());
@@ -125,5 +153,5 @@ fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<
         .with_context(|| format!("cannot create output folder {}", options.out_dir.display()))?;
     let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("png");
     write_atomically(&output, &image_io::encode(&colour, ext)?)?;
-    Ok(Done { output, notes })
+    Ok((Done { output, notes }, image, colour))
 }

@@ -21,12 +21,13 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
         format,
         overwrite: args.overwrite,
         workers: workers(&args.run)?,
+        contact_sheet: args.contact_sheet,
     };
     photos::check_distinct_outputs(&inputs, &options)?;
     let model = load_model(&args.model, args.exact)?;
     let progress = Progress::new("photos", args.run.quiet);
     progress.set_total(inputs.len() as u64);
-    let results = photos::colorize_all(&inputs, &options, &model, &progress)?;
+    let photos::Batch { results, sheet } = photos::colorize_all(&inputs, &options, &model, &progress)?;
     progress.finish();
     let (mut failed, mut outcome) = (0, Outcome::Success);
     for (input, result) in results {
@@ -43,6 +44,9 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
                 eprintln!("error: {}: {e:#}", input.display());
             }
         }
+    }
+    if let Some(sheet) = sheet {
+        println!("{}", sheet.display());
     }
     // With one photo its own error line says it all.
     if failed > 0 && inputs.len() > 1 {

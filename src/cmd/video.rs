@@ -121,6 +121,7 @@ fn options(args: &VideoArgs, film: &Film, workers: usize) -> film::Options {
         side_by_side: args.side_by_side,
         audio: !args.no_audio,
         overwrite: args.overwrite,
+        contact_sheet: args.contact_sheet,
     }
 }
 
@@ -185,7 +186,7 @@ fn colorize_one(args: &VideoArgs, film: &Film, model: &Model, workers: usize, la
             return (outcome, format!("{word} after {seconds:.1} s"));
         }
     };
-    for path in summary.frames_dir.iter().chain([&summary.film]) {
+    for path in summary.frames_dir.iter().chain([&summary.film]).chain(&summary.sheet) {
         println!("{}", path.display());
     }
     if args.profile {

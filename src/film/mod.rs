@@ -55,6 +55,7 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
         resume_at,
         render_size: options.render_size,
         keep_original: options.side_by_side,
+        keep_originals_of: &plan.sheet_picks,
         detect_repeats: !options.exact,
         scene: Scene::default(),
         profile: &profile,

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use super::position::Position;
 use super::read::Source;
 use crate::model::files::hex;
+use crate::sheet;
 
 /// What the user asked for.
 pub struct Options {
@@ -40,6 +41,8 @@ pub struct Options {
     pub audio: bool,
     /// Replace frames of another run in the frames folder.
     pub overwrite: bool,
+    /// Pairs on a contact sheet beside the film, if one is wanted.
+    pub contact_sheet: Option<usize>,
 }
 
 /// The settings as this film resolves them.
@@ -53,6 +56,8 @@ pub struct Plan<'a> {
     pub end: usize,
     /// Frames the container announces in the range, when it says.
     pub announced: Option<usize>,
+    /// Indices of the frames the contact sheet shows, in order.
+    pub sheet_picks: Vec<usize>,
     pub smooth: f64,
     pub saturation: f64,
     pub film_size: Size,
@@ -83,6 +88,8 @@ impl<'a> Plan<'a> {
             source.size
         };
         notes.extend(size_notes(options, source, film_size));
+        let total = announced.or((end != usize::MAX).then(|| end - start));
+        let sheet_picks = sheet_picks(options, total, start, &mut notes);
         let (smooth, saturation) = if options.exact {
             (0.0, 1.0)
         } else {
@@ -103,6 +110,7 @@ impl<'a> Plan<'a> {
             start,
             end,
             announced,
+            sheet_picks,
             smooth,
             saturation,
             film_size,
@@ -130,6 +138,21 @@ fn range(options: &Options, source: &mut Source, fps: f64) -> Result<(usize, usi
     Ok((start, end))
 }
 
+/// The indices of the frames on the contact sheet, spread over the `total` frames from `start`.
+fn sheet_picks(options: &Options, total: Option<usize>, start: usize, notes: &mut Vec<String>) -> Vec<usize> {
+    match (options.contact_sheet, total) {
+        (Some(n), Some(total)) => sheet::picks(total, n).into_iter().map(|i| start + i).collect(),
+        (Some(_), None) => {
+            notes.push(format!(
+                "note: no contact sheet: {} does not say how many frames it holds (give --end)",
+                options.input.display()
+            ));
+            Vec::new()
+        }
+        (None, _) => Vec::new(),
+    }
+}
+
 /// What the sizes asked for do that the user may not expect.
 fn size_notes(options: &Options, source: &Source, film: Size) -> Vec<String> {
     let mut notes = Vec::new();
@@ -146,9 +169,14 @@ fn size_notes(options: &Options, source: &Source, film: Size) -> Vec<String> {
         (false, true) => "row",
         (false, false) => return notes,
     };
+    let kept = if options.frames.is_some() {
+        " (the frames folder keeps every pixel)"
+    } else {
+        ""
+    };
     notes.push(format!(
         "note: the film's encoder takes only an even width and height, so the film leaves out the last {odd} of the \
-         {}x{} frames (the frames folder keeps every pixel)",
+         {}x{} frames{kept}",
         film.width, film.height
     ));
     notes

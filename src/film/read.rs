@@ -161,7 +161,9 @@ pub struct Jobs<'a> {
     pub end: usize,
     pub resume_at: usize,
     pub render_size: i32,
+    /// Keep every source frame (side-by-side films), or those of these indices (a contact sheet).
     pub keep_original: bool,
+    pub keep_originals_of: &'a [usize],
     pub detect_repeats: bool,
     pub scene: Scene,
     pub profile: &'a Profile,
@@ -202,7 +204,8 @@ impl Jobs<'_> {
         Ok(Frame {
             index,
             seconds: decoded.seconds,
-            original: self.keep_original.then_some(decoded.picture),
+            original: (self.keep_original || self.keep_originals_of.binary_search(&index).is_ok())
+                .then_some(decoded.picture),
             work: job,
         })
     }

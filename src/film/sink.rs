@@ -1,7 +1,7 @@
 //! The ordered end of the film pipeline: colour over time, back to 8-bit BGR, frames and film written in order,
 //! and the film finished once the last frame is in.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use opencv::core::{self, Mat};
@@ -19,6 +19,7 @@ use super::timeline::Timeline;
 use super::writer::Film;
 use crate::lab;
 use crate::progress::Progress;
+use crate::sheet::{self, Sheet};
 
 /// What a finished film run did.
 pub struct Summary {
@@ -27,6 +28,7 @@ pub struct Summary {
     /// Frames found finished on disk by a resumed run.
     pub resumed: usize,
     pub film: PathBuf,
+    pub sheet: Option<PathBuf>,
     pub frames_dir: Option<PathBuf>,
     pub notes: Vec<String>,
 }
@@ -39,6 +41,7 @@ pub struct Sink<'a> {
     /// The newest picture, held until the next frame's time says how often the film shows it.
     held: Option<Mat>,
     colour: Colour,
+    sheet: Sheet,
     profile: &'a Profile,
     progress: &'a Progress,
     /// Frames taken, computed by the network, and found on disk.
@@ -73,6 +76,7 @@ impl<'a> Sink<'a> {
             timeline: Timeline::new(plan.fps, plan.follow_timestamps),
             held: None,
             colour: Colour::new(plan.smooth, plan.saturation, state),
+            sheet: Sheet::default(),
             profile,
             progress,
             taken: 0,
@@ -99,10 +103,19 @@ impl<'a> Sink<'a> {
                 bgr
             }
         };
-        let picture = match &frame.original {
+        if let (Some(original), Ok(_)) = (&frame.original, self.plan.sheet_picks.binary_search(&index)) {
+            let time = if frame.seconds.is_finite() {
+                frame.seconds
+            } else {
+                index as f64 / self.plan.fps
+            };
+            self.sheet
+                .add(index, original, &bgr, format!("{}  #{index}", sheet::timecode(time)))?;
+        }
+        let picture = match frame.original.filter(|_| self.plan.options.side_by_side) {
             Some(original) => {
                 let mut both = Mat::default();
-                core::hconcat2(original, &bgr, &mut both)?;
+                core::hconcat2(&original, &bgr, &mut both)?;
                 both
             }
             None => bgr,
@@ -152,11 +165,13 @@ impl<'a> Sink<'a> {
             from: self.timeline.origin().unwrap_or(self.plan.start as f64 / self.plan.fps),
         });
         let film = finish_film(self.film.close()?, written, self.plan.fps, sound, &mut notes)?;
+        let sheet = write_sheet(&self.sheet, self.plan, &film, &mut notes)?;
         Ok(Summary {
             frames: self.taken,
             computed: self.computed,
             resumed: self.resumed,
             film,
+            sheet,
             frames_dir: self.frames.as_ref().map(|f| f.dir.clone()),
             notes,
         })
@@ -187,4 +202,22 @@ impl<'a> Sink<'a> {
         }
         notes
     }
+}
+
+/// Writes the contact sheet beside the film as `<name>.sheet.jpg`, if one was asked for.
+fn write_sheet(sheet: &Sheet, plan: &Plan, film: &Path, notes: &mut Vec<String>) -> Result<Option<PathBuf>> {
+    if plan.options.contact_sheet.is_none() || sheet.is_empty() {
+        return Ok(None);
+    }
+    if sheet.len() < plan.sheet_picks.len() {
+        notes.push(format!(
+            "note: the contact sheet has {} of {} frames: the film ended sooner than it announced",
+            sheet.len(),
+            plan.sheet_picks.len()
+        ));
+    }
+    let stem = film.file_stem().unwrap_or_default().to_string_lossy();
+    let path = film.with_file_name(format!("{stem}.sheet.jpg"));
+    sheet.write(&path)?;
+    Ok(Some(path))
 }
