@@ -147,6 +147,9 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
         outcome = outcome.max(result);
         rows.push(format!("  {}: {row}", film.input.display()));
         if outcome == Outcome::Interrupted {
+            for film in &films[k + 1..] {
+                rows.push(format!("  {}: not started", film.input.display()));
+            }
             break;
         }
     }
