@@ -10,12 +10,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use anyhow::{anyhow, Result};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 
-/// Runs `work` over `source` with one thread per element of `workers` and hands every result to `sink` in
+/// Runs `work` over `source` with one thread per element of `workers` (lent, so they can serve the next run too)
+/// and hands every result to `sink` in
 /// order. At most `in_flight` items exist at once. The first failure, wherever it happens, stops everything
 /// and is returned; items read before it are still delivered to `sink` unless `sink` itself failed.
 pub fn run<I, O, W>(
     source: impl Iterator<Item = Result<I>> + Send,
-    workers: Vec<W>,
+    workers: &mut [W],
     work: impl Fn(&mut W, I) -> Result<O> + Sync,
     in_flight: usize,
     mut sink: impl FnMut(O) -> Result<()>,
@@ -48,11 +49,11 @@ where
             }
             Ok(())
         });
-        for mut state in workers {
+        for state in workers.iter_mut() {
             let (job_rx, done_tx) = (job_rx.clone(), done_tx.clone());
             scope.spawn(move || {
                 for (index, item) in job_rx {
-                    let result = unpanic(|| work(&mut state, item));
+                    let result = unpanic(|| work(state, item));
                     if done_tx.send((index, result)).is_err() {
                         return;
                     }
@@ -118,7 +119,7 @@ mod tests {
             std::thread::sleep(Duration::from_micros((200 - x) * 20));
             Ok(x * 2)
         };
-        run(source, vec![(); 4], work, 8, |x| {
+        run(source, &mut [(); 4], work, 8, |x| {
             seen.push(x);
             Ok(())
         })
@@ -140,7 +141,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(if x == 0 { 50 } else { 1 }));
             Ok(x)
         };
-        run(source, vec![(); 3], work, 5, |_| {
+        run(source, &mut [(); 3], work, 5, |_| {
             live.fetch_sub(1, Ordering::SeqCst);
             Ok(())
         })
@@ -163,7 +164,7 @@ mod tests {
             }
         };
         let mut delivered = Vec::new();
-        let err = run(source, vec![(); 2], work, 4, |x| {
+        let err = run(source, &mut [(); 2], work, 4, |x| {
             delivered.push(x);
             Ok(())
         })
@@ -177,7 +178,7 @@ mod tests {
     fn sink_error_wins_over_the_stopped_reader_and_panics_become_errors() {
         let err = run(
             (0..).map(Ok),
-            vec![(); 2],
+            &mut [(); 2],
             |_: &mut (), x: u32| Ok(x),
             3,
             |x| {
@@ -192,7 +193,7 @@ mod tests {
         assert_eq!(err.to_string(), "disk full");
 
         let work = |_: &mut (), x: u32| if x == 3 { panic!("boom at {x}") } else { Ok(x) };
-        let err = run((0..10).map(Ok), vec![(); 2], work, 3, |_| Ok(())).unwrap_err();
+        let err = run((0..10).map(Ok), &mut [(); 2], work, 3, |_| Ok(())).unwrap_err();
         assert_eq!(err.to_string(), "a worker panicked: boom at 3");
     }
 
@@ -208,7 +209,7 @@ mod tests {
         let mut delivered = 0;
         let err = run(
             source,
-            vec![(); 2],
+            &mut [(); 2],
             |_: &mut (), x: i32| Ok(x),
             4,
             |_| {

@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use super::shared::{load_model, workers, Outcome};
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
-use crate::model::Model;
+use crate::model::{Colorizer, Model};
 use crate::output::{check_output, check_writable};
 use crate::progress::Progress;
 
@@ -100,7 +100,7 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>) -> Result<Vec<Film>> {
     Ok(films)
 }
 
-fn options(args: &VideoArgs, film: &Film, workers: usize) -> film::Options {
+fn options(args: &VideoArgs, film: &Film) -> film::Options {
     let ext = match args.frame_format {
         FrameFormat::Jpg => "jpg",
         FrameFormat::Png => "png",
@@ -112,7 +112,6 @@ fn options(args: &VideoArgs, film: &Film, workers: usize) -> film::Options {
         fps: args.fps,
         width: args.width,
         exact: args.exact,
-        workers,
         start: args.start,
         end: args.end,
         smooth: args.smooth,
@@ -130,6 +129,7 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     let workers = workers(&args.run)?;
     let loading = Instant::now();
     let model = load_model(&args.model, args.exact)?;
+    let mut nets = (0..workers).map(|_| model.colorizer()).collect::<Result<Vec<_>>>()?;
     let loaded = loading.elapsed().as_secs_f64();
     let mut outcome = Outcome::Success;
     let mut rows = Vec::new();
@@ -142,7 +142,7 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
             );
             (Outcome::Success, "already there".to_string())
         } else {
-            colorize_one(&args, film, &model, workers, &label)
+            colorize_one(&args, film, &model, &mut nets, &label)
         };
         outcome = outcome.max(result);
         rows.push(format!("  {}: {row}", film.input.display()));
@@ -164,10 +164,16 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
 }
 
 /// Colorizes one film of the batch and reports it; returns its outcome and its line for the batch summary.
-fn colorize_one(args: &VideoArgs, film: &Film, model: &Model, workers: usize, label: &str) -> (Outcome, String) {
+fn colorize_one(
+    args: &VideoArgs,
+    film: &Film,
+    model: &Model,
+    nets: &mut [Colorizer],
+    label: &str,
+) -> (Outcome, String) {
     let progress = Progress::new("frames", args.run.quiet).labelled(label);
     let started = Instant::now();
-    let result = film::colorize(&options(args, film, workers), model, &progress);
+    let result = film::colorize(&options(args, film), model, nets, &progress);
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let (summary, profile) = match result {

@@ -33,9 +33,15 @@ use sink::Sink;
 pub use sink::Summary;
 pub use writer::{fourcc, Film};
 
-/// Colorizes a film: every frame of the range to the frames folder and the film, resuming an interrupted run.
-/// Returns what was done, and the time spent in each stage.
-pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result<(Summary, Profile)> {
+/// Colorizes a film with `model`, one network of it (`nets`) per worker: every frame of the range to the frames
+/// folder and the film, resuming an interrupted run. Returns what was done, and the time spent in each stage. The
+/// networks are lent, so a batch of films builds (and OpenVINO compiles) them once.
+pub fn colorize(
+    options: &Options,
+    model: &Model,
+    nets: &mut [Colorizer],
+    progress: &Progress,
+) -> Result<(Summary, Profile)> {
     let profile = Profile::default();
     let mut source = Source::open(&options.input, options.width)?;
     let plan = Plan::resolve(options, &mut source, model.identity())?;
@@ -45,9 +51,6 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
     {
         progress.set_total(total as u64);
     }
-    let colorizers = (0..options.workers.max(1))
-        .map(|_| model.colorizer())
-        .collect::<Result<Vec<_>>>()?;
     let (mut sink, resume_at) = Sink::new(&plan, &profile, progress)?;
     let jobs = Jobs {
         source,
@@ -60,7 +63,7 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
         scene: Scene::default(),
         profile: &profile,
     };
-    let in_flight = 2 * colorizers.len() + 2;
+    let in_flight = 2 * nets.len() + 2;
     let work = |net: &mut Colorizer, frame: Frame<Job>| {
         let index = frame.index;
         pipeline::unpanic(|| forward(net, frame, &profile)).with_context(|| format!("frame {index}"))
@@ -69,7 +72,7 @@ pub fn colorize(options: &Options, model: &Model, progress: &Progress) -> Result
         let index = frame.index;
         sink.take(frame).with_context(|| format!("frame {index}"))
     };
-    let outcome = pipeline::run(jobs, colorizers, work, in_flight, take);
+    let outcome = pipeline::run(jobs, nets, work, in_flight, take);
     if let Err(e) = outcome.and_then(|()| interrupt::check()) {
         let name = options.input.display();
         if interrupt::requested() {

@@ -25,8 +25,6 @@ pub struct Options {
     pub width: Option<u32>,
     /// The recipe's arithmetic only: no reuse of repeated frames, no smoothing, no saturation change.
     pub exact: bool,
-    /// Networks run side by side.
-    pub workers: usize,
     pub start: Option<Position>,
     /// Stop before this position.
     pub end: Option<Position>,
