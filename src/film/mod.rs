@@ -45,10 +45,7 @@ pub fn colorize(
     let profile = Profile::default();
     let mut source = Source::open(&options.input, options.width)?;
     let plan = Plan::resolve(options, &mut source, model.identity())?;
-    if let Some(total) = plan
-        .announced
-        .or((plan.end != usize::MAX).then(|| plan.end - plan.start))
-    {
+    if let Some(total) = plan.expected {
         progress.set_total(total as u64);
     }
     let (mut sink, resume_at) = Sink::new(&plan, &profile, progress)?;

@@ -54,6 +54,8 @@ pub struct Plan<'a> {
     pub end: usize,
     /// Frames the container announces in the range, when it says.
     pub announced: Option<usize>,
+    /// Frames the range is expected to hold: what the container announces, else what `--end` asks for.
+    pub expected: Option<usize>,
     /// Indices of the frames the contact sheet shows, in order.
     pub sheet_picks: Vec<usize>,
     pub smooth: f64,
@@ -86,8 +88,8 @@ impl<'a> Plan<'a> {
             source.size
         };
         notes.extend(size_notes(options, source, film_size));
-        let total = announced.or((end != usize::MAX).then(|| end - start));
-        let sheet_picks = sheet_picks(options, total, start, &mut notes);
+        let expected = announced.or((end != usize::MAX).then(|| end - start));
+        let sheet_picks = sheet_picks(options, expected, start, &mut notes);
         let (smooth, saturation) = if options.exact {
             (0.0, 1.0)
         } else {
@@ -108,6 +110,7 @@ impl<'a> Plan<'a> {
             start,
             end,
             announced,
+            expected,
             sheet_picks,
             smooth,
             saturation,
