@@ -2,6 +2,7 @@
 //! The only module that touches OpenCV's dnn.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use opencv::core::{Mat, Vector};
@@ -87,6 +88,9 @@ pub struct Model {
     identity: String,
     /// Warnings for the user, such as weights other than the published release.
     pub notes: Vec<String>,
+    /// The network `load` ran once to check the model: the first worker gets it, already built (and compiled, for
+    /// OpenVINO), so a run builds no network twice.
+    checked: Mutex<Option<Colorizer>>,
 }
 
 impl Model {
@@ -136,6 +140,7 @@ impl Model {
             description: format!("{} + {}", files.prototxt.display(), files.caffemodel.display()),
             identity,
             notes,
+            checked: Mutex::new(None),
         };
         // Build and run one network now, so that a model OpenCV (or OpenVINO, which compiles the network on
         // its first pass) rejects fails before any output is touched.
@@ -143,7 +148,9 @@ impl Model {
             &Mat::new_rows_cols_with_default(8, 8, opencv::core::CV_8UC3, 0.0.into())?,
             224,
         )?;
-        model.colorizer()?.predict(&blank.input)?;
+        let mut checked = model.colorizer()?;
+        checked.predict(&blank.input)?;
+        *model.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(checked);
         Ok(model)
     }
 
@@ -153,6 +160,9 @@ impl Model {
     }
 
     pub fn colorizer(&self) -> Result<Colorizer> {
+        if let Some(checked) = self.checked.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Ok(checked);
+        }
         let mut net = dnn::read_net_from_caffe_buffer(&self.prototxt, &self.caffemodel).map_err(|e| {
             anyhow::anyhow!(
                 "OpenCV cannot load the model {}: {}",
