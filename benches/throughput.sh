@@ -10,7 +10,8 @@
 #                (once per configuration; PNG frames like the recipe's, lossless to compare)
 #   recipe-4.6   recipe.py video under /usr/bin/python3 (Debian's python3-opencv)
 #   recipe-pip   recipe.py video under a venv with pip's opencv-python-headless<5 and numpy
-# and prints frames/s (frames written / wall seconds), peak RSS, and the ratio of each tool
+# and prints frames/s (frames written / wall seconds), keyframes and forward passes (tool runs), peak
+# RSS, and the ratio of each tool
 # configuration's frames/s to each recipe's, plus how close the tool's frames are to the
 # recipe's (tests/recipe/compare.py on the PNG frames).
 #
@@ -21,7 +22,8 @@
 #   BENCH_CONFIGS       tool configurations separated by ';', one run each, e.g.
 #                       "--backend opencv;--backend openvino;--backend opencv --exact"
 #                       (arguments split on blanks, no quoting); default: the defaults (OpenVINO where
-#                       built), OpenCV's own backend, and --exact: "; --backend opencv; --exact"
+#                       built), the same with the network on every frame, OpenCV's own backend, and
+#                       --exact: "; --keyframe-interval 1; --backend opencv; --exact"
 #   BENCH_RUNS          which runs, any of "tool recipe-4.6 recipe-pip" (default all three)
 #   BENCH_TOOL          colorize binary to time instead of building target/release/colorize
 #   BENCH_MODEL_DIR     model folder to use instead of the generated full-size stand-in
@@ -180,11 +182,18 @@ measure() {
 
 count_frames() { find "$1" -maxdepth 1 \( -name '*.png' -o -name '*.jpg' \) 2>/dev/null | wc -l; }
 
-names=() labels=() fps=() walls=() cpus=() rsses=() nframes=() kinds=()
+names=() labels=() fps=() walls=() cpus=() rsses=() nframes=() kinds=() keys=() passes=()
 record() { # record NAME LABEL KIND FRAMES_DIR
   local n
   n=$(count_frames "$4")
   names+=("$1") labels+=("$2") kinds+=("$3") nframes+=("$n") walls+=("$m_wall") rsses+=("$m_rss")
+  # The tool's summary: "colorized N frames (K keyframes: C computed, ...". The recipe runs the network on all.
+  if [[ $3 == tool ]]; then
+    keys+=("$(sed -n 's/.*frames (\([0-9]*\) keyframes.*/\1/p' "$out/$1.log" | tail -n 1)")
+    passes+=("$(sed -n 's/.* keyframes: \([0-9]*\) computed.*/\1/p' "$out/$1.log" | tail -n 1)")
+  else
+    keys+=("$n") passes+=("$n")
+  fi
   cpus+=("$m_cpu")
   fps+=("$(awk -v n="$n" -v w="$m_wall" 'BEGIN {printf "%.3f", (w > 0) ? n / w : 0}')")
 }
@@ -192,6 +201,7 @@ failed() { # failed NAME LABEL: tell, show the log's end, and keep a row for the
   log "$2 exited with status $m_rc; last lines of its stderr:"
   tail -n 15 "$out/$1.log" >&2
   names+=("$1") labels+=("$2") kinds+=(failed) nframes+=(-) walls+=("$m_wall") rsses+=(-) fps+=("exit $m_rc")
+  keys+=(-) passes+=(-)
   cpus+=("$m_cpu")
 }
 passthrough() { tr '\r' '\n' <"$out/$1.log" | grep -E "^($2)" || true; }
@@ -200,6 +210,8 @@ passthrough() { tr '\r' '\n' <"$out/$1.log" | grep -E "^($2)" || true; }
 echo "== colorize throughput benchmark =="
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)," \
   "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+# What decides OpenVINO's speed: bfloat16 (AVX-512 BF16 or AMX) or f32 only.
+echo "CPU flags: $(grep -o -w 'avx2\|avx512_bf16\|amx_bf16' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 if awk '{exit !($1 > 0.5)}' /proc/loadavg; then
   echo "warning: the machine is not idle; numbers will be low and noisy"
@@ -223,7 +235,7 @@ recipe_args=(video --prototxt "$prototxt" --caffemodel "$caffemodel" --points "$
 [[ -z $frames_limit ]] || recipe_args+=(--max-frames "$frames_limit")
 
 if wants tool && ((tool_ok)); then
-  IFS=';' read -ra configs <<<"${BENCH_CONFIGS-; --backend opencv; --exact}"
+  IFS=';' read -ra configs <<<"${BENCH_CONFIGS-; --keyframe-interval 1; --backend opencv; --exact}"
   ((${#configs[@]})) || configs=("")
   i=0
   for config in "${configs[@]}"; do
@@ -275,17 +287,19 @@ fps_pip=$(recipe_fps recipe-pip)
 ratio() { awk -v a="$1" -v b="${2:-0}" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else print "-"}'; }
 
 echo
-printf '%-40s %6s %8s %8s %9s %9s %8s %8s\n' run frames "wall s" "CPU s" frames/s "peak MiB" "vs 4.6" "vs pip"
+printf '%-40s %6s %5s %7s %8s %8s %9s %9s %8s %8s\n' run frames keys forward "wall s" "CPU s" frames/s "peak MiB" \
+  "vs 4.6" "vs pip"
 for k in "${!names[@]}"; do
   r_deb=- r_pip=- rate=${fps[k]}
   if [[ ${kinds[k]} == tool ]]; then
     r_deb=$(ratio "${fps[k]}" "$fps_deb") r_pip=$(ratio "${fps[k]}" "$fps_pip")
   fi
   [[ ${kinds[k]} == failed ]] || rate=$(printf '%.2f' "${fps[k]}")
-  printf '%-40s %6s %8s %8s %9s %9s %8s %8s\n' "${labels[k]:0:40}" "${nframes[k]}" "${walls[k]}" \
-    "${cpus[k]}" "$rate" "${rsses[k]}" "$r_deb" "$r_pip"
+  printf '%-40s %6s %5s %7s %8s %8s %9s %9s %8s %8s\n' "${labels[k]:0:40}" "${nframes[k]}" "${keys[k]:--}" \
+    "${passes[k]:--}" "${walls[k]}" "${cpus[k]}" "$rate" "${rsses[k]}" "$r_deb" "$r_pip"
 done
-echo "frames/s = frames written / wall seconds of the whole process (model loading included);"
+echo "keys = keyframes, forward = forward passes (keyframes less repeats); the frames between get colour carried"
+echo "along the motion. frames/s = frames written / wall seconds of the whole process (model loading included);"
 echo "CPU s = its user + system seconds (less sensitive than wall time to other load on the machine)"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 

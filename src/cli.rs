@@ -150,13 +150,18 @@ pub struct VideoArgs {
     /// film's enlarges it, with a note) [default: full resolution].
     #[arg(long, value_name = "W", value_parser = width, allow_negative_numbers = true)]
     pub width: Option<u32>,
-    /// The recipe's per-frame arithmetic and nothing else: every frame computed, no smoothing, no reuse of repeats.
+    /// The recipe's per-frame arithmetic and nothing else: every frame through the network, no smoothing, no reuse
+    /// of repeats.
     #[arg(long)]
     pub exact: bool,
-    /// Steadiness of colour over time: weight of the past in a running mean of the colour, reset at scene cuts;
-    /// 0 turns it off.
+    /// Steadiness of colour over time: weight of the past in a running mean of the keyframes' colour, carried
+    /// along the motion and reset at scene cuts; 0 turns it off.
     #[arg(long, value_name = "S", default_value_t = 0.5, value_parser = smooth_strength, allow_negative_numbers = true)]
     pub smooth: f64,
+    /// Run the network at least every K frames and carry its colour along the motion to the frames between
+    /// (more often where a shot starts or the picture changes too much to carry it); 1 runs it on every frame.
+    #[arg(long, value_name = "K", default_value_t = 3, value_parser = keyframe_interval)]
+    pub keyframe_interval: usize,
     /// Colour strength: 1.0 as predicted, 0 gray, above 1 more vivid.
     #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = saturation, allow_negative_numbers = true)]
     pub saturation: f64,
@@ -267,6 +272,11 @@ fn number_in(s: &str, range: std::ops::RangeInclusive<f64>, what: &str) -> Resul
 
 fn smooth_strength(s: &str) -> Result<f64, String> {
     number_in(s, 0.0..=0.95, "the smoothing strength")
+}
+
+fn keyframe_interval(s: &str) -> Result<usize, String> {
+    // Frames wait in memory for their next keyframe, and flow over longer spans is seldom right.
+    whole_number_in(s, 1..=25, "the keyframe interval").map(|k| k as usize)
 }
 
 fn saturation(s: &str) -> Result<f64, String> {

@@ -115,6 +115,7 @@ fn options(args: &VideoArgs, film: &Film) -> film::Options {
         start: args.start,
         end: args.end,
         smooth: args.smooth,
+        keyframe_interval: args.keyframe_interval,
         saturation: args.saturation,
         render_size: args.render_size,
         side_by_side: args.side_by_side,
@@ -210,10 +211,13 @@ fn colorize_one(
         String::new()
     };
     let line = format!(
-        "colorized {} frames ({} computed, {} reused{resumed}) in {seconds:.1} s, {:.2} frames/s",
+        "colorized {} frames ({} keyframes: {} computed, {} repeats; {} carried along the motion{resumed}) in \
+         {seconds:.1} s, {:.2} frames/s",
         summary.frames,
+        summary.keyframes,
         summary.computed,
-        summary.frames - summary.computed - summary.resumed,
+        summary.keyframes - summary.computed,
+        summary.frames - summary.keyframes - summary.resumed,
         summary.frames as f64 / seconds.max(1e-9)
     );
     eprintln!("{line}");

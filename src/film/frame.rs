@@ -1,32 +1,62 @@
-//! A frame on its way through the film pipeline: what the reader hands the workers, and what they hand the sink.
+//! What moves through the film pipeline: a keyframe and the frames that wait for it, first as the reader hands
+//! them to the workers, then as the workers hand them to the sink.
 
 use opencv::core::Mat;
+
+use super::motion::Carry;
 
 pub struct Frame<T> {
     /// Index in the source film, as frame names and messages give it.
     pub index: usize,
     /// Time in the source film, from the frame's own timestamp.
     pub seconds: f64,
-    /// The source frame, kept for side-by-side films.
+    /// The source frame, kept for side-by-side films and contact sheets.
     pub original: Option<Mat>,
     pub work: T,
 }
 
-/// What a worker is to do with a frame.
-pub enum Job {
-    /// Already on disk from an earlier run: nothing to compute.
-    Resumed,
-    /// `l` at full resolution; `input` for the network, None when the frame repeats the last computed one.
-    Computed { l: Mat, input: Option<Mat>, cut: bool },
+/// A keyframe and the frames since the previous one, which get their colour from both: the unit the pipeline
+/// moves, so a worker's forward pass and the frames that need its result travel together.
+pub struct Segment<K> {
+    pub between: Vec<Frame<Between>>,
+    /// None when the film ends before another keyframe.
+    pub key: Option<Frame<K>>,
 }
 
-/// What a worker made of a frame.
-pub enum Coloured {
+/// A frame whose colour is carried from the keyframes on either side.
+pub enum Between {
+    /// Already on disk from an earlier run.
     Resumed,
-    /// `ab` is the network's prediction, None for a repeated frame.
-    Computed {
+    Carried {
+        /// L at full resolution.
         l: Mat,
-        ab: Option<Mat>,
-        cut: bool,
+        /// From the previous keyframe.
+        back: Carry,
+        /// From the next keyframe, unless the next one starts a new shot or the film ends first.
+        ahead: Option<Carry>,
+        /// Where the frame lies between the two keyframes: 0 at the previous one, 1 at the next.
+        at: f64,
     },
 }
+
+/// A keyframe: `T` is the network's input (`Input`) on the way to the workers, its prediction (`Ab`) after.
+pub enum Key<T> {
+    /// Already on disk from an earlier run.
+    Resumed,
+    Computed {
+        /// L at full resolution.
+        l: Mat,
+        /// None when the frame repeats the last keyframe, whose prediction it reuses.
+        net: Option<T>,
+        /// From the previous keyframe, for steadying its colour; None where a shot starts.
+        back: Option<Carry>,
+        /// Past the end of the range: read only so the frames before it get colour from both sides.
+        beyond: bool,
+    },
+}
+
+/// The network's input: L resized to its square, as a 1x1xSxS blob.
+pub struct Input(pub Mat);
+
+/// The network's a/b, on its output grid.
+pub struct Ab(pub Mat);

@@ -5,6 +5,10 @@ mod colour;
 mod finish;
 mod frame;
 mod frames;
+#[cfg(test)]
+mod ground_truth;
+mod keys;
+mod motion;
 mod plan;
 mod position;
 mod profile;
@@ -19,9 +23,9 @@ use anyhow::{bail, Context, Result};
 use crate::model::{Colorizer, Model};
 use crate::progress::Progress;
 use crate::{interrupt, pipeline};
-use colour::Scene;
 pub use finish::{finish_film, Sound};
-use frame::{Coloured, Frame, Job};
+use frame::{Ab, Frame, Input, Key, Segment};
+use keys::Keys;
 pub use plan::Options;
 use plan::Plan;
 pub use position::Position;
@@ -49,6 +53,8 @@ pub fn colorize(
         progress.set_total(total as u64);
     }
     let (mut sink, resume_at) = Sink::new(&plan, &profile, progress)?;
+    let analysis = plan.carries_colour.then(|| motion::analysis_size(source.size));
+    let flow = analysis.map(motion::Flow::new).transpose()?;
     let jobs = Jobs {
         source,
         end: plan.end,
@@ -56,19 +62,18 @@ pub fn colorize(
         render_size: options.render_size,
         keep_original: options.side_by_side,
         keep_originals_of: &plan.sheet_picks,
-        detect_repeats: !options.exact,
-        scene: Scene::default(),
+        analysis,
+        keys: Keys::new(plan.keyframe_interval, !options.exact, flow, &profile),
         profile: &profile,
+        done: false,
     };
+    // Segments hold up to a keyframe interval of frames each.
     let in_flight = 2 * nets.len() + 2;
-    let work = |net: &mut Colorizer, frame: Frame<Job>| {
-        let index = frame.index;
-        pipeline::unpanic(|| forward(net, frame, &profile)).with_context(|| format!("frame {index}"))
+    let work = |net: &mut Colorizer, segment: Segment<Key<Input>>| {
+        let index = segment.key.as_ref().map_or(0, |k| k.index);
+        pipeline::unpanic(|| forward(net, segment, &profile)).with_context(|| format!("frame {index}"))
     };
-    let take = |frame: Frame<Coloured>| {
-        let index = frame.index;
-        sink.take(frame).with_context(|| format!("frame {index}"))
-    };
+    let take = |segment: Segment<Key<Ab>>| sink.take(segment);
     let outcome = pipeline::run(jobs, nets, work, in_flight, take);
     if let Err(e) = outcome.and_then(|()| interrupt::check()) {
         let name = options.input.display();
@@ -87,22 +92,41 @@ pub fn colorize(
     Ok((sink.finish()?, profile))
 }
 
-/// A worker's share of a frame: the forward pass, unless the frame is on disk already or repeats the last one.
-fn forward(net: &mut Colorizer, frame: Frame<Job>, profile: &Profile) -> Result<Frame<Coloured>> {
-    let work = match frame.work {
-        Job::Resumed => Coloured::Resumed,
-        Job::Computed { l, input, cut } => {
+/// A worker's share of a segment: the keyframe's forward pass, unless it is on disk already or repeats the last.
+fn forward(net: &mut Colorizer, segment: Segment<Key<Input>>, profile: &Profile) -> Result<Segment<Key<Ab>>> {
+    let Some(key) = segment.key else {
+        return Ok(Segment {
+            between: segment.between,
+            key: None,
+        });
+    };
+    let work = match key.work {
+        Key::Resumed => Key::Resumed,
+        Key::Computed {
+            l,
+            net: input,
+            back,
+            beyond,
+        } => {
             interrupt::check()?;
             let ab = input
-                .map(|input| profile.time(Stage::Forward, || net.predict(&input)))
+                .map(|Input(input)| profile.time(Stage::Forward, || net.predict(&input)).map(Ab))
                 .transpose()?;
-            Coloured::Computed { l, ab, cut }
+            Key::Computed {
+                l,
+                net: ab,
+                back,
+                beyond,
+            }
         }
     };
-    Ok(Frame {
-        index: frame.index,
-        seconds: frame.seconds,
-        original: frame.original,
-        work,
+    Ok(Segment {
+        between: segment.between,
+        key: Some(Frame {
+            index: key.index,
+            seconds: key.seconds,
+            original: key.original,
+            work,
+        }),
     })
 }

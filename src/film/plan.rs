@@ -30,6 +30,8 @@ pub struct Options {
     pub end: Option<Position>,
     /// Weight of the past in the temporal mean of a/b (0 = off).
     pub smooth: f64,
+    /// Run the network at least every this many frames (1: on every frame).
+    pub keyframe_interval: usize,
     pub saturation: f64,
     /// Side of the square the network sees.
     pub render_size: i32,
@@ -60,6 +62,9 @@ pub struct Plan<'a> {
     pub sheet_picks: Vec<usize>,
     pub smooth: f64,
     pub saturation: f64,
+    pub keyframe_interval: usize,
+    /// Colour moves along the motion: to frames between keyframes, or from keyframe to keyframe when steadied.
+    pub carries_colour: bool,
     pub film_size: Size,
     /// The input's content, every pixel-affecting setting, the backend and the model files.
     pub fingerprint: String,
@@ -90,13 +95,14 @@ impl<'a> Plan<'a> {
         notes.extend(size_notes(options, source, film_size));
         let expected = announced.or((end != usize::MAX).then(|| end - start));
         let sheet_picks = sheet_picks(options, expected, start, &mut notes);
-        let (smooth, saturation) = if options.exact {
-            (0.0, 1.0)
+        let (smooth, saturation, keyframe_interval) = if options.exact {
+            (0.0, 1.0, 1)
         } else {
-            (options.smooth, options.saturation)
+            (options.smooth, options.saturation, options.keyframe_interval.max(1))
         };
         let settings = format!(
-            "width={:?} render={} exact={} smooth={smooth} saturation={saturation} start={start} frames={:?}",
+            "width={:?} render={} exact={} smooth={smooth} saturation={saturation} keys={keyframe_interval} \
+             start={start} frames={:?}",
             options.width,
             options.render_size,
             options.exact,
@@ -114,6 +120,8 @@ impl<'a> Plan<'a> {
             sheet_picks,
             smooth,
             saturation,
+            keyframe_interval,
+            carries_colour: keyframe_interval > 1 || smooth > 0.0,
             film_size,
             fingerprint,
             notes,

@@ -7,16 +7,18 @@ use std::time::Instant;
 pub enum Stage {
     Decode,
     Pre,
+    /// Optical flow from frames to their keyframes.
+    Motion,
     Forward,
     Post,
     Encode,
 }
 
-const NAMES: [&str; 5] = ["decode", "pre", "forward", "post", "encode"];
+const NAMES: [&str; 6] = ["decode", "pre", "motion", "forward", "post", "encode"];
 
 #[derive(Default)]
 pub struct Profile {
-    nanos: [AtomicU64; 5],
+    nanos: [AtomicU64; 6],
 }
 
 impl Profile {

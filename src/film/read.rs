@@ -1,5 +1,5 @@
 //! Decoding a film with VideoCapture (optionally shrunk the way the recipe does), and the reader's side of the
-//! pipeline: an iterator of jobs, each frame judged for repeats and cuts in source order.
+//! pipeline: an iterator of segments, each frame analysed and judged in source order.
 
 use std::path::Path;
 
@@ -8,8 +8,9 @@ use opencv::core::{Mat, Size};
 use opencv::prelude::*;
 use opencv::{imgproc, videoio};
 
-use super::colour::Scene;
-use super::frame::{Frame, Job};
+use super::frame::{Input, Key, Segment};
+use super::keys::{Analysed, Keys};
+use super::motion;
 use super::profile::{Profile, Stage};
 use crate::{image_io, interrupt, lab};
 
@@ -154,8 +155,9 @@ fn scaled_size(size: Size, width: Option<i32>) -> Size {
     }
 }
 
-/// The reader's half of the pipeline: frames from `source` up to `end`, each turned into a job. Frames already on
-/// disk (before `resume_at`) are still decoded and judged, so repeat and cut decisions match an uninterrupted run.
+/// The reader's half of the pipeline: frames from `source` up to `end` (and on to the next keyframe), analysed
+/// and grouped into segments. Frames already on disk (before `resume_at`) are still decoded and judged, so keyframes
+/// and cuts match an uninterrupted run.
 pub struct Jobs<'a> {
     pub source: Source,
     pub end: usize,
@@ -164,49 +166,67 @@ pub struct Jobs<'a> {
     /// Keep every source frame (side-by-side films), or those of these indices (a contact sheet).
     pub keep_original: bool,
     pub keep_originals_of: &'a [usize],
-    pub detect_repeats: bool,
-    pub scene: Scene,
+    /// The size of the pictures flow is computed on, when colour is carried.
+    pub analysis: Option<Size>,
+    pub keys: Keys<'a>,
     pub profile: &'a Profile,
+    pub done: bool,
 }
 
 impl Iterator for Jobs<'_> {
-    type Item = Result<Frame<Job>>;
+    type Item = Result<Segment<Key<Input>>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.source.position >= self.end {
-            return None;
+        while !self.done {
+            let index = self.source.position;
+            let segment = self.step().with_context(|| format!("frame {index}"));
+            if segment.is_err() {
+                self.done = true;
+            }
+            if let Some(segment) = segment.transpose() {
+                return Some(segment);
+            }
         }
-        let index = self.source.position;
-        let job = (|| {
-            interrupt::check()?;
-            let Some(decoded) = self.profile.time(Stage::Decode, || self.source.next_frame())? else {
-                return Ok(None);
-            };
-            self.profile.time(Stage::Pre, || self.job(index, decoded)).map(Some)
-        })();
-        job.with_context(|| format!("frame {index}")).transpose()
+        None
     }
 }
 
 impl Jobs<'_> {
-    fn job(&mut self, index: usize, decoded: Decoded) -> Result<Frame<Job>> {
-        let prepared = lab::prepare(&decoded.picture, self.render_size)?;
-        let verdict = self.scene.judge(&prepared.input, self.detect_repeats)?;
-        let job = if index < self.resume_at {
-            Job::Resumed
-        } else {
-            Job::Computed {
-                l: prepared.l,
-                input: (!verdict.repeat).then_some(prepared.input),
-                cut: verdict.cut,
-            }
+    /// Reads one frame; returns the segment it completes, if it does.
+    fn step(&mut self) -> Result<Option<Segment<Key<Input>>>> {
+        interrupt::check()?;
+        let index = self.source.position;
+        let beyond = index >= self.end;
+        if beyond && !self.keys.waiting() {
+            self.done = true;
+            return Ok(None);
+        }
+        let Some(decoded) = self.profile.time(Stage::Decode, || self.source.next_frame())? else {
+            self.done = true;
+            return self.keys.finish();
         };
-        Ok(Frame {
+        let frame = self.profile.time(Stage::Pre, || self.analyse(index, decoded, beyond))?;
+        let segment = self.keys.push(frame)?;
+        self.done = beyond && segment.is_some();
+        Ok(segment)
+    }
+
+    fn analyse(&self, index: usize, decoded: Decoded, beyond: bool) -> Result<Analysed> {
+        let prepared = lab::prepare(&decoded.picture, self.render_size)?;
+        let gray = self
+            .analysis
+            .map(|size| motion::analysis_gray(&decoded.picture, size))
+            .transpose()?;
+        let keep = !beyond && (self.keep_original || self.keep_originals_of.binary_search(&index).is_ok());
+        Ok(Analysed {
             index,
             seconds: decoded.seconds,
-            original: (self.keep_original || self.keep_originals_of.binary_search(&index).is_ok())
-                .then_some(decoded.picture),
-            work: job,
+            original: keep.then_some(decoded.picture),
+            l: prepared.l,
+            input: prepared.input,
+            gray,
+            resumed: index < self.resume_at,
+            beyond,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Picking up an interrupted film where it stopped: which frames on disk are done, and the colour state then.
 //!
-//! After each frame the writer records, atomically, the index of the next frame and the temporal colour state
-//! (two small a/b images). A rerun of the same command with the same inputs finds that record, skips the frames
+//! After each frame the writer records, atomically, the index of the next frame and the colour carried then
+//! (two small a/b images: the last prediction and the last keyframe's colour). A rerun of the same command with the same inputs finds that record, skips the frames
 //! already on disk and continues with the same state, so it writes what an uninterrupted run would have.
 
 use std::path::PathBuf;
@@ -14,8 +14,8 @@ use super::colour::ColourState;
 use super::frames::FrameDir;
 use crate::output::write_atomically;
 
-/// Version 2: the fingerprint names the input's content, the backend and the model files.
-const MAGIC: &str = "colorize-resume 2";
+/// Version 3: the colour carried is the last keyframe's, at the analysis size.
+const MAGIC: &str = "colorize-resume 3";
 const FILE: &str = ".colorize-resume";
 
 pub struct Checkpoint {
@@ -62,7 +62,7 @@ fn decode_mat(bytes: &mut &[u8]) -> Result<Option<Mat>> {
 pub fn save(frames: &FrameDir, fingerprint: &str, next: usize, colour: &ColourState) -> Result<()> {
     let mut out = format!("{MAGIC}\n{fingerprint}\n{next}\n").into_bytes();
     encode_mat(&mut out, &colour.last_ab)?;
-    encode_mat(&mut out, &colour.smoothed)?;
+    encode_mat(&mut out, &colour.key)?;
     write_atomically(&path(frames), &out)
 }
 
@@ -114,7 +114,7 @@ fn parse(bytes: &[u8]) -> Result<(String, Checkpoint)> {
     let mut rest = lines.next().context("cut short")?;
     let colour = ColourState {
         last_ab: decode_mat(&mut rest)?,
-        smoothed: decode_mat(&mut rest)?,
+        key: decode_mat(&mut rest)?,
     };
     Ok((fingerprint, Checkpoint { next, colour }))
 }
@@ -131,7 +131,7 @@ mod tests {
         let ab = Mat::new_rows_cols_with_default(3, 4, CV_32FC2, Scalar::new(1.5, -2.0, 0.0, 0.0)).unwrap();
         let state = ColourState {
             last_ab: Some(ab),
-            smoothed: None,
+            key: None,
         };
         save(&frames, "film|x", 2, &state).unwrap();
 
@@ -150,7 +150,7 @@ mod tests {
                 .0,
             [1.5, -2.0]
         );
-        assert!(back.colour.smoothed.is_none());
+        assert!(back.colour.key.is_none());
 
         let err = load(&frames, "other|y", false).err().unwrap();
         assert!(err.to_string().contains("--overwrite"), "{err}");

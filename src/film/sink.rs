@@ -1,5 +1,6 @@
-//! The ordered end of the film pipeline: colour over time, back to 8-bit BGR, frames and film written in order,
-//! and the film finished once the last frame is in.
+//! The ordered end of the film pipeline: each segment's keyframe coloured, the frames before it painted from
+//! the keyframes on either side, all back to 8-bit BGR, frames and film written in order, and the film finished
+//! once the last frame is in.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use opencv::prelude::*;
 
 use super::colour::{Colour, ColourState};
 use super::finish::{finish_film, Sound};
-use super::frame::{Coloured, Frame};
+use super::frame::{Ab, Between, Frame, Key, Segment};
 use super::frames::FrameDir;
 use super::plan::Plan;
 use super::profile::{Profile, Stage};
@@ -24,6 +25,8 @@ use crate::sheet::{self, Sheet};
 /// What a finished film run did.
 pub struct Summary {
     pub frames: usize,
+    /// Keyframes written, and those of them the network ran on (the rest repeat the keyframe before).
+    pub keyframes: usize,
     pub computed: usize,
     /// Frames found finished on disk by a resumed run.
     pub resumed: usize,
@@ -31,6 +34,15 @@ pub struct Summary {
     pub sheet: Option<PathBuf>,
     pub frames_dir: Option<PathBuf>,
     pub notes: Vec<String>,
+}
+
+/// A keyframe's colour, waiting for the frames before it to be painted.
+struct KeyColour {
+    prediction: Mat,
+    colour: Mat,
+    /// Run through the network (not a repeat).
+    computed: bool,
+    beyond: bool,
 }
 
 pub struct Sink<'a> {
@@ -44,8 +56,9 @@ pub struct Sink<'a> {
     sheet: Sheet,
     profile: &'a Profile,
     progress: &'a Progress,
-    /// Frames taken, computed by the network, and found on disk.
+    /// Frames taken, keyframes among them, those computed by the network, and frames found on disk.
     pub taken: usize,
+    keyframes: usize,
     computed: usize,
     resumed: usize,
 }
@@ -80,39 +93,120 @@ impl<'a> Sink<'a> {
             profile,
             progress,
             taken: 0,
+            keyframes: 0,
             computed: 0,
             resumed: 0,
         };
         Ok((sink, resume_at))
     }
 
-    /// Takes the next frame in order.
-    pub fn take(&mut self, frame: Frame<Coloured>) -> Result<()> {
-        let index = frame.index;
+    /// Takes the next segment: the frames before its keyframe, then the keyframe.
+    pub fn take(&mut self, segment: Segment<Key<Ab>>) -> Result<()> {
+        let key = match segment.key {
+            Some(key) => {
+                let index = key.index;
+                Some(self.key_colour(key).with_context(|| format!("frame {index}"))?)
+            }
+            None => None,
+        };
+        let next = key.as_ref().and_then(|(_, colour)| colour.as_ref()).map(|c| &c.colour);
+        for frame in segment.between {
+            let index = frame.index;
+            self.take_between(frame, next)
+                .with_context(|| format!("frame {index}"))?;
+        }
+        if let Some((frame, colour)) = key {
+            let index = frame.index;
+            self.take_key(frame, colour).with_context(|| format!("frame {index}"))?;
+        }
+        Ok(())
+    }
+
+    /// A keyframe's colour, worked out before the frames that wait for it are painted.
+    fn key_colour(&self, key: Frame<Key<Ab>>) -> Result<(Frame<Option<Mat>>, Option<KeyColour>)> {
+        let (l, colour) = match key.work {
+            Key::Resumed => (None, None),
+            Key::Computed { l, net, back, beyond } => {
+                let computed = net.is_some();
+                let (prediction, colour) = self.colour.key(net.map(|Ab(ab)| ab), back.as_ref())?;
+                let colour = KeyColour {
+                    prediction,
+                    colour,
+                    computed,
+                    beyond,
+                };
+                (Some(l), Some(colour))
+            }
+        };
+        let frame = Frame {
+            index: key.index,
+            seconds: key.seconds,
+            original: key.original,
+            work: l,
+        };
+        Ok((frame, colour))
+    }
+
+    fn take_between(&mut self, frame: Frame<Between>, next: Option<&Mat>) -> Result<()> {
         let bgr = match frame.work {
-            Coloured::Resumed => self.read_back(index)?,
-            Coloured::Computed { l, ab, cut } => {
-                self.computed += usize::from(ab.is_some());
-                let ab = self.colour.next(ab, cut)?;
-                let bgr = self.profile.time(Stage::Post, || lab::finish(&l, &ab))?;
-                if let Some(frames) = &self.frames {
-                    self.profile.time(Stage::Encode, || frames.write(index, &bgr))?;
-                    // Written after the frame, so the record never promises a frame that is not there.
-                    resume::save(frames, &self.plan.fingerprint, index + 1, self.colour.state())?;
-                }
+            Between::Resumed => self.read_back(frame.index)?,
+            Between::Carried { l, back, ahead, at } => {
+                let ab = self.colour.between(&back, next.zip(ahead.as_ref()), at)?;
+                let bgr = self.paint(frame.index, &l, ab)?;
+                self.record(frame.index)?;
                 bgr
             }
         };
-        if let (Some(original), Ok(_)) = (&frame.original, self.plan.sheet_picks.binary_search(&index)) {
-            let time = if frame.seconds.is_finite() {
-                frame.seconds
+        self.deliver(frame.index, frame.seconds, frame.original, bgr)
+    }
+
+    fn take_key(&mut self, frame: Frame<Option<Mat>>, colour: Option<KeyColour>) -> Result<()> {
+        let bgr = match (frame.work, colour) {
+            (_, Some(KeyColour { beyond: true, .. })) => return Ok(()),
+            (Some(l), Some(key)) => {
+                self.keyframes += 1;
+                self.computed += usize::from(key.computed);
+                let bgr = self.paint(frame.index, &l, key.colour.try_clone()?)?;
+                self.colour.commit(key.prediction, key.colour);
+                self.record(frame.index)?;
+                bgr
+            }
+            _ => self.read_back(frame.index)?,
+        };
+        self.deliver(frame.index, frame.seconds, frame.original, bgr)
+    }
+
+    /// Puts `ab` on `l` and writes the frame to the frames folder.
+    fn paint(&mut self, index: usize, l: &Mat, ab: Mat) -> Result<Mat> {
+        let ab = self.colour.saturated(ab)?;
+        let bgr = self.profile.time(Stage::Post, || lab::finish(l, &ab))?;
+        if let Some(frames) = &self.frames {
+            self.profile.time(Stage::Encode, || frames.write(index, &bgr))?;
+        }
+        Ok(bgr)
+    }
+
+    /// Records that every frame up to `index` is on disk. Written after the frame, so the record never promises
+    /// a frame that is not there.
+    fn record(&self, index: usize) -> Result<()> {
+        match &self.frames {
+            Some(frames) => resume::save(frames, &self.plan.fingerprint, index + 1, self.colour.state()),
+            None => Ok(()),
+        }
+    }
+
+    /// Adds a finished frame to the contact sheet and the film.
+    fn deliver(&mut self, index: usize, seconds: f64, original: Option<Mat>, bgr: Mat) -> Result<()> {
+        if let (Some(original), Ok(_)) = (&original, self.plan.sheet_picks.binary_search(&index)) {
+            let time = if seconds.is_finite() {
+                seconds
             } else {
                 index as f64 / self.plan.fps
             };
             self.sheet
                 .add(index, original, &bgr, format!("{}  #{index}", sheet::timecode(time)))?;
         }
-        let picture = match frame.original.filter(|_| self.plan.options.side_by_side) {
+        let picture = match original.filter(|_| self.plan.options.side_by_side) {
             Some(original) => {
                 let mut both = Mat::default();
                 core::hconcat2(&original, &bgr, &mut both)?;
@@ -120,7 +214,7 @@ impl<'a> Sink<'a> {
             }
             None => bgr,
         };
-        let copies = self.timeline.arrive(frame.seconds).unwrap_or(0);
+        let copies = self.timeline.arrive(seconds).unwrap_or(0);
         self.show(copies)?;
         self.held = Some(picture);
         self.taken += 1;
@@ -168,6 +262,7 @@ impl<'a> Sink<'a> {
         let sheet = write_sheet(&self.sheet, self.plan, &film, &mut notes)?;
         Ok(Summary {
             frames: self.taken,
+            keyframes: self.keyframes,
             computed: self.computed,
             resumed: self.resumed,
             film,

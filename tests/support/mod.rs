@@ -73,11 +73,13 @@ pub fn shared_media(rel: &str, test: &str) -> Option<PathBuf> {
 
 /// A textured gray frame whose overall brightness is `level`.
 pub fn frame(size: Size, level: u8) -> Mat {
+    gray_picture(size, |x, y| level.saturating_add(((x * 3 + y * 5) % 24) as u8))
+}
+
+/// A gray 8-bit BGR picture with the level `at(x, y)` at each pixel.
+pub fn gray_picture(size: Size, at: impl Fn(i32, i32) -> u8) -> Mat {
     let px: Vec<Vec3b> = (0..size.area())
-        .map(|i| {
-            let (x, y) = (i % size.width, i / size.width);
-            Vec3b::all(level.saturating_add(((x * 3 + y * 5) % 24) as u8))
-        })
+        .map(|i| Vec3b::all(at(i % size.width, i / size.width)))
         .collect();
     Mat::from_slice(&px)
         .unwrap()

@@ -1,0 +1,155 @@
+//! Which frames the network runs on. A frame is a keyframe where a shot starts, where the colour of the last
+//! keyframe cannot be carried to it (too much of the picture is new), and at every index that is a multiple of the
+//! keyframe interval. Every decision looks back no further than the last such multiple, so a run that starts,
+//! resumes or is split anywhere chooses the same keyframes as one that read the film from its first frame.
+//!
+//! Frames between two keyframes wait here for the later one; then the keyframe goes to the workers with them.
+
+use anyhow::{Context, Result};
+use opencv::core::Mat;
+
+use super::colour::Scene;
+use super::frame::{Between, Frame, Input, Key, Segment};
+use super::motion::{Carry, Flow, UNRELIABLE_SHARE};
+use super::profile::{Profile, Stage};
+
+/// A frame as the reader prepared it.
+pub struct Analysed {
+    pub index: usize,
+    pub seconds: f64,
+    pub original: Option<Mat>,
+    /// L at full resolution.
+    pub l: Mat,
+    pub input: Mat,
+    /// The small gray picture flow is computed on; None when colour is not carried (every frame a keyframe and
+    /// no steadying).
+    pub gray: Option<Mat>,
+    /// On disk from an earlier run: judged like any other frame, but nothing is computed for it.
+    pub resumed: bool,
+    /// Past the end of the range: only read to find the keyframe that ends the last segment.
+    pub beyond: bool,
+}
+
+struct Waiting {
+    frame: Analysed,
+    back: Option<Carry>,
+}
+
+struct LastKey {
+    index: usize,
+    gray: Option<Mat>,
+}
+
+pub struct Keys<'a> {
+    interval: usize,
+    detect_repeats: bool,
+    flow: Option<Flow>,
+    scene: Scene,
+    last: Option<LastKey>,
+    waiting: Vec<Waiting>,
+    profile: &'a Profile,
+}
+
+impl<'a> Keys<'a> {
+    /// `flow` is None when no colour is carried between frames.
+    pub fn new(interval: usize, detect_repeats: bool, flow: Option<Flow>, profile: &'a Profile) -> Keys<'a> {
+        Keys {
+            interval: interval.max(1),
+            detect_repeats,
+            flow,
+            scene: Scene::default(),
+            last: None,
+            waiting: Vec::new(),
+            profile,
+        }
+    }
+
+    /// Whether frames wait for a keyframe.
+    pub fn waiting(&self) -> bool {
+        !self.waiting.is_empty()
+    }
+
+    /// Takes the next frame in order; returns a segment when the frame is a keyframe.
+    pub fn push(&mut self, frame: Analysed) -> Result<Option<Segment<Key<Input>>>> {
+        let cut = self.scene.cut(&frame.input)?;
+        let back = match (&mut self.flow, &frame.gray, &self.last) {
+            (Some(flow), Some(gray), Some(LastKey { gray: Some(key), .. })) if !cut => {
+                Some(self.profile.time(Stage::Motion, || flow.carry(gray, key))?)
+            }
+            _ => None,
+        };
+        let unreliable = back.as_ref().is_some_and(|b| b.wrong > UNRELIABLE_SHARE);
+        if !(cut || self.last.is_none() || frame.index.is_multiple_of(self.interval) || unreliable) {
+            if !frame.beyond {
+                self.waiting.push(Waiting { frame, back });
+            }
+            return Ok(None);
+        }
+        let between = self.carry_ahead((!cut).then_some(&frame))?;
+        let repeat = self.scene.repeats_key(&frame.input, cut, self.detect_repeats)?;
+        self.last = Some(LastKey {
+            index: frame.index,
+            gray: frame.gray,
+        });
+        let work = if frame.resumed {
+            Key::Resumed
+        } else {
+            Key::Computed {
+                l: frame.l,
+                net: (!repeat).then_some(Input(frame.input)),
+                back,
+                beyond: frame.beyond,
+            }
+        };
+        let key = Frame {
+            index: frame.index,
+            seconds: frame.seconds,
+            original: frame.original,
+            work,
+        };
+        Ok(Some(Segment {
+            between,
+            key: Some(key),
+        }))
+    }
+
+    /// At the end of the film: the frames still waiting, with no keyframe after them.
+    pub fn finish(&mut self) -> Result<Option<Segment<Key<Input>>>> {
+        let between = self.carry_ahead(None)?;
+        Ok((!between.is_empty()).then_some(Segment { between, key: None }))
+    }
+
+    /// The waiting frames, each with its colour's way from the next keyframe, `key` (None where a new shot
+    /// starts or the film ends).
+    fn carry_ahead(&mut self, key: Option<&Analysed>) -> Result<Vec<Frame<Between>>> {
+        let last = self.last.as_ref().map_or(0, |k| k.index);
+        let mut frames = Vec::with_capacity(self.waiting.len());
+        for Waiting { frame, back } in self.waiting.drain(..) {
+            let work = if frame.resumed {
+                Between::Resumed
+            } else {
+                let back = back.context("a frame between keyframes has no flow")?;
+                let ahead = match (&mut self.flow, &frame.gray, key.and_then(|k| k.gray.as_ref())) {
+                    (Some(flow), Some(gray), Some(next)) => {
+                        Some(self.profile.time(Stage::Motion, || flow.carry(gray, next))?)
+                    }
+                    _ => None,
+                };
+                let span = key.map_or(1, |k| k.index - last);
+                Between::Carried {
+                    l: frame.l,
+                    back,
+                    ahead,
+                    at: (frame.index - last) as f64 / span as f64,
+                }
+            };
+            frames.push(Frame {
+                index: frame.index,
+                seconds: frame.seconds,
+                original: frame.original,
+                work,
+            });
+        }
+        Ok(frames)
+    }
+}

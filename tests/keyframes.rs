@@ -1,0 +1,90 @@
+//! Keyframes: the network runs on every K-th frame and where shots start, the frames between get colour carried
+//! along the motion, and a slice's frames are the ones a whole run makes.
+
+mod support;
+
+use std::path::Path;
+
+use opencv::core::{Mat, Size};
+use opencv::prelude::*;
+use opencv::videoio;
+use support::{gray_picture, names, read_image, Workspace};
+
+/// A textured picture shifted `shift` pixels right, brightness `level`: a camera panning over a scene.
+fn panned(size: Size, shift: i32, level: u8) -> Mat {
+    gray_picture(size, |x, y| {
+        let x = x - shift;
+        let wave = ((x as f64 / 7.0).sin() + (y as f64 / 5.0).cos() + ((x + y) as f64 / 11.0).sin()) * 30.0;
+        (f64::from(level) + wave).clamp(0.0, 255.0) as u8
+    })
+}
+
+/// An MJPG AVI of `frames` pictures: a pan at `level`, then one at `cut_level` from frame `cut` on.
+fn write_pan(path: &Path, frames: i32, cut: Option<(i32, u8)>) {
+    let size = Size::new(160, 96);
+    let fourcc = videoio::VideoWriter::fourcc('M', 'J', 'P', 'G').unwrap();
+    let mut writer = videoio::VideoWriter::new(path, fourcc, 25.0, size, true).unwrap();
+    for t in 0..frames {
+        let level = match cut {
+            Some((at, level)) if t >= at => level,
+            _ => 110,
+        };
+        writer.write(&panned(size, 2 * t, level)).unwrap();
+    }
+    writer.release().unwrap();
+}
+
+fn said(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn the_network_runs_every_k_frames_and_where_a_shot_starts() {
+    let ws = Workspace::new();
+    write_pan(&ws.path("pan.avi"), 30, None);
+    let run =
+        |k: &str, out: &str| said(&ws.run(&["video", "pan.avi", "--no-frames", "--keyframe-interval", k, "-o", out]));
+    // 0, 3, ..., 27: a steady pan is carried everywhere between.
+    assert!(run("3", "k3.avi").contains("30 frames (10 keyframes: 10 computed"));
+    assert!(run("1", "k1.avi").contains("30 frames (30 keyframes: 30 computed, 0 repeats; 0 carried"));
+    assert!(run("5", "k5.avi").contains("30 frames (6 keyframes"));
+
+    // A new shot at frame 5: a keyframe there, then the grid goes on (0, 3, 5, 6, 9).
+    write_pan(&ws.path("cut.avi"), 10, Some((5, 200)));
+    let out = said(&ws.run(&["video", "cut.avi", "-o", "cut.mkv"]));
+    assert!(out.contains("10 frames (5 keyframes"), "{out}");
+}
+
+#[test]
+fn a_slice_ends_with_the_frames_a_whole_run_makes() {
+    let ws = Workspace::new();
+    write_pan(&ws.path("pan.avi"), 24, None);
+    let run = |dir: &str, extra: &[&str]| {
+        let film = format!("{dir}.avi");
+        let mut args = vec![
+            "video",
+            "pan.avi",
+            "--frame-format",
+            "png",
+            "--frames-dir",
+            dir,
+            "-o",
+            &film,
+        ];
+        args.extend_from_slice(extra);
+        said(&ws.run(&args));
+    };
+    run("whole", &[]);
+    // Frame 13 lies between keyframes 12 and 15: the slice reads on to 15 to colour it as the whole run does.
+    run("slice", &["--end", "14"]);
+    let slice = names(&ws.path("slice"));
+    assert_eq!(slice.len(), 14);
+    for name in &slice {
+        let (a, b) = (
+            read_image(&ws.path(&format!("whole/{name}"))),
+            read_image(&ws.path(&format!("slice/{name}"))),
+        );
+        assert_eq!(support::mean_abs_diff(&a, &b), 0.0, "{name} differs");
+    }
+}
