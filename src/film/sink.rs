@@ -38,6 +38,8 @@ pub struct Summary {
 
 /// A keyframe's colour, waiting for the frames before it to be painted.
 struct KeyColour {
+    /// L at full resolution.
+    l: Mat,
     prediction: Mat,
     colour: Mat,
     /// Run through the network (not a repeat).
@@ -109,42 +111,42 @@ impl<'a> Sink<'a> {
             }
             None => None,
         };
-        let next = key.as_ref().and_then(|(_, colour)| colour.as_ref()).map(|c| &c.colour);
+        let next = key.as_ref().and_then(|k| k.work.as_ref()).map(|k| &k.colour);
         for frame in segment.between {
             let index = frame.index;
             self.take_between(frame, next)
                 .with_context(|| format!("frame {index}"))?;
         }
-        if let Some((frame, colour)) = key {
-            let index = frame.index;
-            self.take_key(frame, colour).with_context(|| format!("frame {index}"))?;
+        if let Some(key) = key {
+            let index = key.index;
+            self.take_key(key).with_context(|| format!("frame {index}"))?;
         }
         Ok(())
     }
 
-    /// A keyframe's colour, worked out before the frames that wait for it are painted.
-    fn key_colour(&self, key: Frame<Key<Ab>>) -> Result<(Frame<Option<Mat>>, Option<KeyColour>)> {
-        let (l, colour) = match key.work {
-            Key::Resumed => (None, None),
+    /// A keyframe's colour (None when it is on disk already), worked out before the frames that wait for it are
+    /// painted.
+    fn key_colour(&self, key: Frame<Key<Ab>>) -> Result<Frame<Option<KeyColour>>> {
+        let work = match key.work {
+            Key::Resumed => None,
             Key::Computed { l, net, back, beyond } => {
                 let computed = net.is_some();
                 let (prediction, colour) = self.colour.key(net.map(|Ab(ab)| ab), back.as_ref())?;
-                let colour = KeyColour {
+                Some(KeyColour {
+                    l,
                     prediction,
                     colour,
                     computed,
                     beyond,
-                };
-                (Some(l), Some(colour))
+                })
             }
         };
-        let frame = Frame {
+        Ok(Frame {
             index: key.index,
             seconds: key.seconds,
             original: key.original,
-            work: l,
-        };
-        Ok((frame, colour))
+            work,
+        })
     }
 
     fn take_between(&mut self, frame: Frame<Between>, next: Option<&Mat>) -> Result<()> {
@@ -160,18 +162,18 @@ impl<'a> Sink<'a> {
         self.deliver(frame.index, frame.seconds, frame.original, bgr)
     }
 
-    fn take_key(&mut self, frame: Frame<Option<Mat>>, colour: Option<KeyColour>) -> Result<()> {
-        let bgr = match (frame.work, colour) {
-            (_, Some(KeyColour { beyond: true, .. })) => return Ok(()),
-            (Some(l), Some(key)) => {
+    fn take_key(&mut self, frame: Frame<Option<KeyColour>>) -> Result<()> {
+        let bgr = match frame.work {
+            Some(KeyColour { beyond: true, .. }) => return Ok(()),
+            Some(key) => {
                 self.keyframes += 1;
                 self.computed += usize::from(key.computed);
-                let bgr = self.paint(frame.index, &l, key.colour.try_clone()?)?;
+                let bgr = self.paint(frame.index, &key.l, key.colour.try_clone()?)?;
                 self.colour.commit(key.prediction, key.colour);
                 self.record(frame.index)?;
                 bgr
             }
-            _ => self.read_back(frame.index)?,
+            None => self.read_back(frame.index)?,
         };
         self.deliver(frame.index, frame.seconds, frame.original, bgr)
     }
