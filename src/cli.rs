@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::film::Position;
+use crate::film::{Position, ShardSpec};
 use crate::model::{caffe, BackendChoice};
 
 /// Bring old black-and-white photographs and films to colour (Zhang, Isola & Efros, ECCV 2016, on OpenCV dnn).
@@ -177,6 +177,15 @@ pub struct VideoArgs {
     /// Stop before this frame index or time [default: the end of the film].
     #[arg(long, value_name = "POS", allow_negative_numbers = true)]
     pub end: Option<Position>,
+    /// Colorize only part I (from 0) of N equal parts of the film (or of the --start/--end slice), into the frames
+    /// folder, which any number of parts may share; `colorize assemble` joins them into the film. `auto` takes I
+    /// and N from a Slurm job array, `auto/N` takes I from a Kubernetes Indexed Job.
+    #[arg(long, value_name = "I/N|auto|auto/N", conflicts_with_all = ["no_frames", "contact_sheet"])]
+    pub shard: Option<ShardSpec>,
+    /// Frames before a shard's part colorized but not written, so its colour starts as a single run's would there
+    /// [default: from --smooth and --keyframe-interval].
+    #[arg(long, value_name = "K", requires = "shard", value_parser = warmup)]
+    pub warmup: Option<usize>,
     /// Write <name>.sheet.jpg beside each film (--contact-sheet=N for other than 12): N frames evenly spread over it, original above colorized, each
     /// labelled with its time and frame index.
     #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "12",
@@ -204,9 +213,12 @@ pub struct AssembleArgs {
     /// The film to write: .avi (MJPG), .mp4, .mkv or .mov (H.264).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
-    /// Frame rate of the film.
+    /// Frame rate of the film [default: the rate colorize recorded with the frames, the source's exact one].
     #[arg(long, value_name = "F", value_parser = positive_fps, allow_negative_numbers = true)]
-    pub fps: f64,
+    pub fps: Option<f64>,
+    /// Give the film this film's sound, from the time of the first frame.
+    #[arg(long, value_name = "SOURCE")]
+    pub audio_from: Option<PathBuf>,
     /// Replace a film that already exists.
     #[arg(long)]
     pub overwrite: bool,
@@ -277,6 +289,10 @@ fn smooth_strength(s: &str) -> Result<f64, String> {
 fn keyframe_interval(s: &str) -> Result<usize, String> {
     // Frames wait in memory for their next keyframe, and flow over longer spans is seldom right.
     whole_number_in(s, 1..=25, "the keyframe interval").map(|k| k as usize)
+}
+
+fn warmup(s: &str) -> Result<usize, String> {
+    whole_number_in(s, 0..=100_000, "the warmup").map(|k| k as usize)
 }
 
 fn saturation(s: &str) -> Result<f64, String> {

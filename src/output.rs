@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 /// The folder a path lives in; "." for a bare file name.
 pub fn parent(path: &Path) -> &Path {
@@ -134,22 +134,35 @@ impl Drop for TempFile {
 
 /// An exclusive lock on a folder, held until dropped: two runs writing one folder would mix their files.
 pub struct FolderLock {
-    _file: File,
+    _files: (File, Option<File>),
 }
 
 impl FolderLock {
-    pub fn acquire(dir: &Path) -> Result<FolderLock> {
-        let path = dir.join(".colorize-lock");
-        let file = File::create(&path).with_context(|| format!("cannot write in {}", dir.display()))?;
-        // SAFETY: flock on a file descriptor this function owns; the lock goes with the descriptor.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            bail!(
-                "{} is being written by another colorize run (wait for it to finish, or choose another folder)",
-                dir.display()
-            );
-        }
-        Ok(FolderLock { _file: file })
+    /// Locks `dir` for one run, or, with `part`, for that part of a run: parts share the folder with each other
+    /// but not with a whole run or with the same part run twice.
+    pub fn acquire(dir: &Path, part: Option<&str>) -> Result<FolderLock> {
+        let busy = || {
+            anyhow!(
+                "{} is being written by another colorize run{} (wait for it to finish, or choose another folder)",
+                dir.display(),
+                part.map(|p| format!(" of shard {p}")).unwrap_or_default()
+            )
+        };
+        let folder = lock(&dir.join(".colorize-lock"), part.is_some())?.ok_or_else(busy)?;
+        let part = match part {
+            Some(part) => Some(lock(&dir.join(format!(".colorize-lock-{part}")), false)?.ok_or_else(busy)?),
+            None => None,
+        };
+        Ok(FolderLock { _files: (folder, part) })
     }
+}
+
+/// An flock on `path` (shared or exclusive); None when another run holds it.
+fn lock(path: &Path, shared: bool) -> Result<Option<File>> {
+    let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mode = if shared { libc::LOCK_SH } else { libc::LOCK_EX };
+    // SAFETY: flock on a file descriptor this function owns; the lock goes with the descriptor.
+    Ok((unsafe { libc::flock(file.as_raw_fd(), mode | libc::LOCK_NB) } == 0).then_some(file))
 }
 
 #[cfg(test)]
@@ -159,11 +172,18 @@ mod tests {
     #[test]
     fn a_folder_is_locked_once_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
-        let lock = FolderLock::acquire(dir.path()).unwrap();
-        let err = FolderLock::acquire(dir.path()).err().unwrap();
+        let lock = FolderLock::acquire(dir.path(), None).unwrap();
+        let err = FolderLock::acquire(dir.path(), None).err().unwrap();
         assert!(err.to_string().contains("another colorize run"), "{err}");
+        assert!(FolderLock::acquire(dir.path(), Some("0-of-2")).is_err());
         drop(lock);
-        FolderLock::acquire(dir.path()).unwrap();
+        // Shards share the folder, but each runs once, and a whole run waits for them all.
+        let first = FolderLock::acquire(dir.path(), Some("0-of-2")).unwrap();
+        let _second = FolderLock::acquire(dir.path(), Some("1-of-2")).unwrap();
+        assert!(FolderLock::acquire(dir.path(), Some("0-of-2")).is_err());
+        assert!(FolderLock::acquire(dir.path(), None).is_err());
+        drop(first);
+        FolderLock::acquire(dir.path(), Some("0-of-2")).unwrap();
     }
 
     #[test]

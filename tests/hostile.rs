@@ -99,7 +99,7 @@ fn a_frames_folder_in_use_by_another_run_is_refused() {
     write_video(&ws.path("in.avi"), 10.0, Size::new(32, 24), &[20, 60]);
     std::fs::create_dir(ws.path("frames")).unwrap();
     // The same lock another colorize process takes for the folder it writes.
-    let lock = colorize::output::FolderLock::acquire(&ws.path("frames")).unwrap();
+    let lock = colorize::output::FolderLock::acquire(&ws.path("frames"), None).unwrap();
     refused(
         &ws.run(&["video", "in.avi", "--frames-dir", "frames", "-o", "out.avi", "-q"]),
         &["frames", "another colorize run"],

@@ -1,5 +1,6 @@
-//! `colorize assemble`: a film rebuilt from a folder of frames, in the numeric order of their names, finished as
-//! `colorize video` finishes its films.
+//! `colorize assemble`: a film rebuilt from a folder of frames, finished as `colorize video` finishes its films.
+//! Frames colorize wrote (by one run or by many shards) are checked complete against their records first;
+//! others are taken in the numeric order of their names.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +10,7 @@ use opencv::prelude::*;
 
 use super::shared::Outcome;
 use crate::cli::AssembleArgs;
-use crate::film::{self, finish_film, Film};
+use crate::film::{self, finish_film, Film, Sound};
 use crate::image_io::is_image;
 use crate::output::refuse_to_clobber;
 use crate::progress::Progress;
@@ -17,24 +18,43 @@ use crate::progress::Progress;
 pub fn run(args: AssembleArgs) -> Result<Outcome> {
     refuse_to_clobber(&args.output, &args.frames_dir, args.overwrite)?;
     film::fourcc(&args.output)?;
-    let frames = frame_files(&args.frames_dir)?;
-    if let Some(gap) = gaps(&frames) {
-        eprintln!(
-            "warning: {}: {gap}; the film goes straight on",
-            args.frames_dir.display()
-        );
-    }
+    let (frames, fps, origin) = match film::check_folder(&args.frames_dir)? {
+        // Written by colorize, by one run or by shards: complete, or nothing is written.
+        Some((frames, complete)) => (frames, args.fps.unwrap_or(complete.fps), complete.origin),
+        None => {
+            let fps = args.fps.with_context(|| {
+                format!(
+                    "{} has no record of the frames' rate (they were not made by colorize): give --fps",
+                    args.frames_dir.display()
+                )
+            })?;
+            (loose_frames(&args.frames_dir)?, fps, 0.0)
+        }
+    };
     let progress = Progress::new("frames", args.quiet);
     progress.set_total(frames.len() as u64);
     let mut notes = Vec::new();
-    let film = assemble(&frames, &args.output, args.fps, &progress, &mut notes)?;
+    let sound = args.audio_from.as_deref().map(|source| Sound {
+        source,
+        from: if origin.is_finite() { origin } else { 0.0 },
+    });
+    let film = assemble(&frames, &args.output, fps, sound, &progress, &mut notes)?;
     progress.finish();
     println!("{}", film.display());
     for note in notes {
         eprintln!("{note}");
     }
-    eprintln!("assembled {} frames at {} fps", frames.len(), args.fps);
+    eprintln!("assembled {} frames at {fps} fps", frames.len());
     Ok(Outcome::Success)
+}
+
+/// Numbered frames not made by colorize, in numeric order, with a warning for numbers missing between them.
+fn loose_frames(dir: &Path) -> Result<Vec<PathBuf>> {
+    let frames = frame_files(dir)?;
+    if let Some(gap) = gaps(&frames) {
+        eprintln!("warning: {}: {gap}; the film goes straight on", dir.display());
+    }
+    Ok(frames.into_iter().map(|(_, path)| path).collect())
 }
 
 /// The images in `dir` ordered by the last number in their names (frame_9 before frame_10), then by name.
@@ -83,14 +103,15 @@ fn last_number(path: &Path) -> Option<u64> {
 
 /// Writes the frames into a film at `output` and finishes it; returns the film's path.
 fn assemble(
-    frames: &[(u64, PathBuf)],
+    frames: &[PathBuf],
     output: &Path,
     fps: f64,
+    sound: Option<Sound>,
     progress: &Progress,
     notes: &mut Vec<String>,
 ) -> Result<PathBuf> {
     let mut film: Option<Film> = None;
-    for (_, path) in frames {
+    for path in frames {
         let image = imgcodecs::imread(path, imgcodecs::IMREAD_COLOR)
             .ok()
             .filter(|m| !m.empty())
@@ -105,7 +126,7 @@ fn assemble(
     }
     let film = film.context("no frames")?;
     let written = film.written;
-    finish_film(film.close()?, written, fps, None, notes)
+    finish_film(film.close()?, written, fps, sound, notes)
 }
 
 #[cfg(test)]

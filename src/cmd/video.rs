@@ -90,8 +90,11 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>) -> Result<Vec<Film>> {
             (Some(dir), false) => dir.clone(),
             (None, _) => Path::new("colorized_frames").join(&name),
         });
-        check_output(&output, &input)?;
-        film::fourcc(&output)?;
+        // A shard writes no film: `colorize assemble` makes it once every shard is done.
+        if args.shard.is_none() {
+            check_output(&output, &input)?;
+            film::fourcc(&output)?;
+        }
         if let Some(dir) = &frames {
             check_writable(dir)?;
         }
@@ -100,7 +103,7 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>) -> Result<Vec<Film>> {
     Ok(films)
 }
 
-fn options(args: &VideoArgs, film: &Film) -> film::Options {
+fn options(args: &VideoArgs, film: &Film, shard: Option<film::Shard>) -> film::Options {
     let ext = match args.frame_format {
         FrameFormat::Jpg => "jpg",
         FrameFormat::Png => "png",
@@ -122,11 +125,20 @@ fn options(args: &VideoArgs, film: &Film) -> film::Options {
         audio: !args.no_audio,
         overwrite: args.overwrite,
         contact_sheet: args.contact_sheet,
+        shard,
+        warmup: args.warmup,
     }
 }
 
 pub fn run(args: VideoArgs) -> Result<Outcome> {
     let films = destinations(&args, inputs(&args)?)?;
+    let shard = args
+        .shard
+        .map(|spec| spec.resolve(|name| std::env::var(name).ok()))
+        .transpose()?;
+    if shard.is_some() && films.len() != 1 {
+        bail!("--shard colorizes a part of one film: name one film");
+    }
     let workers = workers(&args.run)?;
     let loading = Instant::now();
     let model = load_model(&args.model, args.exact)?;
@@ -136,14 +148,14 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     let mut rows = Vec::new();
     for (k, film) in films.iter().enumerate() {
         let label = format!("{} ({} of {})", film.input.display(), k + 1, films.len());
-        let (result, row) = if film.output.exists() && !args.overwrite {
+        let (result, row) = if args.shard.is_none() && film.output.exists() && !args.overwrite {
             eprintln!(
                 "{label}: {} is there already, skipped (pass --overwrite to make it again)",
                 film.output.display()
             );
             (Outcome::Success, "already there".to_string())
         } else {
-            colorize_one(&args, film, &model, &mut nets, &label)
+            colorize_one(&args, film, shard, &model, &mut nets, &label)
         };
         outcome = outcome.max(result);
         rows.push(format!("  {}: {row}", film.input.display()));
@@ -168,13 +180,14 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
 fn colorize_one(
     args: &VideoArgs,
     film: &Film,
+    shard: Option<film::Shard>,
     model: &Model,
     nets: &mut [Colorizer],
     label: &str,
 ) -> (Outcome, String) {
     let progress = Progress::new("frames", args.run.quiet).labelled(label);
     let started = Instant::now();
-    let result = film::colorize(&options(args, film), model, nets, &progress);
+    let result = film::colorize(&options(args, film, shard), model, nets, &progress);
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let (summary, profile) = match result {
@@ -196,7 +209,7 @@ fn colorize_one(
             return (outcome, format!("{word} after {seconds:.1} s"));
         }
     };
-    for path in summary.frames_dir.iter().chain([&summary.film]).chain(&summary.sheet) {
+    for path in summary.frames_dir.iter().chain(&summary.film).chain(&summary.sheet) {
         println!("{}", path.display());
     }
     if args.profile {

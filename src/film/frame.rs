@@ -50,8 +50,9 @@ pub enum Key<T> {
         net: Option<T>,
         /// From the previous keyframe, for steadying its colour; None where a shot starts.
         back: Option<Carry>,
-        /// Past the end of the range: read only so the frames before it get colour from both sides.
-        beyond: bool,
+        /// In the range written; otherwise it warms a shard up, or lies past the range's end and is read only so
+        /// the frames before it get colour from both sides.
+        written: bool,
     },
 }
 

@@ -1,41 +1,58 @@
 //! The folder of colorized frames: frame_000000.jpg, frame_000001.jpg, ... so that a plain sort is numeric order,
-//! each written whole, and the folder locked while a run writes it.
+//! each written whole, and the folder locked while a run writes it: a whole run alone, or any number of
+//! different shards together.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use opencv::core::Mat;
 
+use super::shard::Shard;
 use crate::image_io;
 use crate::output::{write_atomically, FolderLock};
+
+/// Where frame `index` is in the folder `dir`.
+pub fn frame_path(dir: &Path, index: usize, ext: &str) -> PathBuf {
+    dir.join(format!("frame_{index:06}.{ext}"))
+}
 
 pub struct FrameDir {
     pub dir: PathBuf,
     pub ext: String,
+    /// The shard this run is, if it is one: its records are its own.
+    pub shard: Option<Shard>,
     _lock: FolderLock,
 }
 
 impl FrameDir {
-    pub fn create(dir: &Path, ext: &str) -> Result<FrameDir> {
+    pub fn create(dir: &Path, ext: &str, shard: Option<Shard>) -> Result<FrameDir> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create frames folder {}", dir.display()))?;
         Ok(FrameDir {
             dir: dir.to_owned(),
             ext: ext.to_owned(),
-            _lock: FolderLock::acquire(dir)?,
+            shard,
+            _lock: FolderLock::acquire(dir, shard.map(|s| s.tag()).as_deref())?,
         })
     }
 
-    pub fn path(&self, index: usize) -> PathBuf {
-        self.dir.join(format!("frame_{index:06}.{}", self.ext))
+    /// A record of this run's beside the frames: `.colorize-NAME`, or `.colorize-NAME-I-of-N` for a shard.
+    pub fn record(&self, name: &str) -> PathBuf {
+        let tag = self.shard.map(|s| format!("-{}", s.tag())).unwrap_or_default();
+        self.dir.join(format!(".colorize-{name}{tag}"))
     }
 
-    /// The first frame file of this run's kind in the folder, if any.
-    pub fn any_frame(&self) -> Option<PathBuf> {
+    pub fn path(&self, index: usize) -> PathBuf {
+        frame_path(&self.dir, index, &self.ext)
+    }
+
+    /// The first frame file of this run's kind in the folder with an index in `range`, if any.
+    pub fn any_frame(&self, range: std::ops::Range<usize>) -> Option<PathBuf> {
         let entries = std::fs::read_dir(&self.dir).ok()?;
         let suffix = format!(".{}", self.ext);
         entries.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
             let name = p.file_name().unwrap_or_default().to_string_lossy();
-            name.starts_with("frame_") && name.ends_with(&suffix)
+            let index = name.strip_prefix("frame_").and_then(|n| n.strip_suffix(&suffix));
+            index.and_then(|i| i.parse().ok()).is_some_and(|i| range.contains(&i))
         })
     }
 

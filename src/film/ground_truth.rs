@@ -66,6 +66,7 @@ fn carried_and_held(film: &Path, interval: usize) -> Result<(Vec<f64>, Vec<f64>,
     let analysis = motion::analysis_size(source.size);
     let jobs = Jobs {
         source,
+        start: 0,
         end: FRAMES,
         resume_at: 0,
         render_size: 224,

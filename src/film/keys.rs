@@ -24,10 +24,12 @@ pub struct Analysed {
     /// The small gray picture flow is computed on; None when colour is not carried (every frame a keyframe and
     /// no steadying).
     pub gray: Option<Mat>,
-    /// On disk from an earlier run: judged like any other frame, but nothing is computed for it.
+    /// On disk from an earlier run (or a warmup frame it needs no more): judged like any other frame, but
+    /// nothing is computed for it.
     pub resumed: bool,
-    /// Past the end of the range: only read to find the keyframe that ends the last segment.
-    pub beyond: bool,
+    /// In the range written. Frames before it warm a shard up; after it, they are read only to find the keyframe
+    /// that ends the last segment.
+    pub written: bool,
 }
 
 struct Waiting {
@@ -80,7 +82,7 @@ impl<'a> Keys<'a> {
         };
         let unreliable = back.as_ref().is_some_and(|b| b.wrong > UNRELIABLE_SHARE);
         if !(cut || self.last.is_none() || frame.index.is_multiple_of(self.interval) || unreliable) {
-            if !frame.beyond {
+            if frame.written {
                 self.waiting.push(Waiting { frame, back });
             }
             return Ok(None);
@@ -91,15 +93,16 @@ impl<'a> Keys<'a> {
             index: frame.index,
             gray: frame.gray,
         });
-        let work = if frame.resumed {
-            Key::Resumed
-        } else {
-            Key::Computed {
+        let work = match (frame.resumed, frame.written) {
+            (true, true) => Key::Resumed,
+            // Nothing waits for a warmup keyframe a resumed run needs no more.
+            (true, false) => return Ok(None),
+            (false, written) => Key::Computed {
                 l: frame.l,
                 net: (!repeat).then_some(Input(frame.input)),
                 back,
-                beyond: frame.beyond,
-            }
+                written,
+            },
         };
         let key = Frame {
             index: frame.index,

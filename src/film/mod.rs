@@ -8,12 +8,14 @@ mod frames;
 #[cfg(test)]
 mod ground_truth;
 mod keys;
+mod manifest;
 mod motion;
 mod plan;
 mod position;
 mod profile;
 mod read;
 mod resume;
+mod shard;
 mod sink;
 mod timeline;
 mod writer;
@@ -26,6 +28,7 @@ use crate::{interrupt, pipeline};
 pub use finish::{finish_film, Sound};
 use frame::{Ab, Frame, Input, Key, Segment};
 use keys::Keys;
+pub use manifest::check_folder;
 pub use plan::Options;
 use plan::Plan;
 pub use position::Position;
@@ -33,6 +36,7 @@ pub use profile::Profile;
 use profile::Stage;
 pub use read::{is_film, EXTENSIONS};
 use read::{Jobs, Source};
+pub use shard::{Shard, ShardSpec};
 use sink::Sink;
 pub use sink::Summary;
 pub use writer::{fourcc, Film};
@@ -57,6 +61,7 @@ pub fn colorize(
     let flow = analysis.map(motion::Flow::new).transpose()?;
     let jobs = Jobs {
         source,
+        start: plan.start,
         end: plan.end,
         resume_at,
         render_size: options.render_size,
@@ -106,7 +111,7 @@ fn forward(net: &mut Colorizer, segment: Segment<Key<Input>>, profile: &Profile)
             l,
             net: input,
             back,
-            beyond,
+            written,
         } => {
             interrupt::check()?;
             let ab = input
@@ -116,7 +121,7 @@ fn forward(net: &mut Colorizer, segment: Segment<Key<Input>>, profile: &Profile)
                 l,
                 net: ab,
                 back,
-                beyond,
+                written,
             }
         }
     };

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::position::Position;
 use super::read::Source;
+use super::shard::Shard;
 use crate::model::files::hex;
 use crate::sheet;
 
@@ -43,6 +44,10 @@ pub struct Options {
     pub overwrite: bool,
     /// Pairs on a contact sheet beside the film, if one is wanted.
     pub contact_sheet: Option<usize>,
+    /// Only this part of the range, into the frames folder, with no film.
+    pub shard: Option<Shard>,
+    /// Frames before a shard's part colorized and not written (None: enough to settle the colour).
+    pub warmup: Option<usize>,
 }
 
 /// The settings as this film resolves them.
@@ -52,8 +57,11 @@ pub struct Plan<'a> {
     /// Follow the source's timestamps, so a variable-rate film stays in step with its sound; not when `--fps`
     /// retimes the film.
     pub follow_timestamps: bool,
+    /// The frames this run writes, `start..end` (end usize::MAX: to the film's end).
     pub start: usize,
     pub end: usize,
+    /// The range all shards together cover.
+    pub whole: (usize, usize),
     /// Frames the container announces in the range, when it says.
     pub announced: Option<usize>,
     /// Frames the range is expected to hold: what the container announces, else what `--end` asks for.
@@ -82,7 +90,21 @@ impl<'a> Plan<'a> {
             ));
             25.0
         });
-        let (start, end) = range(options, source, source.fps.unwrap_or(fps))?;
+        let whole = range(options, source.fps.unwrap_or(fps))?;
+        let (start, end) = match options.shard {
+            Some(shard) => shard_range(options, shard, whole, source.frame_count_hint)?,
+            None => whole,
+        };
+        let (smooth, saturation, keyframe_interval) = if options.exact {
+            (0.0, 1.0, 1)
+        } else {
+            (options.smooth, options.saturation, options.keyframe_interval.max(1))
+        };
+        let warmup = options
+            .warmup
+            .unwrap_or_else(|| warmup(smooth, keyframe_interval, options.exact));
+        // A shard warms up from before its part; the source is left at the first frame to decode.
+        go_to(options, source, start.saturating_sub(warmup).max(whole.0))?;
         // The container's count is only a hint: the frames actually read are what count.
         let announced = source
             .frame_count_hint
@@ -95,17 +117,13 @@ impl<'a> Plan<'a> {
         notes.extend(size_notes(options, source, film_size));
         let expected = announced.or((end != usize::MAX).then(|| end - start));
         let sheet_picks = sheet_picks(options, expected, start, &mut notes);
-        let (smooth, saturation, keyframe_interval) = if options.exact {
-            (0.0, 1.0, 1)
-        } else {
-            (options.smooth, options.saturation, options.keyframe_interval.max(1))
-        };
         let settings = format!(
             "width={:?} render={} exact={} smooth={smooth} saturation={saturation} keys={keyframe_interval} \
-             start={start} frames={:?}",
+             start={} frames={:?}",
             options.width,
             options.render_size,
             options.exact,
+            whole.0,
             options.frames.as_ref().map(|f| &f.1)
         );
         let fingerprint = format!("{}|{settings}|{model_identity}", content_digest(&options.input)?);
@@ -115,6 +133,7 @@ impl<'a> Plan<'a> {
             follow_timestamps: options.fps.is_none(),
             start,
             end,
+            whole,
             announced,
             expected,
             sheet_picks,
@@ -129,22 +148,64 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// The range of frames to colorize, `start..end`; leaves `source` at `start`, which must exist.
-fn range(options: &Options, source: &mut Source, fps: f64) -> Result<(usize, usize)> {
-    let name = options.input.display();
+/// The range of frames asked for, `start..end`.
+fn range(options: &Options, fps: f64) -> Result<(usize, usize)> {
     let start = options.start.map_or(0, |p| p.frame(fps));
     let end = options.end.map_or(usize::MAX, |p| p.frame(fps));
     if end <= start {
         bail!("--end (frame {end}) must come after --start (frame {start})");
     }
-    if !source
-        .skip_to(start)
+    Ok((start, end))
+}
+
+/// Leaves `source` at `frame`, which must exist.
+fn go_to(options: &Options, source: &mut Source, frame: usize) -> Result<()> {
+    let name = options.input.display();
+    if source
+        .skip_to(frame)
         .with_context(|| format!("{name}: frame {}", source.position))?
     {
-        let last = source.position.saturating_sub(1);
-        bail!("--start (frame {start}) is past the end of {name}, whose last frame is {last}");
+        return Ok(());
     }
-    Ok((start, end))
+    let last = source.position.saturating_sub(1);
+    match options.shard {
+        Some(shard) => {
+            bail!("shard {shard} starts at frame {frame}, past the end of {name}, whose last frame is {last}")
+        }
+        None => bail!("--start (frame {frame}) is past the end of {name}, whose last frame is {last}"),
+    }
+}
+
+/// The part of `whole` that `shard` colorizes. Without --end the container's frame count divides the film, and the
+/// last shard reads on to the film's true end.
+fn shard_range(options: &Options, shard: Shard, whole: (usize, usize), hint: Option<u64>) -> Result<(usize, usize)> {
+    let end = match whole.1 {
+        usize::MAX => hint.map(|n| n as usize).with_context(|| {
+            format!(
+                "{} does not say how many frames it holds, so it cannot be divided into shards (give --end)",
+                options.input.display()
+            )
+        })?,
+        end => end,
+    };
+    let (start, part_end) = shard.range(whole.0, end.saturating_sub(whole.0));
+    let last = shard.index + 1 == shard.count;
+    Ok((start, if last { whole.1 } else { part_end }))
+}
+
+/// Frames a shard colorizes before its part so that its colour there is a single run's: the running mean of
+/// the keyframes' colour forgets a cold start as smooth^m after m keyframes, and 1/512 of the largest a/b
+/// difference (about 200) is below half a level; one more interval reaches the keyframe grid.
+fn warmup(smooth: f64, interval: usize, exact: bool) -> usize {
+    if exact {
+        return 0;
+    }
+    let keyframes = if smooth > 0.0 {
+        ((1.0f64 / 512.0).ln() / smooth.ln()).ceil() as usize
+    } else {
+        0
+    };
+    interval * (keyframes + 1)
 }
 
 /// The indices of the frames on the contact sheet, spread over the `total` frames from `start`.

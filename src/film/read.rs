@@ -1,7 +1,7 @@
 //! Decoding a film with VideoCapture (optionally shrunk the way the recipe does), and the reader's side of the
 //! pipeline: an iterator of segments, each frame analysed and judged in source order.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use opencv::core::{Mat, Size};
@@ -13,6 +13,9 @@ use super::keys::{Analysed, Keys};
 use super::motion;
 use super::profile::{Profile, Stage};
 use crate::{image_io, interrupt, lab};
+
+/// How far ahead a frame must be for `skip_to` to seek rather than decode its way there.
+const SEEK_BEYOND: usize = 48;
 
 /// What a film's file name ends in, for finding the films in a folder.
 pub const EXTENSIONS: [&str; 12] = [
@@ -32,7 +35,10 @@ pub struct Decoded {
 }
 
 pub struct Source {
+    path: PathBuf,
     capture: videoio::VideoCapture,
+    /// The time of frame 0, where a seek's landing is checked from.
+    first_seconds: f64,
     /// A frame decoded but not yet handed out: the first one, which `open` decodes to prove the file holds
     /// pictures, or the one `skip_to` decodes to prove the range is not empty.
     pending: Option<Decoded>,
@@ -75,7 +81,9 @@ impl Source {
         );
         let width = width.map(|w| i32::try_from(w).unwrap_or(i32::MAX));
         let mut source = Source {
+            path: path.to_owned(),
             capture,
+            first_seconds: f64::NAN,
             pending: None,
             width,
             position: 0,
@@ -85,9 +93,10 @@ impl Source {
             native: source_size,
         };
         source.pending = source.decode()?;
-        if source.pending.is_none() {
+        let Some(first) = &source.pending else {
             bail!("{}: no frame could be decoded (is it a video file?)", path.display());
-        }
+        };
+        source.first_seconds = first.seconds;
         Ok(source)
     }
 
@@ -99,8 +108,12 @@ impl Source {
             .map_or(0, |n| n.max(0.0) as usize)
     }
 
-    /// Decodes and drops frames until the next one is `index`; false if the film has no frame `index`.
+    /// Moves on until the next frame is `index`; false if the film has no frame `index`.
     pub fn skip_to(&mut self, index: usize) -> Result<bool> {
+        // Decoding is cheap next to colorizing, but a shard near the end of a feature would still spend minutes.
+        if index > self.position + SEEK_BEYOND && self.seek(index)? {
+            return Ok(true);
+        }
         while self.position < index {
             if self.pending.take().is_none() && !self.capture.grab().context("cannot decode the film")? {
                 return Ok(false);
@@ -111,6 +124,34 @@ impl Source {
             self.pending = self.decode()?;
         }
         Ok(self.pending.is_some())
+    }
+
+    /// Seeks to frame `index` and checks that the frame there has the time a constant rate gives it. Where it has
+    /// not (a variable rate, a seek that is not frame-exact, no such frame), the film is opened afresh at frame 0 to
+    /// be decoded forward, and false is returned.
+    fn seek(&mut self, index: usize) -> Result<bool> {
+        // AVI has no timestamps: a seek lands by its index, which counts the empty entries that stand for dropped
+        // frames while decoding skips them, so the frame it finds may not be the one a run from the start calls
+        // `index`, and no time can tell.
+        let avi = self.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("avi"));
+        let Some(fps) = self.fps.filter(|_| self.first_seconds.is_finite() && !avi) else {
+            return Ok(false);
+        };
+        if self
+            .capture
+            .set(videoio::CAP_PROP_POS_FRAMES, index as f64)
+            .unwrap_or(false)
+        {
+            let landed = self.decode()?;
+            let expected = self.first_seconds + index as f64 / fps;
+            if let Some(frame) = landed.filter(|f| (f.seconds - expected).abs() < 0.25 / fps) {
+                self.pending = Some(frame);
+                self.position = index;
+                return Ok(true);
+            }
+        }
+        *self = Source::open(&self.path, self.width.map(|w| w as u32))?;
+        Ok(false)
     }
 
     /// The next frame as 8-bit BGR with its time, or None at the end of the film.
@@ -155,11 +196,12 @@ fn scaled_size(size: Size, width: Option<i32>) -> Size {
     }
 }
 
-/// The reader's half of the pipeline: frames from `source` up to `end` (and on to the next keyframe), analysed
-/// and grouped into segments. Frames already on disk (before `resume_at`) are still decoded and judged, so keyframes
-/// and cuts match an uninterrupted run.
+/// The reader's half of the pipeline: frames from where `source` stands (a shard's warmup) through `start..end`
+/// (and on to the next keyframe), analysed and grouped into segments. Frames already on disk (before `resume_at`)
+/// are still decoded and judged, so keyframes and cuts match an uninterrupted run.
 pub struct Jobs<'a> {
     pub source: Source,
+    pub start: usize,
     pub end: usize,
     pub resume_at: usize,
     pub render_size: i32,
@@ -217,7 +259,8 @@ impl Jobs<'_> {
             .analysis
             .map(|size| motion::analysis_gray(&decoded.picture, size))
             .transpose()?;
-        let keep = !beyond && (self.keep_original || self.keep_originals_of.binary_search(&index).is_ok());
+        let written = !beyond && index >= self.start;
+        let keep = written && (self.keep_original || self.keep_originals_of.binary_search(&index).is_ok());
         Ok(Analysed {
             index,
             seconds: decoded.seconds,
@@ -225,8 +268,9 @@ impl Jobs<'_> {
             l: prepared.l,
             input: prepared.input,
             gray,
-            resumed: index < self.resume_at,
-            beyond,
+            // A warmup only sets the colour for the first frame written: a resumed run has that colour recorded.
+            resumed: index < self.resume_at && (written || self.resume_at > self.start),
+            written,
         })
     }
 }

@@ -4,6 +4,7 @@
 //! (two small a/b images: the last prediction and the last keyframe's colour). A rerun of the same command with the same inputs finds that record, skips the frames
 //! already on disk and continues with the same state, so it writes what an uninterrupted run would have.
 
+use std::ops::Range;
 use std::path::PathBuf;
 
 use anyhow::{bail, ensure, Context, Result};
@@ -16,7 +17,6 @@ use crate::output::write_atomically;
 
 /// Version 3: the colour carried is the last keyframe's, at the analysis size.
 const MAGIC: &str = "colorize-resume 3";
-const FILE: &str = ".colorize-resume";
 
 pub struct Checkpoint {
     pub next: usize,
@@ -24,7 +24,7 @@ pub struct Checkpoint {
 }
 
 fn path(frames: &FrameDir) -> PathBuf {
-    frames.dir.join(FILE)
+    frames.record("resume")
 }
 
 fn encode_mat(out: &mut Vec<u8>, m: &Option<Mat>) -> Result<()> {
@@ -66,12 +66,12 @@ pub fn save(frames: &FrameDir, fingerprint: &str, next: usize, colour: &ColourSt
     write_atomically(&path(frames), &out)
 }
 
-/// The checkpoint of an earlier run of the same command, if one is there. Frames in the folder from a
+/// The checkpoint of an earlier run of the same command, if one is there. Frames of `range` in the folder from a
 /// different input, settings or model, or with no record of what made them, are refused rather than mixed in,
 /// unless `overwrite` says to start over.
-pub fn load(frames: &FrameDir, fingerprint: &str, overwrite: bool) -> Result<Option<Checkpoint>> {
+pub fn load(frames: &FrameDir, fingerprint: &str, range: Range<usize>, overwrite: bool) -> Result<Option<Checkpoint>> {
     let Ok(bytes) = std::fs::read(path(frames)) else {
-        if let Some(found) = frames.any_frame().filter(|_| !overwrite) {
+        if let Some(found) = frames.any_frame(range).filter(|_| !overwrite) {
             bail!(
                 "{} already holds {} from another run (pass --overwrite to replace such frames, or choose another \
                  --frames-dir)",
@@ -98,8 +98,7 @@ pub fn load(frames: &FrameDir, fingerprint: &str, overwrite: bool) -> Result<Opt
         );
     }
     // A frame that went missing since is computed again, and so is everything after it.
-    let on_disk = (0..checkpoint.next).take_while(|&i| frames.path(i).is_file()).count();
-    if on_disk < checkpoint.next {
+    if !(range.start..checkpoint.next).all(|i| frames.path(i).is_file()) {
         return Ok(None);
     }
     Ok(Some(checkpoint))
@@ -127,7 +126,7 @@ mod tests {
     #[test]
     fn a_checkpoint_round_trips_and_guards_its_frames() {
         let dir = tempfile::tempdir().unwrap();
-        let frames = FrameDir::create(dir.path(), "png").unwrap();
+        let frames = FrameDir::create(dir.path(), "png", None).unwrap();
         let ab = Mat::new_rows_cols_with_default(3, 4, CV_32FC2, Scalar::new(1.5, -2.0, 0.0, 0.0)).unwrap();
         let state = ColourState {
             last_ab: Some(ab),
@@ -137,9 +136,9 @@ mod tests {
 
         // The record promises frames 0 and 1: with one missing there is nothing to resume.
         std::fs::write(frames.path(0), b"").unwrap();
-        assert!(load(&frames, "film|x", false).unwrap().is_none());
+        assert!(load(&frames, "film|x", 0..usize::MAX, false).unwrap().is_none());
         std::fs::write(frames.path(1), b"").unwrap();
-        let back = load(&frames, "film|x", false).unwrap().unwrap();
+        let back = load(&frames, "film|x", 0..usize::MAX, false).unwrap().unwrap();
         assert_eq!(back.next, 2);
         assert_eq!(
             back.colour
@@ -152,33 +151,38 @@ mod tests {
         );
         assert!(back.colour.key.is_none());
 
-        let err = load(&frames, "other|y", false).err().unwrap();
+        let err = load(&frames, "other|y", 0..usize::MAX, false).err().unwrap();
         assert!(err.to_string().contains("--overwrite"), "{err}");
-        assert!(load(&frames, "other|y", true).unwrap().is_none());
+        assert!(load(&frames, "other|y", 0..usize::MAX, true).unwrap().is_none());
     }
 
     #[test]
     fn frames_of_unknown_origin_are_not_taken_over() {
         let dir = tempfile::tempdir().unwrap();
-        let frames = FrameDir::create(dir.path(), "jpg").unwrap();
-        assert!(load(&frames, "f", false).unwrap().is_none(), "an empty folder is fine");
+        let frames = FrameDir::create(dir.path(), "jpg", None).unwrap();
+        assert!(
+            load(&frames, "f", 0..usize::MAX, false).unwrap().is_none(),
+            "an empty folder is fine"
+        );
         std::fs::write(frames.path(2), b"someone's frame").unwrap();
-        let err = load(&frames, "f", false).err().unwrap();
+        // Another shard's frame is no concern of this one's.
+        assert!(load(&frames, "f", 3..10, false).unwrap().is_none());
+        let err = load(&frames, "f", 0..usize::MAX, false).err().unwrap();
         assert!(err.to_string().contains("frame_000002.jpg"), "{err}");
-        assert!(load(&frames, "f", true).unwrap().is_none());
+        assert!(load(&frames, "f", 0..usize::MAX, true).unwrap().is_none());
     }
 
     #[test]
     fn a_damaged_record_is_an_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
-        let frames = FrameDir::create(dir.path(), "png").unwrap();
+        let frames = FrameDir::create(dir.path(), "png", None).unwrap();
         for junk in [
             &b""[..],
             b"colorize-resume 2\nf\n7\n\x05\x00\x00\x00\x05\x00\x00\x00",
             b"\xff\xfe",
         ] {
             std::fs::write(path(&frames), junk).unwrap();
-            assert!(load(&frames, "f", false).is_err());
+            assert!(load(&frames, "f", 0..usize::MAX, false).is_err());
         }
     }
 }

@@ -13,9 +13,11 @@ use super::colour::{Colour, ColourState};
 use super::finish::{finish_film, Sound};
 use super::frame::{Ab, Between, Frame, Key, Segment};
 use super::frames::FrameDir;
+use super::manifest::Manifest;
 use super::plan::Plan;
 use super::profile::{Profile, Stage};
 use super::resume;
+use super::shard::Shard;
 use super::timeline::Timeline;
 use super::writer::Film;
 use crate::lab;
@@ -30,7 +32,8 @@ pub struct Summary {
     pub computed: usize,
     /// Frames found finished on disk by a resumed run.
     pub resumed: usize,
-    pub film: PathBuf,
+    /// None for a shard, whose frames wait for `colorize assemble`.
+    pub film: Option<PathBuf>,
     pub sheet: Option<PathBuf>,
     pub frames_dir: Option<PathBuf>,
     pub notes: Vec<String>,
@@ -44,13 +47,13 @@ struct KeyColour {
     colour: Mat,
     /// Run through the network (not a repeat).
     computed: bool,
-    beyond: bool,
+    written: bool,
 }
 
 pub struct Sink<'a> {
     plan: &'a Plan<'a>,
     frames: Option<FrameDir>,
-    film: Film,
+    film: Option<Film>,
     timeline: Timeline,
     /// The newest picture, held until the next frame's time says how often the film shows it.
     held: Option<Mat>,
@@ -73,17 +76,24 @@ impl<'a> Sink<'a> {
         let frames = options
             .frames
             .as_ref()
-            .map(|(dir, ext)| FrameDir::create(dir, ext))
+            .map(|(dir, ext)| FrameDir::create(dir, ext, options.shard))
             .transpose()?;
         let checkpoint = match &frames {
-            Some(frames) => resume::load(frames, &plan.fingerprint, options.overwrite)?,
+            Some(frames) => resume::load(frames, &plan.fingerprint, plan.start..plan.end, options.overwrite)?,
             None => None,
         };
         let (resume_at, state) = match checkpoint {
             Some(c) => (c.next.max(plan.start), c.colour),
             None => (plan.start, ColourState::default()),
         };
-        let film = Film::create(&options.film, plan.fps, plan.film_size)?;
+        if let Some(frames) = &frames {
+            manifest(plan, plan.end, f64::NAN, false).save(frames)?;
+        }
+        // A shard's frames become a film only once every shard is done, by `colorize assemble`.
+        let film = match options.shard {
+            Some(_) => None,
+            None => Some(Film::create(&options.film, plan.fps, plan.film_size)?),
+        };
         let sink = Sink {
             plan,
             frames,
@@ -129,7 +139,7 @@ impl<'a> Sink<'a> {
     fn key_colour(&self, key: Frame<Key<Ab>>) -> Result<Frame<Option<KeyColour>>> {
         let work = match key.work {
             Key::Resumed => None,
-            Key::Computed { l, net, back, beyond } => {
+            Key::Computed { l, net, back, written } => {
                 let computed = net.is_some();
                 let (prediction, colour) = self.colour.key(net.map(|Ab(ab)| ab), back.as_ref())?;
                 Some(KeyColour {
@@ -137,7 +147,7 @@ impl<'a> Sink<'a> {
                     prediction,
                     colour,
                     computed,
-                    beyond,
+                    written,
                 })
             }
         };
@@ -164,7 +174,11 @@ impl<'a> Sink<'a> {
 
     fn take_key(&mut self, frame: Frame<Option<KeyColour>>) -> Result<()> {
         let bgr = match frame.work {
-            Some(KeyColour { beyond: true, .. }) => return Ok(()),
+            // A warmup keyframe's colour carries on; one past the range is never used again.
+            Some(key) if !key.written => {
+                self.colour.commit(key.prediction, key.colour);
+                return Ok(());
+            }
             Some(key) => {
                 self.keyframes += 1;
                 self.computed += usize::from(key.computed);
@@ -239,7 +253,7 @@ impl<'a> Sink<'a> {
 
     /// Writes the held picture into the film `copies` times.
     fn show(&mut self, copies: usize) -> Result<()> {
-        let (film, Some(picture)) = (&mut self.film, self.held.as_ref()) else {
+        let (Some(film), Some(picture)) = (&mut self.film, self.held.as_ref()) else {
             return Ok(());
         };
         self.profile.time(Stage::Encode, || -> Result<()> {
@@ -250,18 +264,28 @@ impl<'a> Sink<'a> {
         })
     }
 
-    /// Shows the last frame, then checks, gives sound to, and renames the film.
+    /// Shows the last frame, then checks, gives sound to, and renames the film; records the frames as complete.
     pub fn finish(mut self) -> Result<Summary> {
         let mut notes = self.plan_notes();
         self.show(1)?;
-        let written = self.film.written;
-        let options = self.plan.options;
-        let sound = options.audio.then(|| Sound {
-            source: &options.input,
-            from: self.timeline.origin().unwrap_or(self.plan.start as f64 / self.plan.fps),
-        });
-        let film = finish_film(self.film.close()?, written, self.plan.fps, sound, &mut notes)?;
-        let sheet = write_sheet(&self.sheet, self.plan, &film, &mut notes)?;
+        let origin = self.timeline.origin().unwrap_or(self.plan.start as f64 / self.plan.fps);
+        let (film, sheet) = match self.film.take() {
+            Some(film) => {
+                let written = film.written;
+                let options = self.plan.options;
+                let sound = options.audio.then_some(Sound {
+                    source: &options.input,
+                    from: origin,
+                });
+                let film = finish_film(film.close()?, written, self.plan.fps, sound, &mut notes)?;
+                let sheet = write_sheet(&self.sheet, self.plan, &film, &mut notes)?;
+                (Some(film), sheet)
+            }
+            None => (None, None),
+        };
+        if let Some(frames) = &self.frames {
+            manifest(self.plan, self.plan.start + self.taken, origin, true).save(frames)?;
+        }
         Ok(Summary {
             frames: self.taken,
             keyframes: self.keyframes,
@@ -298,6 +322,28 @@ impl<'a> Sink<'a> {
             ));
         }
         notes
+    }
+}
+
+/// The record of this run's frames: `end` is where they end, `origin` the time of the first.
+fn manifest(plan: &Plan, end: usize, origin: f64, complete: bool) -> Manifest {
+    let ext = plan
+        .options
+        .frames
+        .as_ref()
+        .map(|(_, ext)| ext.clone())
+        .unwrap_or_default();
+    Manifest {
+        fingerprint: plan.fingerprint.clone(),
+        shard: plan.options.shard.unwrap_or(Shard { index: 0, count: 1 }),
+        whole_start: plan.whole.0,
+        start: plan.start,
+        end,
+        fps: plan.fps,
+        // Only the first shard knows where the film's sound starts.
+        origin: if plan.start == plan.whole.0 { origin } else { f64::NAN },
+        ext,
+        complete,
     }
 }
 

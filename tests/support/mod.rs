@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test binary uses its own share of these helpers
 
 pub mod http;
+pub mod interrupt;
 pub mod standin;
 
 use std::path::{Path, PathBuf};

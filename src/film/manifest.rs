@@ -1,0 +1,258 @@
+//! What a run records beside its frames: which film, settings and model made them, which range, at what rate,
+//! and whether the run finished. `assemble` reads the records of every shard to prove a folder complete before
+//! it makes the film.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, ensure, Context, Result};
+
+use super::frames::{frame_path, FrameDir};
+use super::shard::Shard;
+use crate::output::write_atomically;
+
+const MAGIC: &str = "colorize-manifest 1";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Manifest {
+    /// The input's content, every pixel-affecting setting, the backend and the model files.
+    pub fingerprint: String,
+    /// 0/1 for a run that is not a shard.
+    pub shard: Shard,
+    /// The first frame of the whole range all shards cover.
+    pub whole_start: usize,
+    /// The frames this run writes: `start..end`; until it finishes, end is the planned one (usize::MAX: the
+    /// film's end), then where it ended.
+    pub start: usize,
+    pub end: usize,
+    /// The film's frame rate, and the time of the whole range's first frame (where its sound starts).
+    pub fps: f64,
+    pub origin: f64,
+    pub ext: String,
+    pub complete: bool,
+}
+
+impl Manifest {
+    pub fn save(&self, frames: &FrameDir) -> Result<()> {
+        let text = format!(
+            "{MAGIC}\nfingerprint {}\nshard {} {}\nwhole-start {}\nframes {} {}\nfps {}\norigin {}\next {}\ncomplete {}\n",
+            self.fingerprint,
+            self.shard.index,
+            self.shard.count,
+            self.whole_start,
+            self.start,
+            self.end,
+            self.fps,
+            self.origin,
+            self.ext,
+            self.complete
+        );
+        write_atomically(&frames.record("manifest"), text.as_bytes())
+    }
+
+    fn parse(text: &str) -> Result<Manifest> {
+        let mut lines = text.lines();
+        ensure!(lines.next() == Some(MAGIC), "not a colorize manifest");
+        let mut field = |name: &str| -> Result<Vec<&str>> {
+            let line = lines.next().with_context(|| format!("no {name}"))?;
+            let rest = line
+                .strip_prefix(name)
+                .and_then(|r| r.strip_prefix(' '))
+                .with_context(|| format!("no {name}"))?;
+            Ok(rest.split(' ').collect())
+        };
+        let fingerprint = field("fingerprint")?.join(" ");
+        let shard = field("shard")?;
+        let whole_start = field("whole-start")?;
+        let frames = field("frames")?;
+        let (fps, origin, ext, complete) = (field("fps")?, field("origin")?, field("ext")?, field("complete")?);
+        let number = |v: &[&str], i: usize| -> Result<usize> { Ok(v.get(i).context("cut short")?.parse()?) };
+        Ok(Manifest {
+            fingerprint,
+            shard: Shard {
+                index: number(&shard, 0)?,
+                count: number(&shard, 1)?,
+            },
+            whole_start: number(&whole_start, 0)?,
+            start: number(&frames, 0)?,
+            end: number(&frames, 1)?,
+            fps: fps[0].parse()?,
+            origin: origin[0].parse()?,
+            ext: ext[0].to_string(),
+            complete: complete[0].parse()?,
+        })
+    }
+}
+
+/// Every manifest in `dir`, by file name.
+pub fn read_all(dir: &Path) -> Result<Vec<(String, Manifest)>> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    let mut found = Vec::new();
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        if !name.starts_with(".colorize-manifest") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let manifest = Manifest::parse(&text).with_context(|| format!("{} is damaged", path.display()))?;
+        found.push((name, manifest));
+    }
+    found.sort_by_key(|(_, m)| (m.shard.count, m.shard.index));
+    Ok(found)
+}
+
+/// What a complete set of manifests promises: the frames `start..end`, their format, rate and sound's start.
+#[derive(Debug, PartialEq)]
+pub struct Complete {
+    pub start: usize,
+    pub end: usize,
+    pub ext: String,
+    pub fps: f64,
+    pub origin: f64,
+}
+
+/// Checks that `manifests` are the finished shards of one run (one input, one set of settings, one model) that
+/// together cover its whole range; otherwise says what is missing or does not belong.
+pub fn complete(manifests: &[(String, Manifest)]) -> Result<Complete> {
+    let Some((_, first)) = manifests.first() else {
+        bail!("no colorize manifest: these frames were not written by colorize 0.1 or later");
+    };
+    let mut problems = Vec::new();
+    for (name, m) in manifests {
+        if m.fingerprint != first.fingerprint
+            || m.shard.count != first.shard.count
+            || m.whole_start != first.whole_start
+        {
+            problems.push(format!(
+                "{name} is from another input, other settings, another model or another division into shards \
+                 ({} against {})",
+                describe(m),
+                describe(first)
+            ));
+        } else if !m.complete {
+            problems.push(format!("shard {} (frames {}..) has not finished", m.shard, m.start));
+        }
+    }
+    let mut next = first.whole_start;
+    for index in 0..first.shard.count {
+        match manifests
+            .iter()
+            .find(|(_, m)| m.shard.index == index && m.shard.count == first.shard.count)
+        {
+            Some((_, m)) => {
+                if m.start > next {
+                    problems.push(format!("frames {next} to {} are missing", m.start - 1));
+                }
+                next = next.max(m.end);
+            }
+            None => problems.push(format!("shard {index}/{} has not run", first.shard.count)),
+        }
+    }
+    if !problems.is_empty() {
+        bail!("the frames are not complete: {}", problems.join("; "));
+    }
+    Ok(Complete {
+        start: first.whole_start,
+        end: next,
+        ext: first.ext.clone(),
+        fps: first.fps,
+        origin: first.origin,
+    })
+}
+
+/// The frames in `dir` in order, at the rate and with the sound's start their manifests record; None when the
+/// folder holds no manifest (frames from elsewhere). Every frame the manifests promise must be there.
+pub fn check_folder(dir: &Path) -> Result<Option<(Vec<PathBuf>, Complete)>> {
+    let manifests = read_all(dir)?;
+    if manifests.is_empty() {
+        return Ok(None);
+    }
+    let complete = complete(&manifests).with_context(|| dir.display().to_string())?;
+    let frames: Vec<PathBuf> = (complete.start..complete.end)
+        .map(|i| frame_path(dir, i, &complete.ext))
+        .collect();
+    let mut missing: Vec<(usize, usize)> = Vec::new();
+    for (i, path) in (complete.start..).zip(&frames) {
+        if path.is_file() {
+            continue;
+        }
+        match missing.last_mut() {
+            Some((_, last)) if *last + 1 == i => *last = i,
+            _ => missing.push((i, i)),
+        }
+    }
+    if !missing.is_empty() {
+        let ranges: Vec<String> = missing
+            .iter()
+            .map(|&(a, b)| {
+                if a == b {
+                    format!("frame {a} is missing")
+                } else {
+                    format!("frames {a} to {b} are missing")
+                }
+            })
+            .collect();
+        bail!("{}: the frames are not complete: {}", dir.display(), ranges.join("; "));
+    }
+    Ok(Some((frames, complete)))
+}
+
+fn describe(m: &Manifest) -> String {
+    format!("shard {} of range {}.., {}", m.shard, m.whole_start, m.fingerprint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shard(index: usize, count: usize, start: usize, end: usize) -> (String, Manifest) {
+        let m = Manifest {
+            fingerprint: "film|settings|model".into(),
+            shard: Shard { index, count },
+            whole_start: 10,
+            start,
+            end,
+            fps: 24000.0 / 1001.0,
+            origin: 0.417,
+            ext: "jpg".into(),
+            complete: true,
+        };
+        (format!(".colorize-manifest-{index}-of-{count}"), m)
+    }
+
+    #[test]
+    fn a_manifest_round_trips() {
+        let (_, m) = shard(1, 3, 20, usize::MAX);
+        let dir = tempfile::tempdir().unwrap();
+        let frames = FrameDir::create(dir.path(), "jpg", Some(m.shard)).unwrap();
+        m.save(&frames).unwrap();
+        assert_eq!(
+            read_all(dir.path()).unwrap(),
+            [(".colorize-manifest-1-of-3".to_string(), m)]
+        );
+    }
+
+    #[test]
+    fn complete_shards_join_and_holes_or_strangers_are_named() {
+        let all = vec![shard(0, 3, 10, 20), shard(1, 3, 20, 30), shard(2, 3, 30, 41)];
+        let joined = complete(&all).unwrap();
+        assert_eq!((joined.start, joined.end, joined.ext.as_str()), (10, 41, "jpg"));
+
+        let err = complete(&[all[0].clone(), all[2].clone()]).unwrap_err().to_string();
+        assert!(
+            err.contains("frames 20 to 29 are missing") && err.contains("shard 1/3 has not run"),
+            "{err}"
+        );
+
+        let mut unfinished = all.clone();
+        unfinished[1].1.complete = false;
+        let err = complete(&unfinished).unwrap_err().to_string();
+        assert!(err.contains("shard 1/3 (frames 20..) has not finished"), "{err}");
+
+        let mut stranger = all.clone();
+        stranger[2].1.fingerprint = "film|other settings|model".into();
+        let err = complete(&stranger).unwrap_err().to_string();
+        assert!(err.contains(".colorize-manifest-2-of-3 is from another input"), "{err}");
+
+        assert!(complete(&[]).is_err());
+    }
+}

@@ -1,0 +1,247 @@
+//! Shards: parts of one film colorized by separate runs into one frames folder, joined by `assemble` into the
+//! film a single run makes, frame for frame; `assemble` refuses a folder that is not complete.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::interrupt::stop_partway;
+use support::standin::{self, Width};
+use support::{names, probe, read_image, Fidelity, Workspace};
+
+/// An ffmpeg testsrc2 clip (every frame differs: a moving picture and a frame counter) of `seconds` at `rate`,
+/// with a tone; `.mp4`/`.mkv` as H.264 with B-frames, `.avi` as MJPG.
+fn testsrc2(path: &Path, rate: &str, seconds: u32) {
+    let video: &[&str] = match path.extension().and_then(|e| e.to_str()) {
+        Some("avi") => &["-c:v", "mjpeg", "-q:v", "3"],
+        _ => &["-c:v", "libx264", "-bf", "3", "-g", "48", "-pix_fmt", "yuv420p"],
+    };
+    let out = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("testsrc2=size=128x72:rate={rate}"),
+        ])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
+        .args(["-t", &seconds.to_string()])
+        .args(video)
+        .arg(path)
+        .output()
+        .expect("ffmpeg runs (apt-get install ffmpeg)");
+    assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn refs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+fn ok(ws: &Workspace, args: &[&str]) -> String {
+    let out = ws.run(args);
+    assert!(out.status.success(), "colorize {}", args.join(" "));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The frames of `dir` against those of `reference`: the same names, and how close.
+fn compare(ws: &Workspace, reference: &str, dir: &str) -> Fidelity {
+    assert_eq!(
+        names(&ws.path(dir)),
+        names(&ws.path(reference)),
+        "{dir} holds other frames"
+    );
+    let mut fidelity = Fidelity::default();
+    for name in names(&ws.path(reference)) {
+        let path = |d: &str| ws.path(&format!("{d}/{name}"));
+        fidelity.add(&read_image(&path(reference)), &read_image(&path(dir)));
+    }
+    fidelity
+}
+
+/// Colorizes `film` whole into `{dir}_whole` and as `shards` shards into `{dir}_shards`, then assembles those.
+fn whole_and_shards(ws: &Workspace, film: &str, dir: &str, shards: usize, extra: &[&str]) {
+    let common = ["video", film, "--frame-format", "png", "--no-audio", "-q"];
+    let whole = format!("{dir}_whole");
+    let args: Vec<&str> = common
+        .iter()
+        .chain(&["--frames-dir", &whole, "-o", "whole.mkv", "--overwrite"])
+        .chain(extra)
+        .copied()
+        .collect();
+    ok(ws, &args);
+    let parts = format!("{dir}_shards");
+    for i in 0..shards {
+        let shard = format!("{i}/{shards}");
+        let args: Vec<&str> = common
+            .iter()
+            .chain(&["--frames-dir", &parts, "--shard", &shard])
+            .chain(extra)
+            .copied()
+            .collect();
+        ok(ws, &args);
+    }
+}
+
+#[test]
+fn shards_join_into_the_frames_of_a_single_run() {
+    let ws = Workspace::new();
+    for (film, rate) in [
+        ("b.mp4", "24000/1001"),
+        ("b.mkv", "24000/1001"),
+        ("m.avi", "24000/1001"),
+        ("b25.mp4", "25"),
+        ("b25.mkv", "25"),
+        ("m25.avi", "25"),
+    ] {
+        testsrc2(&ws.path(film), rate, 10);
+        // Each frame on its own: shards that start on any other frame than a single run's show at once.
+        whole_and_shards(&ws, film, &format!("{film}_exact"), 4, &["--exact"]);
+        let exact = compare(&ws, &format!("{film}_exact_whole"), &format!("{film}_exact_shards"));
+        assert_eq!(exact.share_within_1(), 1.0, "{film}: shards differ from a single run");
+        assert!(
+            exact.psnr().is_infinite(),
+            "{film}: shards differ from a single run ({} dB)",
+            exact.psnr()
+        );
+    }
+
+    // Defaults: keyframes, carried and steadied colour; the warmup makes each shard start as a single run is then.
+    whole_and_shards(&ws, "b.mp4", "default", 4, &[]);
+    let steady = compare(&ws, "default_whole", "default_shards");
+    eprintln!(
+        "defaults, 4 shards against one run: {:.4} % within 1 level",
+        100.0 * steady.share_within_1()
+    );
+    assert!(
+        steady.share_within_1() >= 0.999,
+        "{:.4} % within 1 level",
+        100.0 * steady.share_within_1()
+    );
+
+    let said = ok(
+        &ws,
+        &[
+            "assemble",
+            "default_shards",
+            "-o",
+            "joined.mp4",
+            "--audio-from",
+            "b.mp4",
+        ],
+    );
+    assert!(said.contains("assembled 240 frames"), "{said}");
+    let streams = probe(&ws.path("joined.mp4"));
+    let video = streams.iter().find(|s| s.kind == "video").expect("a picture");
+    assert_eq!(video.rate, "24000/1001", "the source's exact rate");
+    let audio = streams.iter().find(|s| s.kind == "audio").expect("the source's sound");
+    assert!(
+        (audio.seconds - video.seconds).abs() < 0.1,
+        "sound {} s, picture {} s",
+        audio.seconds,
+        video.seconds
+    );
+}
+
+#[test]
+fn a_killed_shard_resumes_its_own_range() {
+    let ws = Workspace::new();
+    testsrc2(&ws.path("film.mp4"), "25", 6);
+    let shard = |i: usize| -> Vec<String> {
+        [
+            "video",
+            "film.mp4",
+            "--frame-format",
+            "png",
+            "--frames-dir",
+            "parts",
+            "--shard",
+            &format!("{i}/2"),
+            "-q",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    ok(&ws, &refs(&shard(0)));
+    let status = stop_partway(&ws, &shard(1), "parts", 75 + 10, libc::SIGKILL);
+    assert!(!status.success());
+    let err = ws.run(&["assemble", "parts", "-o", "early.mp4"]);
+    assert!(!err.status.success() && !ws.path("early.mp4").exists());
+    assert!(String::from_utf8_lossy(&err.stderr).contains("shard 1/2 (frames 75..) has not finished"));
+
+    let said = ok(&ws, &refs(&shard(1)));
+    assert!(said.contains("already done"), "{said}");
+    ok(
+        &ws,
+        &[
+            "video",
+            "film.mp4",
+            "--frame-format",
+            "png",
+            "--frames-dir",
+            "whole",
+            "-o",
+            "whole.mp4",
+            "-q",
+        ],
+    );
+    let steady = compare(&ws, "whole", "parts");
+    assert!(
+        steady.share_within_1() >= 0.999,
+        "{:.4} % within 1 level",
+        100.0 * steady.share_within_1()
+    );
+    ok(&ws, &["assemble", "parts", "-o", "film.mkv"]);
+}
+
+#[test]
+fn assemble_names_what_is_missing_or_does_not_belong_and_writes_nothing() {
+    let ws = Workspace::new();
+    testsrc2(&ws.path("film.mp4"), "25", 4);
+    let run = |dir: &str, shard: &str, extra: &[&str]| {
+        let mut args = vec!["video", "film.mp4", "--frames-dir", dir, "--shard", shard, "-q"];
+        args.extend_from_slice(extra);
+        ok(&ws, &args);
+    };
+    for shard in ["0/4", "1/4", "3/4"] {
+        run("holes", shard, &[]);
+    }
+    let refused = |dir: &str| -> String {
+        let out = ws.run(&["assemble", dir, "-o", "film.mkv"]);
+        assert!(!out.status.success(), "assembled {dir}");
+        assert!(!ws.path("film.mkv").exists(), "a film was written from {dir}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let said = refused("holes");
+    assert!(
+        said.contains("shard 2/4 has not run") && said.contains("frames 50 to 74 are missing"),
+        "{said}"
+    );
+
+    // All there, but one part made with other settings, another with another model.
+    run("strangers", "0/3", &[]);
+    run("strangers", "1/3", &["--saturation", "1.5"]);
+    let other_model = ws.path("other");
+    let (_, weights) = standin::write(&other_model, Width::Narrow);
+    std::fs::write(weights, standin::caffemodel(Width::Narrow, 7)).unwrap();
+    run("strangers", "2/3", &["--model-dir", other_model.to_str().unwrap()]);
+    let said = refused("strangers");
+    assert!(
+        said.contains("colorize-manifest-1-of-3 is from another input, other settings"),
+        "{said}"
+    );
+    assert!(
+        said.contains("colorize-manifest-2-of-3 is from another input"),
+        "{said}"
+    );
+
+    // A frame gone from a finished set.
+    for shard in ["0/2", "1/2"] {
+        run("gone", shard, &[]);
+    }
+    std::fs::remove_file(ws.path("gone/frame_000042.jpg")).unwrap();
+    let said = refused("gone");
+    assert!(said.contains("frame 42 is missing"), "{said}");
+}
