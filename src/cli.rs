@@ -178,9 +178,10 @@ pub struct VideoArgs {
     #[arg(long, value_name = "POS", allow_negative_numbers = true)]
     pub end: Option<Position>,
     /// Colorize only part I (from 0) of N equal parts of the film (or of the --start/--end slice), into the frames
-    /// folder, which any number of parts may share; `colorize assemble` joins them into the film. `auto` takes I
+    /// folder, which any number of parts may share, or with --no-frames into its own part of the film at -o;
+    /// `colorize assemble` joins them into the film. `auto` takes I
     /// and N from a Slurm job array, `auto/N` takes I from a Kubernetes Indexed Job.
-    #[arg(long, value_name = "I/N|auto|auto/N", conflicts_with_all = ["no_frames", "contact_sheet"])]
+    #[arg(long, value_name = "I/N|auto|auto/N", conflicts_with = "contact_sheet")]
     pub shard: Option<ShardSpec>,
     /// Frames before a shard's part colorized but not written, so its colour starts as a single run's would there
     /// [default: from --smooth and --keyframe-interval].
@@ -208,8 +209,10 @@ pub struct VideoArgs {
 
 #[derive(Args, Debug)]
 pub struct AssembleArgs {
-    /// Folder of numbered frames (frame_000000.jpg, ...).
-    pub frames_dir: PathBuf,
+    /// A folder of numbered frames (frame_000000.jpg, ...), or the parts of a film that shards wrote with
+    /// --no-frames, in any order.
+    #[arg(value_name = "FRAMES_DIR|PART", required = true)]
+    pub inputs: Vec<PathBuf>,
     /// The film to write: .avi (MJPG), .mp4, .mkv or .mov (H.264).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use support::interrupt::stop_partway;
 use support::standin::{self, Width};
-use support::{names, probe, read_image, Fidelity, Workspace};
+use support::{names, probe, read_image, read_video, Fidelity, Workspace};
 
 /// An ffmpeg testsrc2 clip (every frame differs: a moving picture and a frame counter) of `seconds` at `rate`,
 /// with a tone; `.mp4`/`.mkv` as H.264 with B-frames, `.avi` as MJPG.
@@ -244,4 +244,82 @@ fn assemble_names_what_is_missing_or_does_not_belong_and_writes_nothing() {
     std::fs::remove_file(ws.path("gone/frame_000042.jpg")).unwrap();
     let said = refused("gone");
     assert!(said.contains("frame 42 is missing"), "{said}");
+}
+
+#[test]
+fn shards_parts_of_the_film_join_in_order_with_the_sound() {
+    let ws = Workspace::new();
+    testsrc2(&ws.path("film.mp4"), "24000/1001", 4);
+    ok(&ws, &["video", "film.mp4", "--no-frames", "-o", "whole.mp4", "-q"]);
+    for i in 0..3 {
+        let (shard, part) = (format!("{i}/3"), format!("part-{i}.mp4"));
+        ok(
+            &ws,
+            &["video", "film.mp4", "--no-frames", "--shard", &shard, "-o", &part, "-q"],
+        );
+    }
+    let out = ws.run(&["assemble", "part-0.mp4", "part-2.mp4", "-o", "joined.mp4"]);
+    assert!(!out.status.success() && !ws.path("joined.mp4").exists());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shard 1/3 has not run"));
+
+    let said = ok(
+        &ws,
+        &[
+            "assemble",
+            "part-2.mp4",
+            "part-0.mp4",
+            "part-1.mp4",
+            "-o",
+            "joined.mp4",
+            "--audio-from",
+            "film.mp4",
+        ],
+    );
+    assert!(said.contains("assembled 96 frames"), "{said}");
+    let streams = probe(&ws.path("joined.mp4"));
+    let video = streams.iter().find(|s| s.kind == "video").expect("a picture");
+    assert_eq!(video.rate, "24000/1001");
+    assert!(streams.iter().any(|s| s.kind == "audio"), "no sound");
+    // The same frames in the same order as one run's film (each encoded on its own, so not bit for bit).
+    let (whole, joined) = (
+        read_video(&ws.path("whole.mp4")).frames,
+        read_video(&ws.path("joined.mp4")).frames,
+    );
+    assert_eq!(joined.len(), 96);
+    let psnr = |shift: usize| {
+        let mut fidelity = Fidelity::default();
+        for (a, b) in whole[shift..].iter().zip(&joined) {
+            fidelity.add(a, b);
+        }
+        fidelity.psnr()
+    };
+    let (aligned, shifted) = (psnr(0), psnr(1));
+    eprintln!("joined parts against one run's film: {aligned:.1} dB (a frame off: {shifted:.1} dB)");
+    assert!(
+        aligned >= 30.0 && aligned >= shifted + 5.0,
+        "{aligned:.1} dB, a frame off {shifted:.1} dB"
+    );
+}
+
+#[test]
+fn variable_rate_films_are_split_at_the_frames_decoding_gives() {
+    let ws = Workspace::new();
+    // 72 frames at 24 fps, then 36 at 12: a seek to index / 24 s past the change would land frames early.
+    for (name, rate) in [("fast.mp4", "24"), ("slow.mp4", "12")] {
+        testsrc2(&ws.path(name), rate, 3);
+    }
+    std::fs::write(ws.path("list.txt"), "file 'fast.mp4'\nfile 'slow.mp4'\n").unwrap();
+    for film in ["vfr.mp4", "vfr.mkv"] {
+        let out = Command::new("ffmpeg")
+            .args([
+                "-v", "error", "-y", "-f", "concat", "-i", "list.txt", "-c", "copy", film,
+            ])
+            .current_dir(ws.dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
+        whole_and_shards(&ws, film, film, 4, &["--exact"]);
+        let exact = compare(&ws, &format!("{film}_whole"), &format!("{film}_shards"));
+        assert!(exact.psnr().is_infinite(), "{film}: shards differ from a single run");
+    }
 }

@@ -16,36 +16,55 @@ use crate::output::refuse_to_clobber;
 use crate::progress::Progress;
 
 pub fn run(args: AssembleArgs) -> Result<Outcome> {
-    refuse_to_clobber(&args.output, &args.frames_dir, args.overwrite)?;
+    for input in &args.inputs {
+        refuse_to_clobber(&args.output, input, args.overwrite)?;
+    }
     film::fourcc(&args.output)?;
-    let (frames, fps, origin) = match film::check_folder(&args.frames_dir)? {
-        // Written by colorize, by one run or by shards: complete, or nothing is written.
-        Some((frames, complete)) => (frames, args.fps.unwrap_or(complete.fps), complete.origin),
-        None => {
-            let fps = args.fps.with_context(|| {
-                format!(
-                    "{} has no record of the frames' rate (they were not made by colorize): give --fps",
-                    args.frames_dir.display()
-                )
-            })?;
-            (loose_frames(&args.frames_dir)?, fps, 0.0)
+    let mut notes = Vec::new();
+    let sound = |origin: f64| {
+        args.audio_from.as_deref().map(|source| Sound {
+            source,
+            from: if origin.is_finite() { origin } else { 0.0 },
+        })
+    };
+    let (film, frames, fps) = match &args.inputs[..] {
+        [dir] if dir.is_dir() => {
+            let (frames, fps, origin) = folder(dir, args.fps)?;
+            let progress = Progress::new("frames", args.quiet);
+            progress.set_total(frames.len() as u64);
+            let film = assemble(&frames, &args.output, fps, sound(origin), &progress, &mut notes)?;
+            progress.finish();
+            (film, frames.len(), fps)
+        }
+        parts => {
+            let (parts, complete) = film::check_parts(parts)?;
+            let (frames, fps) = (complete.end - complete.start, args.fps.unwrap_or(complete.fps));
+            let film = film::join_parts(&parts, &args.output, frames, fps, sound(complete.origin), &mut notes)?;
+            (film, frames, fps)
         }
     };
-    let progress = Progress::new("frames", args.quiet);
-    progress.set_total(frames.len() as u64);
-    let mut notes = Vec::new();
-    let sound = args.audio_from.as_deref().map(|source| Sound {
-        source,
-        from: if origin.is_finite() { origin } else { 0.0 },
-    });
-    let film = assemble(&frames, &args.output, fps, sound, &progress, &mut notes)?;
-    progress.finish();
     println!("{}", film.display());
     for note in notes {
         eprintln!("{note}");
     }
-    eprintln!("assembled {} frames at {fps} fps", frames.len());
+    eprintln!("assembled {frames} frames at {fps} fps");
     Ok(Outcome::Success)
+}
+
+/// A folder's frames in order, their rate and the time of the first: as colorize recorded them (complete, or an
+/// error), or numbered frames from elsewhere at `fps`.
+fn folder(dir: &Path, fps: Option<f64>) -> Result<(Vec<PathBuf>, f64, f64)> {
+    // Written by colorize, by one run or by shards: complete, or nothing is written.
+    if let Some((frames, complete)) = film::check_folder(dir)? {
+        return Ok((frames, fps.unwrap_or(complete.fps), complete.origin));
+    }
+    let fps = fps.with_context(|| {
+        format!(
+            "{} has no record of the frames' rate (they were not made by colorize): give --fps",
+            dir.display()
+        )
+    })?;
+    Ok((loose_frames(dir)?, fps, 0.0))
 }
 
 /// Numbered frames not made by colorize, in numeric order, with a warning for numbers missing between them.

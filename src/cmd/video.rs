@@ -90,8 +90,8 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>) -> Result<Vec<Film>> {
             (Some(dir), false) => dir.clone(),
             (None, _) => Path::new("colorized_frames").join(&name),
         });
-        // A shard writes no film: `colorize assemble` makes it once every shard is done.
-        if args.shard.is_none() {
+        // A shard with a frames folder writes no film: `colorize assemble` makes it once every shard is done.
+        if writes_film(args) {
             check_output(&output, &input)?;
             film::fourcc(&output)?;
         }
@@ -101,6 +101,11 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>) -> Result<Vec<Film>> {
         films.push(Film { input, output, frames });
     }
     Ok(films)
+}
+
+/// Whether each run writes a film at -o: all but shards that write into a frames folder.
+fn writes_film(args: &VideoArgs) -> bool {
+    args.shard.is_none() || args.no_frames
 }
 
 fn options(args: &VideoArgs, film: &Film, shard: Option<film::Shard>) -> film::Options {
@@ -139,6 +144,12 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     if shard.is_some() && films.len() != 1 {
         bail!("--shard colorizes a part of one film: name one film");
     }
+    if let (Some(shard), true, None) = (shard, args.no_frames, &args.output) {
+        bail!(
+            "--shard with --no-frames writes this shard's part of the film: name it with -o (such as -o part-{}.mp4)",
+            shard.index
+        );
+    }
     let workers = workers(&args.run)?;
     let loading = Instant::now();
     let model = load_model(&args.model, args.exact)?;
@@ -148,7 +159,7 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     let mut rows = Vec::new();
     for (k, film) in films.iter().enumerate() {
         let label = format!("{} ({} of {})", film.input.display(), k + 1, films.len());
-        let (result, row) = if args.shard.is_none() && film.output.exists() && !args.overwrite {
+        let (result, row) = if writes_film(&args) && film.output.exists() && !args.overwrite {
             eprintln!(
                 "{label}: {} is there already, skipped (pass --overwrite to make it again)",
                 film.output.display()

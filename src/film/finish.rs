@@ -57,6 +57,41 @@ pub fn finish_film(
     muxed.persist()
 }
 
+/// Joins shards' parts of a film, in order and without re-encoding, into the finished film at `output` (the
+/// `frames` they hold together, at `fps`, with `sound`).
+pub fn join_parts(
+    parts: &[PathBuf],
+    output: &Path,
+    frames: usize,
+    fps: f64,
+    sound: Option<Sound>,
+    notes: &mut Vec<String>,
+) -> Result<PathBuf> {
+    let list = TempFile::beside(output, "parts");
+    let mut text = String::new();
+    for part in parts {
+        let path = std::path::absolute(part).with_context(|| format!("cannot find {}", part.display()))?;
+        // The concat demuxer's quoting: inside '...', a quote is written '\''.
+        text.push_str(&format!("file '{}'\n", path.to_string_lossy().replace('\'', "'\\''")));
+    }
+    std::fs::write(list.path(), text).with_context(|| format!("cannot write beside {}", output.display()))?;
+    let joined = TempFile::beside(output, "joined");
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i"])
+        .arg(list.path())
+        .args(["-map", "0:v:0", "-c", "copy"])
+        .arg(joined.path());
+    let (ok, stderr) = run_interruptibly(&mut cmd)?;
+    if !ok {
+        bail!(
+            "ffmpeg could not join the parts into {}: {}",
+            output.display(),
+            stderr.lines().last().unwrap_or_default()
+        );
+    }
+    finish_film(joined, frames, fps, sound, notes)
+}
+
 /// The frame rate as a fraction: NTSC-style rates exactly (N*1000/1001), others to a thousandth.
 pub fn rate_fraction(fps: f64) -> (u64, u64) {
     for den in [1, 1001, 1000] {

@@ -1,6 +1,6 @@
-//! What a run records beside its frames: which film, settings and model made them, which range, at what rate,
-//! and whether the run finished. `assemble` reads the records of every shard to prove a folder complete before
-//! it makes the film.
+//! What a run records beside its frames (or a shard beside its part of the film): which film, settings and model
+//! made them, which range, at what rate, and whether the run finished. `assemble` reads the records of every
+//! shard to prove a folder, or a set of parts, complete before it makes the film.
 
 use std::path::{Path, PathBuf};
 
@@ -32,7 +32,8 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    pub fn save(&self, frames: &FrameDir) -> Result<()> {
+    /// Saves the record of a frames folder, or (with `film`) of a shard's part of the film.
+    pub fn save(&self, frames: Option<&FrameDir>, film: &Path) -> Result<()> {
         let text = format!(
             "{MAGIC}\nfingerprint {}\nshard {} {}\nwhole-start {}\nframes {} {}\nfps {}\norigin {}\next {}\ncomplete {}\n",
             self.fingerprint,
@@ -46,7 +47,11 @@ impl Manifest {
             self.ext,
             self.complete
         );
-        write_atomically(&frames.record("manifest"), text.as_bytes())
+        let path = match frames {
+            Some(frames) => frames.record("manifest"),
+            None => part_record(film),
+        };
+        write_atomically(&path, text.as_bytes())
     }
 
     fn parse(text: &str) -> Result<Manifest> {
@@ -83,6 +88,12 @@ impl Manifest {
     }
 }
 
+/// Where the record of a shard's part of the film is: `.NAME.colorize-manifest` beside it.
+fn part_record(film: &Path) -> PathBuf {
+    let name = film.file_name().unwrap_or_default().to_string_lossy();
+    film.with_file_name(format!(".{name}.colorize-manifest"))
+}
+
 /// Every manifest in `dir`, by file name.
 pub fn read_all(dir: &Path) -> Result<Vec<(String, Manifest)>> {
     let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
@@ -98,6 +109,30 @@ pub fn read_all(dir: &Path) -> Result<Vec<(String, Manifest)>> {
     }
     found.sort_by_key(|(_, m)| (m.shard.count, m.shard.index));
     Ok(found)
+}
+
+/// Shards' parts of a film, checked complete, in order, with what they promise.
+pub fn check_parts(films: &[PathBuf]) -> Result<(Vec<PathBuf>, Complete)> {
+    let mut found = Vec::new();
+    for film in films {
+        let record = part_record(film);
+        let text = std::fs::read_to_string(&record).with_context(|| {
+            format!(
+                "{} has no record beside it ({}): it is not a finished shard's film",
+                film.display(),
+                record.display()
+            )
+        })?;
+        let manifest = Manifest::parse(&text).with_context(|| format!("{} is damaged", record.display()))?;
+        found.push((film.clone(), manifest));
+    }
+    found.sort_by_key(|(_, m)| (m.shard.count, m.shard.index));
+    let named: Vec<(String, Manifest)> = found
+        .iter()
+        .map(|(p, m)| (p.display().to_string(), m.clone()))
+        .collect();
+    let complete = complete(&named)?;
+    Ok((found.into_iter().map(|(film, _)| film).collect(), complete))
 }
 
 /// What a complete set of manifests promises: the frames `start..end`, their format, rate and sound's start.
@@ -139,10 +174,13 @@ pub fn complete(manifests: &[(String, Manifest)]) -> Result<Complete> {
             .find(|(_, m)| m.shard.index == index && m.shard.count == first.shard.count)
         {
             Some((_, m)) => {
-                if m.start > next {
-                    problems.push(format!("frames {next} to {} are missing", m.start - 1));
+                // A film shorter than it announced leaves its last shards empty, past its end.
+                if m.end > m.start {
+                    if m.start > next {
+                        problems.push(format!("frames {next} to {} are missing", m.start - 1));
+                    }
+                    next = next.max(m.end);
                 }
-                next = next.max(m.end);
             }
             None => problems.push(format!("shard {index}/{} has not run", first.shard.count)),
         }
@@ -224,7 +262,7 @@ mod tests {
         let (_, m) = shard(1, 3, 20, usize::MAX);
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), "jpg", Some(m.shard)).unwrap();
-        m.save(&frames).unwrap();
+        m.save(Some(&frames), Path::new("unused.mp4")).unwrap();
         assert_eq!(
             read_all(dir.path()).unwrap(),
             [(".colorize-manifest-1-of-3".to_string(), m)]
@@ -254,5 +292,9 @@ mod tests {
         assert!(err.contains(".colorize-manifest-2-of-3 is from another input"), "{err}");
 
         assert!(complete(&[]).is_err());
+
+        // The film held fewer frames than it announced: its last shard found none.
+        let short = vec![shard(0, 3, 10, 20), shard(1, 3, 20, 27), shard(2, 3, 30, 30)];
+        assert_eq!(complete(&short).unwrap().end, 27);
     }
 }

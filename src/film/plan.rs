@@ -104,7 +104,7 @@ impl<'a> Plan<'a> {
             .warmup
             .unwrap_or_else(|| warmup(smooth, keyframe_interval, options.exact));
         // A shard warms up from before its part; the source is left at the first frame to decode.
-        go_to(options, source, start.saturating_sub(warmup).max(whole.0))?;
+        go_to(options, source, start.saturating_sub(warmup).max(whole.0), &mut notes)?;
         // The container's count is only a hint: the frames actually read are what count.
         let announced = source
             .frame_count_hint
@@ -118,15 +118,10 @@ impl<'a> Plan<'a> {
         let expected = announced.or((end != usize::MAX).then(|| end - start));
         let sheet_picks = sheet_picks(options, expected, start, &mut notes);
         let settings = format!(
-            "width={:?} render={} exact={} smooth={smooth} saturation={saturation} keys={keyframe_interval} \
-             start={} frames={:?}",
-            options.width,
-            options.render_size,
-            options.exact,
-            whole.0,
-            options.frames.as_ref().map(|f| &f.1)
+            "smooth={smooth} saturation={saturation} keys={keyframe_interval} start={}",
+            whole.0
         );
-        let fingerprint = format!("{}|{settings}|{model_identity}", content_digest(&options.input)?);
+        let fingerprint = fingerprint(options, &settings, model_identity)?;
         Ok(Plan {
             options,
             fps,
@@ -158,8 +153,9 @@ fn range(options: &Options, fps: f64) -> Result<(usize, usize)> {
     Ok((start, end))
 }
 
-/// Leaves `source` at `frame`, which must exist.
-fn go_to(options: &Options, source: &mut Source, frame: usize) -> Result<()> {
+/// Leaves `source` at `frame`, which must exist, but for a shard: a film that holds fewer frames than it
+/// announced leaves its last shards empty.
+fn go_to(options: &Options, source: &mut Source, frame: usize, notes: &mut Vec<String>) -> Result<()> {
     let name = options.input.display();
     if source
         .skip_to(frame)
@@ -170,7 +166,10 @@ fn go_to(options: &Options, source: &mut Source, frame: usize) -> Result<()> {
     let last = source.position.saturating_sub(1);
     match options.shard {
         Some(shard) => {
-            bail!("shard {shard} starts at frame {frame}, past the end of {name}, whose last frame is {last}")
+            notes.push(format!(
+                "note: {name} ends at frame {last}, before shard {shard}'s part: it has no frames to colorize"
+            ));
+            Ok(())
         }
         None => bail!("--start (frame {frame}) is past the end of {name}, whose last frame is {last}"),
     }
@@ -250,6 +249,22 @@ fn size_notes(options: &Options, source: &Source, film: Size) -> Vec<String> {
         film.width, film.height
     ));
     notes
+}
+
+/// What tells frames made by this very run from others: the input's content, every setting that changes pixels
+/// (`settings`: those the plan resolves), the backend and the model files.
+fn fingerprint(options: &Options, settings: &str, model_identity: &str) -> Result<String> {
+    let asked = format!(
+        "width={:?} render={} exact={} frames={:?}",
+        options.width,
+        options.render_size,
+        options.exact,
+        options.frames.as_ref().map(|f| &f.1)
+    );
+    Ok(format!(
+        "{}|{asked} {settings}|{model_identity}",
+        content_digest(&options.input)?
+    ))
 }
 
 /// Identifies a file by its size and samples of its content: the same film moved or touched is the same film,

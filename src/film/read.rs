@@ -126,15 +126,14 @@ impl Source {
         Ok(self.pending.is_some())
     }
 
-    /// Seeks to frame `index` and checks that the frame there has the time a constant rate gives it. Where it has
-    /// not (a variable rate, a seek that is not frame-exact, no such frame), the film is opened afresh at frame 0 to
-    /// be decoded forward, and false is returned.
+    /// Seeks to frame `index` where the film has a constant rate, and checks that the frame there has the time that
+    /// rate gives it. Where it has not (an edit list, a seek that is not frame-exact, no such frame), the film is
+    /// opened afresh at frame 0 to be decoded forward, and false is returned.
     fn seek(&mut self, index: usize) -> Result<bool> {
-        // AVI has no timestamps: a seek lands by its index, which counts the empty entries that stand for dropped
-        // frames while decoding skips them, so the frame it finds may not be the one a run from the start calls
-        // `index`, and no time can tell.
-        let avi = self.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("avi"));
-        let Some(fps) = self.fps.filter(|_| self.first_seconds.is_finite() && !avi) else {
+        let Some(fps) = self
+            .fps
+            .filter(|_| self.first_seconds.is_finite() && constant_rate(&self.path))
+        else {
             return Ok(false);
         };
         if self
@@ -186,6 +185,41 @@ impl Source {
         };
         Ok(Some(Decoded { picture, seconds }))
     }
+}
+
+/// Whether a seek by frame index lands where decoding from the start would: OpenCV seeks to the time index / fps,
+/// which is that frame's only when every frame lasts 1 / fps. MP4 and MOV keep a table of every frame, so ffprobe's
+/// average rate is the true one and equals the nominal rate only then. Other containers cannot tell: MKV derives
+/// its average from the nominal rate, and AVI's index counts the empty entries that stand for dropped frames,
+/// which decoding skips. Those are decoded from the start.
+fn constant_rate(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !["mp4", "m4v", "mov"].contains(&ext.as_str()) {
+        return false;
+    }
+    let probe = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=r_frame_rate,avg_frame_rate",
+        ])
+        .args(["-of", "csv=p=0"])
+        .arg(path)
+        .stderr(std::process::Stdio::null())
+        .output();
+    let Ok(out) = probe else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    out.status.success()
+        && matches!(text.trim().split_once(','), Some((nominal, average)) if nominal == average && nominal != "0/0")
 }
 
 /// The recipe's `imutils.resize(frame, width=W)`: aspect kept, height truncated.

@@ -87,12 +87,13 @@ impl<'a> Sink<'a> {
             None => (plan.start, ColourState::default()),
         };
         if let Some(frames) = &frames {
-            manifest(plan, plan.end, f64::NAN, false).save(frames)?;
+            manifest(plan, plan.end, f64::NAN, false).save(Some(frames), &options.film)?;
         }
-        // A shard's frames become a film only once every shard is done, by `colorize assemble`.
-        let film = match options.shard {
-            Some(_) => None,
-            None => Some(Film::create(&options.film, plan.fps, plan.film_size)?),
+        // A shard's frames become a film only once every shard is done, by `colorize assemble`; without a frames
+        // folder, the shard writes its part of the film, which `assemble` joins to the others.
+        let film = match (options.shard, &frames) {
+            (Some(_), Some(_)) => None,
+            _ => Some(Film::create(&options.film, plan.fps, plan.film_size)?),
         };
         let sink = Sink {
             plan,
@@ -273,7 +274,8 @@ impl<'a> Sink<'a> {
             Some(film) => {
                 let written = film.written;
                 let options = self.plan.options;
-                let sound = options.audio.then_some(Sound {
+                // A shard's part gets its sound when the parts are joined.
+                let sound = (options.audio && options.shard.is_none()).then_some(Sound {
                     source: &options.input,
                     from: origin,
                 });
@@ -283,8 +285,9 @@ impl<'a> Sink<'a> {
             }
             None => (None, None),
         };
-        if let Some(frames) = &self.frames {
-            manifest(self.plan, self.plan.start + self.taken, origin, true).save(frames)?;
+        if self.frames.is_some() || self.plan.options.shard.is_some() {
+            let done = manifest(self.plan, self.plan.start + self.taken, origin, true);
+            done.save(self.frames.as_ref(), &self.plan.options.film)?;
         }
         Ok(Summary {
             frames: self.taken,
