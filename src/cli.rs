@@ -162,6 +162,10 @@ pub struct VideoArgs {
     /// (more often where a shot starts or the picture changes too much to carry it); 1 runs it on every frame.
     #[arg(long, value_name = "K", default_value_t = 3, value_parser = keyframe_interval)]
     pub keyframe_interval: usize,
+    /// Keyframes per forward pass of the network [default: 16 on a GPU, where a batch costs little more than one
+    /// frame; 1 on the CPU]. Frames are the same whatever the batch; larger batches hold more frames in memory.
+    #[arg(long, value_name = "N", value_parser = batch)]
+    pub batch: Option<usize>,
     /// Colour strength: 1.0 as predicted, 0 gray, above 1 more vivid.
     #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = saturation, allow_negative_numbers = true)]
     pub saturation: f64,
@@ -292,6 +296,10 @@ fn smooth_strength(s: &str) -> Result<f64, String> {
 fn keyframe_interval(s: &str) -> Result<usize, String> {
     // Frames wait in memory for their next keyframe, and flow over longer spans is seldom right.
     whole_number_in(s, 1..=25, "the keyframe interval").map(|k| k as usize)
+}
+
+fn batch(s: &str) -> Result<usize, String> {
+    whole_number_in(s, 1..=256, "the batch").map(|n| n as usize)
 }
 
 fn warmup(s: &str) -> Result<usize, String> {

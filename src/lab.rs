@@ -49,21 +49,45 @@ pub fn prepare(bgr: &Mat, side: i32) -> Result<Prepared> {
     Ok(Prepared { l, input })
 }
 
-/// Converts the network's 1x2xHxW output into an HxW two-channel (a, b) image.
-pub fn ab_from_blob(blob: &Mat) -> Result<Mat> {
+/// Stacks 1xCxHxW blobs of one shape into one NxCxHxW blob, in order.
+pub fn stack(blobs: &[&Mat]) -> Result<Mat> {
+    let first = blobs.first().context("no blobs to stack")?;
+    let dims = first.mat_size();
+    ensure!(dims.len() == 4 && dims[0] == 1, "expected 1xCxHxW blobs");
+    let mut sizes = dims.to_vec();
+    sizes[0] = blobs.len() as i32;
+    let mut stacked = Mat::new_nd_with_default(&sizes, CV_32F, Scalar::all(0.0))?;
+    let data = stacked.data_typed_mut::<f32>()?;
+    let each = data.len() / blobs.len();
+    for (place, blob) in data.chunks_exact_mut(each).zip(blobs) {
+        ensure!(
+            blob.mat_size().to_vec() == dims.to_vec(),
+            "blobs of different shapes cannot share a batch"
+        );
+        place.copy_from_slice(blob.data_typed::<f32>()?);
+    }
+    Ok(stacked)
+}
+
+/// Converts the network's Nx2xHxW output into N HxW two-channel (a, b) images.
+pub fn ab_from_blob(blob: &Mat) -> Result<Vec<Mat>> {
     let dims = blob.mat_size();
     ensure!(
-        dims.len() == 4 && dims[0] == 1 && dims[1] == 2,
+        dims.len() == 4 && dims[0] >= 1 && dims[1] == 2,
         "unexpected network output shape {}",
         dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("x")
     );
-    let (h, w) = (dims[2], dims[3]);
+    let (n, h, w) = (dims[0] as usize, dims[2], dims[3]);
     let data = blob.data_typed::<f32>()?;
-    let (a, b) = data.split_at(data.len() / 2);
-    let pairs: Vec<core::Vec2f> = a.iter().zip(b).map(|(&a, &b)| core::Vec2f::from([a, b])).collect();
-    let ab = Mat::from_slice(&pairs)?.reshape(2, h)?.try_clone()?;
-    debug_assert_eq!((ab.rows(), ab.cols(), ab.typ()), (h, w, CV_32FC2));
-    Ok(ab)
+    data.chunks_exact(data.len() / n)
+        .map(|one| {
+            let (a, b) = one.split_at(one.len() / 2);
+            let pairs: Vec<core::Vec2f> = a.iter().zip(b).map(|(&a, &b)| core::Vec2f::from([a, b])).collect();
+            let ab = Mat::from_slice(&pairs)?.reshape(2, h)?.try_clone()?;
+            debug_assert_eq!((ab.rows(), ab.cols(), ab.typ()), (h, w, CV_32FC2));
+            Ok(ab)
+        })
+        .collect()
 }
 
 /// Puts a/b (any size, resized bilinearly) on the full-resolution L and returns the 8-bit BGR frame.
@@ -137,19 +161,36 @@ mod tests {
     }
 
     #[test]
-    fn ab_blob_becomes_interleaved_pairs() {
-        let blob = Mat::new_nd_with_default(&[1, 2, 2, 3], CV_32F, Scalar::all(0.0)).unwrap();
-        let mut blob = blob;
+    fn ab_blob_becomes_interleaved_pairs_one_image_per_batch_entry() {
+        let mut blob = Mat::new_nd_with_default(&[2, 2, 2, 3], CV_32F, Scalar::all(0.0)).unwrap();
         blob.data_typed_mut::<f32>()
             .unwrap()
             .iter_mut()
             .enumerate()
             .for_each(|(i, v)| *v = i as f32);
         let ab = ab_from_blob(&blob).unwrap();
-        assert_eq!((ab.rows(), ab.cols(), ab.typ()), (2, 3, CV_32FC2));
-        let px = ab.data_typed::<core::Vec2f>().unwrap();
-        assert_eq!(px[0].0, [0.0, 6.0]);
-        assert_eq!(px[5].0, [5.0, 11.0]);
+        assert_eq!(ab.len(), 2);
+        for (n, ab) in ab.iter().enumerate() {
+            assert_eq!((ab.rows(), ab.cols(), ab.typ()), (2, 3, CV_32FC2));
+            let px = ab.data_typed::<core::Vec2f>().unwrap();
+            let base = 12.0 * n as f32;
+            assert_eq!(px[0].0, [base, base + 6.0]);
+            assert_eq!(px[5].0, [base + 5.0, base + 11.0]);
+        }
+    }
+
+    #[test]
+    fn stacked_blobs_keep_their_order_and_refuse_other_shapes() {
+        let blob =
+            |v: f32, side: i32| Mat::new_nd_with_default(&[1, 1, side, side], CV_32F, Scalar::all(v.into())).unwrap();
+        let (one, two, three) = (blob(1.0, 2), blob(2.0, 2), blob(3.0, 2));
+        let stacked = stack(&[&one, &two, &three]).unwrap();
+        assert_eq!(&*stacked.mat_size(), &[3, 1, 2, 2]);
+        assert_eq!(
+            stacked.data_typed::<f32>().unwrap(),
+            [1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 3.0, 3.0, 3.0, 3.0]
+        );
+        assert!(stack(&[&one, &blob(4.0, 3)]).is_err());
     }
 
     #[test]

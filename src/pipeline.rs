@@ -92,6 +92,31 @@ fn deliver_in_order<O>(
     Ok(())
 }
 
+/// Groups `source`'s items into runs of up to `size`, for workers that take several at once. An error ends the
+/// group it interrupts, which is still handed out first, and then comes by itself.
+pub fn batched<I>(source: impl Iterator<Item = Result<I>>, size: usize) -> impl Iterator<Item = Result<Vec<I>>> {
+    let mut source = source.fuse();
+    let mut failed = None;
+    std::iter::from_fn(move || {
+        if let Some(e) = failed.take() {
+            return Some(Err(e));
+        }
+        let mut batch = Vec::with_capacity(size);
+        while batch.len() < size.max(1) {
+            match source.next() {
+                Some(Ok(item)) => batch.push(item),
+                Some(Err(e)) if batch.is_empty() => return Some(Err(e)),
+                Some(Err(e)) => {
+                    failed = Some(e);
+                    break;
+                }
+                None => break,
+            }
+        }
+        (!batch.is_empty()).then_some(Ok(batch))
+    })
+}
+
 /// Runs `f`, turning a panic into an error that carries the panic's message.
 pub fn unpanic<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
@@ -195,6 +220,18 @@ mod tests {
         let work = |_: &mut (), x: u32| if x == 3 { panic!("boom at {x}") } else { Ok(x) };
         let err = run((0..10).map(Ok), &mut [(); 2], work, 3, |_| Ok(())).unwrap_err();
         assert_eq!(err.to_string(), "a worker panicked: boom at 3");
+    }
+
+    #[test]
+    fn batches_keep_order_and_an_error_follows_the_items_before_it() {
+        let batches: Vec<_> = batched((0..7).map(Ok), 3).map(Result::unwrap).collect();
+        assert_eq!(batches, [vec![0, 1, 2], vec![3, 4, 5], vec![6]]);
+        let source = (0..7).map(|i| if i == 4 { Err(anyhow!("frame 4")) } else { Ok(i) });
+        let got: Vec<_> = batched(source, 3).map(|b| b.map_err(|e| e.to_string())).collect();
+        assert_eq!(
+            got,
+            [Ok(vec![0, 1, 2]), Ok(vec![3]), Err("frame 4".into()), Ok(vec![5, 6])]
+        );
     }
 
     #[test]

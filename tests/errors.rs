@@ -198,3 +198,46 @@ fn weights_other_than_the_release_are_a_warning_not_an_error() {
     );
     assert!(Path::new(&ws.path("colorized_images/Color_p.png")).exists());
 }
+
+#[test]
+fn a_gpu_this_opencv_or_machine_lacks_is_one_line_and_auto_falls_back_to_the_cpu() {
+    use colorize::model::{Available, Cuda};
+    let ws = Workspace::new();
+    write_video(&ws.path("clip.avi"), 25.0, Size::new(48, 32), &[40, 120, 200]);
+    let cuda = Available::here().cuda;
+    for backend in ["cuda", "cuda-fp32"] {
+        let out = ws.run(&["video", "clip.avi", "--backend", backend]);
+        match cuda {
+            Cuda::NotBuilt => fails_with(
+                &out,
+                1,
+                "this OpenCV has no CUDA backend (build it with scripts/build-opencv --cuda)",
+            ),
+            Cuda::NoDevice => fails_with(&out, 1, "no NVIDIA GPU it can run on answers"),
+            Cuda::Ready => assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr)),
+        }
+        fails_with(
+            &ws.run(&["video", "clip.avi", "--exact", "--backend", backend]),
+            1,
+            &format!("drop --backend {backend}"),
+        );
+    }
+    if cuda != Cuda::Ready {
+        no_outputs(&ws, &["clip.avi"]);
+    }
+
+    let out = ws.run(&[
+        "video",
+        "clip.avi",
+        "--backend",
+        "auto",
+        "--no-frames",
+        "-o",
+        "auto.avi",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let notices = stderr.lines().filter(|l| l.contains("no NVIDIA GPU")).count();
+    // Once, and only from a CUDA build that finds no GPU: a build without CUDA has nothing to say about GPUs.
+    assert_eq!(notices, usize::from(cuda == Cuda::NoDevice), "{stderr}");
+}

@@ -152,7 +152,7 @@ fn resuming_with_another_backend_or_other_weights_is_refused_never_mixed() {
     };
     assert!(run(&["--backend", "opencv"]).status.success());
     let first = read_image(&ws.path("frames/frame_000001.png"));
-    if colorize::model::openvino_available() {
+    if colorize::model::Available::here().openvino {
         refused(&run(&["--backend", "openvino"]), &["another model", "--overwrite"]);
     }
     std::fs::write(

@@ -88,3 +88,43 @@ fn a_slice_ends_with_the_frames_a_whole_run_makes() {
         assert_eq!(support::mean_abs_diff(&a, &b), 0.0, "{name} differs");
     }
 }
+
+#[test]
+fn batches_of_keyframes_colour_every_frame_as_single_passes_do() {
+    let ws = Workspace::new();
+    write_pan(&ws.path("cut.avi"), 20, Some((11, 190)));
+    let run = |dir: &str, batch: &str| {
+        let film = format!("{dir}.avi");
+        let args = [
+            "video",
+            "cut.avi",
+            "--frame-format",
+            "png",
+            "--frames-dir",
+            dir,
+            "-o",
+            &film,
+            "--batch",
+            batch,
+        ];
+        said(&ws.run(&args))
+    };
+    let (single, batched) = (run("single", "1"), run("batched", "4"));
+    // Keyframes 0, 3, 6, 9, 11 (the cut), 12, 15 and 18: the cut falls inside the second batch of 4.
+    let summary = |said: &str| {
+        said.lines()
+            .find_map(|l| l.split_once(") in "))
+            .map(|(counts, _)| counts.to_owned())
+    };
+    assert_eq!(summary(&single), summary(&batched));
+    let frames = names(&ws.path("single"));
+    assert_eq!(frames, names(&ws.path("batched")));
+    assert_eq!(frames.len(), 20);
+    for name in &frames {
+        let (a, b) = (
+            read_image(&ws.path(&format!("single/{name}"))),
+            read_image(&ws.path(&format!("batched/{name}"))),
+        );
+        assert_eq!(support::mean_abs_diff(&a, &b), 0.0, "{name} differs");
+    }
+}

@@ -64,7 +64,7 @@ fn baked_layers_give_the_recipe_output_shape_and_values() {
     .unwrap();
     let ab = model.colorizer().unwrap().predict(&input).unwrap();
     assert_eq!((ab.rows(), ab.cols(), ab.channels()), (56, 56, 2));
-    let want = lab::ab_from_blob(&expected).unwrap();
+    let want = lab::ab_from_blob(&expected).unwrap().remove(0);
     let (got, want) = (
         ab.data_typed::<opencv::core::Vec2f>().unwrap(),
         want.data_typed::<opencv::core::Vec2f>().unwrap(),
@@ -98,7 +98,7 @@ fn full_size_stand_in_has_the_published_architecture() {
 
 #[test]
 fn openvino_runs_the_baked_model_close_to_opencv() {
-    if !colorize::model::openvino_available() {
+    if !colorize::model::Available::here().openvino {
         support::cannot_run(
             "openvino_runs_the_baked_model_close_to_opencv",
             "this OpenCV has no OpenVINO backend (CI builds it with one: scripts/build-opencv)",
@@ -130,4 +130,46 @@ fn openvino_runs_the_baked_model_close_to_opencv() {
         / (2 * reference.len()) as f32;
     // Same network, other arithmetic (OpenVINO may compute in bfloat16): close, not equal.
     assert!(mean_diff < 1.0, "a/b differ by {mean_diff} on average");
+}
+
+#[test]
+fn a_batch_predicts_what_its_frames_predict_one_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    standin::write(dir.path(), Width::Narrow);
+    let files = ModelFiles::locate(dir.path(), None, None, None);
+    let inputs: Vec<Mat> = [(40, 60), (64, 32), (30, 30)]
+        .iter()
+        .map(|&(rows, cols)| lab::prepare(&gradient(rows, cols), 224).unwrap().input)
+        .collect();
+    let mut engines = vec![Engine::OpenCv];
+    if colorize::model::Available::here().openvino {
+        engines.push(Engine::OpenVino);
+    }
+    for engine in engines {
+        let mut net = Model::load(&files, engine, caffe::TEMPERATURE)
+            .unwrap()
+            .colorizer()
+            .unwrap();
+        let batch = net.predict_batch(&inputs.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(batch.len(), inputs.len());
+        let mut spread = 0.0f32;
+        for (input, batched) in inputs.iter().zip(&batch) {
+            let alone = net.predict(input).unwrap();
+            let (alone, batched) = (
+                alone.data_typed::<Vec2f>().unwrap(),
+                batched.data_typed::<Vec2f>().unwrap(),
+            );
+            let worst = alone
+                .iter()
+                .zip(batched)
+                .map(|(a, b)| (a[0] - b[0]).abs().max((a[1] - b[1]).abs()))
+                .fold(0.0f32, f32::max);
+            // Identical arithmetic per frame, except for the order of float sums the batch may change.
+            assert!(worst < 1e-3, "{engine:?}: a frame's a/b moved by {worst} in a batch");
+            spread = spread.max((alone[0][0] - batch[0].data_typed::<Vec2f>().unwrap()[0][0]).abs());
+        }
+        // The three gradients differ, so a batch that handed every frame the first one's colour would fail above
+        // unless the network coloured them alike: make sure it does not.
+        assert!(spread > 1e-3, "{engine:?}: the test's frames all get the same colour");
+    }
 }

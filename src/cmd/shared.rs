@@ -41,11 +41,20 @@ impl Outcome {
 /// The version line: this program's, and the OpenCV it runs on.
 pub fn version() -> String {
     let opencv = opencv::core::get_version_string().unwrap_or_else(|_| "unknown".into());
-    let backends = if model::openvino_available() {
-        "opencv, openvino"
-    } else {
-        "opencv"
-    };
+    let here = model::Available::here();
+    let backends = [
+        Some("opencv"),
+        here.openvino.then_some("openvino"),
+        match here.cuda {
+            model::Cuda::Ready => Some("cuda"),
+            model::Cuda::NoDevice => Some("cuda (no GPU answers)"),
+            model::Cuda::NotBuilt => None,
+        },
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
     format!(
         "{} (OpenCV {opencv}; dnn backends: {backends})",
         env!("CARGO_PKG_VERSION")
@@ -65,7 +74,7 @@ pub fn load_model(args: &ModelArgs, exact: bool) -> Result<Model> {
             caffe::TEMPERATURE
         );
     }
-    let (engine, notice) = model::choose_engine(args.backend, exact, model::openvino_available())?;
+    let (engine, notice) = model::choose_engine(args.backend, exact, model::Available::here())?;
     if let Some(notice) = notice {
         eprintln!("{notice}");
     }

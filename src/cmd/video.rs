@@ -108,7 +108,7 @@ fn writes_film(args: &VideoArgs) -> bool {
     args.shard.is_none() || args.no_frames
 }
 
-fn options(args: &VideoArgs, film: &Film, shard: Option<film::Shard>) -> film::Options {
+fn options(args: &VideoArgs, film: &Film, shard: Option<film::Shard>, model: &Model) -> film::Options {
     let ext = match args.frame_format {
         FrameFormat::Jpg => "jpg",
         FrameFormat::Png => "png",
@@ -124,6 +124,7 @@ fn options(args: &VideoArgs, film: &Film, shard: Option<film::Shard>) -> film::O
         end: args.end,
         smooth: args.smooth,
         keyframe_interval: args.keyframe_interval,
+        batch: args.batch.unwrap_or_else(|| model.engine().default_batch()),
         saturation: args.saturation,
         render_size: args.render_size,
         side_by_side: args.side_by_side,
@@ -198,7 +199,7 @@ fn colorize_one(
 ) -> (Outcome, String) {
     let progress = Progress::new("frames", args.run.quiet).labelled(label);
     let started = Instant::now();
-    let result = film::colorize(&options(args, film, shard), model, nets, &progress);
+    let result = film::colorize(&options(args, film, shard, model), model, nets, &progress);
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let (summary, profile) = match result {

@@ -21,6 +21,7 @@ mod timeline;
 mod writer;
 
 use anyhow::{bail, Context, Result};
+use opencv::core::Mat;
 
 use crate::model::{Colorizer, Model};
 use crate::progress::Progress;
@@ -72,14 +73,19 @@ pub fn colorize(
         profile: &profile,
         done: false,
     };
-    // Segments hold up to a keyframe interval of frames each.
-    let in_flight = 2 * nets.len() + 2;
-    let work = |net: &mut Colorizer, segment: Segment<Key<Input>>| {
-        let index = segment.key.as_ref().map_or(0, |k| k.index);
-        pipeline::unpanic(|| forward(net, segment, &profile)).with_context(|| format!("frame {index}"))
+    // Segments hold up to a keyframe interval of frames each, a batch up to `batch` segments. One batch waiting
+    // per network keeps a GPU busy; single segments queue deeper, as they are quick to come and go.
+    let in_flight = if options.batch > 1 {
+        nets.len() + 1
+    } else {
+        2 * nets.len() + 2
     };
-    let take = |segment: Segment<Key<Ab>>| sink.take(segment);
-    let outcome = pipeline::run(jobs, nets, work, in_flight, take);
+    let work = |net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>| {
+        let index = batch.iter().find_map(|s| s.key.as_ref()).map_or(0, |k| k.index);
+        pipeline::unpanic(|| forward(net, batch, &profile)).with_context(|| format!("frame {index}"))
+    };
+    let take = |batch: Vec<Segment<Key<Ab>>>| batch.into_iter().try_for_each(|segment| sink.take(segment));
+    let outcome = pipeline::run(pipeline::batched(jobs, options.batch), nets, work, in_flight, take);
     if let Err(e) = outcome.and_then(|()| interrupt::check()) {
         let name = options.input.display();
         if interrupt::requested() {
@@ -97,41 +103,45 @@ pub fn colorize(
     Ok((sink.finish()?, profile))
 }
 
-/// A worker's share of a segment: the keyframe's forward pass, unless it is on disk already or repeats the last.
-fn forward(net: &mut Colorizer, segment: Segment<Key<Input>>, profile: &Profile) -> Result<Segment<Key<Ab>>> {
-    let Some(key) = segment.key else {
-        return Ok(Segment {
-            between: segment.between,
-            key: None,
-        });
-    };
-    let work = match key.work {
-        Key::Resumed => Key::Resumed,
-        Key::Computed {
-            l,
-            net: input,
-            back,
-            written,
-        } => {
-            interrupt::check()?;
-            let ab = input
-                .map(|Input(input)| profile.time(Stage::Forward, || net.predict(&input)).map(Ab))
-                .transpose()?;
+/// A worker's share of a batch: one forward pass for the keyframes that need one, that is all but those on disk
+/// already and those that repeat the last.
+fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, profile: &Profile) -> Result<Vec<Segment<Key<Ab>>>> {
+    interrupt::check()?;
+    let inputs: Vec<&Mat> = batch
+        .iter()
+        .filter_map(|segment| match &segment.key.as_ref()?.work {
             Key::Computed {
+                net: Some(Input(input)),
+                ..
+            } => Some(input),
+            _ => None,
+        })
+        .collect();
+    let mut predicted = match inputs.is_empty() {
+        true => Vec::new(),
+        false => profile.time(Stage::Forward, || net.predict_batch(&inputs))?,
+    }
+    .into_iter();
+    let mut coloured = |key: Frame<Key<Input>>| Frame {
+        index: key.index,
+        seconds: key.seconds,
+        original: key.original,
+        work: match key.work {
+            Key::Resumed => Key::Resumed,
+            Key::Computed { l, net, back, written } => Key::Computed {
                 l,
-                net: ab,
+                // One prediction per input, in order: `inputs` was taken from these same keyframes.
+                net: net.and_then(|_| predicted.next().map(Ab)),
                 back,
                 written,
-            }
-        }
+            },
+        },
     };
-    Ok(Segment {
-        between: segment.between,
-        key: Some(Frame {
-            index: key.index,
-            seconds: key.seconds,
-            original: key.original,
-            work,
-        }),
-    })
+    Ok(batch
+        .into_iter()
+        .map(|segment| Segment {
+            between: segment.between,
+            key: segment.key.map(&mut coloured),
+        })
+        .collect())
 }

@@ -33,6 +33,8 @@ pub struct Options {
     pub smooth: f64,
     /// Run the network at least every this many frames (1: on every frame).
     pub keyframe_interval: usize,
+    /// Segments whose keyframes share one forward pass.
+    pub batch: usize,
     pub saturation: f64,
     /// Side of the square the network sees.
     pub render_size: i32,
