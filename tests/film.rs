@@ -195,7 +195,8 @@ fn an_interrupted_run_resumes_to_the_same_frames() {
         let rerun = ws.run(&refs(&with(&dir, &film)));
         assert!(rerun.status.success());
         let stderr = String::from_utf8_lossy(&rerun.stderr);
-        // SIGKILL can land between a frame and the record that follows it: that one frame is made again.
+        // The record follows a segment's frames (a keyframe and those before it, 3 at most here) once all are on
+        // disk: a SIGKILL between them leaves up to that many frames to make again.
         let done: usize = stderr
             .split(" already done")
             .next()
@@ -203,7 +204,7 @@ fn an_interrupted_run_resumes_to_the_same_frames() {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no count of frames already done: {stderr}"));
         assert!(
-            done == before || done + 1 == before,
+            done <= before && before - done <= 3,
             "{done} already done of {before} on disk"
         );
         assert_eq!(names(&ws.path(&dir)), names(&ws.path(&reference)));

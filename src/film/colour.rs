@@ -123,15 +123,30 @@ impl Colour {
         motion::between(key, back, ahead, at)
     }
 
-    /// `ab` at the chosen colour strength.
-    pub fn saturated(&self, ab: Mat) -> Result<Mat> {
-        if self.saturation == 1.0 {
-            return Ok(ab);
-        }
-        let mut scaled = Mat::default();
-        ab.convert_to(&mut scaled, -1, self.saturation, 0.0)?;
-        Ok(scaled)
+    pub fn saturation(&self) -> f64 {
+        self.saturation
     }
+}
+
+impl ColourState {
+    /// A copy, for the resume record of a frame whose colour state later frames change.
+    pub fn snapshot(&self) -> Result<ColourState> {
+        let copy = |m: &Option<Mat>| m.as_ref().map(Mat::try_clone).transpose();
+        Ok(ColourState {
+            last_ab: copy(&self.last_ab)?,
+            key: copy(&self.key)?,
+        })
+    }
+}
+
+/// `ab` at colour strength `saturation`.
+pub fn saturated(ab: Mat, saturation: f64) -> Result<Mat> {
+    if saturation == 1.0 {
+        return Ok(ab);
+    }
+    let mut scaled = Mat::default();
+    ab.convert_to(&mut scaled, -1, saturation, 0.0)?;
+    Ok(scaled)
 }
 
 #[cfg(test)]
@@ -193,7 +208,10 @@ mod tests {
         let colour = Colour::new(0.0, 1.0, ColourState::default());
         assert_eq!(value(&colour.key(Some(ab(30.0, -6.0)), None).unwrap().1), [30.0, -6.0]);
         let vivid = Colour::new(0.0, 1.5, ColourState::default());
-        assert_eq!(value(&vivid.saturated(ab(30.0, -6.0)).unwrap()), [45.0, -9.0]);
+        assert_eq!(
+            value(&saturated(ab(30.0, -6.0), vivid.saturation()).unwrap()),
+            [45.0, -9.0]
+        );
         assert!(colour.key(None, None).is_err());
     }
 }

@@ -10,6 +10,7 @@ mod ground_truth;
 mod keys;
 mod manifest;
 mod motion;
+mod picture;
 mod plan;
 mod position;
 mod profile;
@@ -84,7 +85,7 @@ pub fn colorize(
         let index = batch.iter().find_map(|s| s.key.as_ref()).map_or(0, |k| k.index);
         pipeline::unpanic(|| forward(net, batch, &profile)).with_context(|| format!("frame {index}"))
     };
-    let take = |batch: Vec<Segment<Key<Ab>>>| batch.into_iter().try_for_each(|segment| sink.take(segment));
+    let take = |batch: Vec<Segment<Key<Ab>>>| sink.take(batch);
     let outcome = pipeline::run(pipeline::batched(jobs, options.batch), nets, work, in_flight, take);
     if let Err(e) = outcome.and_then(|()| interrupt::check()) {
         let name = options.input.display();

@@ -1,26 +1,26 @@
-//! The ordered end of the film pipeline: each segment's keyframe coloured, the frames before it painted from
-//! the keyframes on either side, all back to 8-bit BGR, frames and film written in order, and the film finished
-//! once the last frame is in.
+//! The ordered end of the film pipeline: each segment's keyframe coloured, the frames before it given colour from
+//! the keyframes on either side, their pictures made in parallel (film/picture.rs), the film written in order,
+//! and the film finished once the last frame is in.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use opencv::core::{self, Mat};
-use opencv::imgcodecs;
 use opencv::prelude::*;
+use rayon::prelude::*;
 
 use super::colour::{Colour, ColourState};
 use super::finish::{finish_film, Sound};
 use super::frame::{Ab, Between, Frame, Key, Segment};
 use super::frames::FrameDir;
 use super::manifest::Manifest;
+use super::picture::{picture, Picture};
 use super::plan::Plan;
 use super::profile::{Profile, Stage};
 use super::resume;
 use super::shard::Shard;
 use super::timeline::Timeline;
 use super::writer::Film;
-use crate::lab;
 use crate::progress::Progress;
 use crate::sheet::{self, Sheet};
 
@@ -113,8 +113,41 @@ impl<'a> Sink<'a> {
         Ok((sink, resume_at))
     }
 
-    /// Takes the next segment: the frames before its keyframe, then the keyframe.
-    pub fn take(&mut self, segment: Segment<Key<Ab>>) -> Result<()> {
+    /// Takes the next segments, in order. Colour is worked out frame by frame; the pictures are then made and
+    /// written to the frames folder in parallel (at 1080p that is most of a frame's time on the CPU), and go into
+    /// the film in order; the resume record follows once they are all on disk.
+    pub fn take(&mut self, batch: Vec<Segment<Key<Ab>>>) -> Result<()> {
+        let mut outgoing = Vec::new();
+        let mut record = None;
+        for segment in batch {
+            self.colour_segment(segment, &mut outgoing, &mut record)?;
+        }
+        let (frames, saturation, profile) = (self.frames.as_ref(), self.colour.saturation(), self.profile);
+        let pictures: Vec<Result<(Frame<()>, Mat)>> = outgoing
+            .into_par_iter()
+            .map(|frame| {
+                let index = frame.index;
+                picture(frame, frames, saturation, profile).with_context(|| format!("frame {index}"))
+            })
+            .collect();
+        for picture in pictures {
+            let (frame, bgr) = picture?;
+            self.deliver(frame.index, frame.seconds, frame.original, bgr)?;
+        }
+        if let (Some(frames), Some((index, state))) = (&self.frames, record) {
+            resume::save(frames, &self.plan.fingerprint, index + 1, &state)?;
+        }
+        Ok(())
+    }
+
+    /// Colours a segment's frames, the ones before its keyframe first, into `outgoing`; `record` becomes the last
+    /// frame to be written and the colour state after it.
+    fn colour_segment(
+        &mut self,
+        segment: Segment<Key<Ab>>,
+        outgoing: &mut Vec<Frame<Picture>>,
+        record: &mut Option<(usize, ColourState)>,
+    ) -> Result<()> {
         let key = match segment.key {
             Some(key) => {
                 let index = key.index;
@@ -124,15 +157,46 @@ impl<'a> Sink<'a> {
         };
         let next = key.as_ref().and_then(|k| k.work.as_ref()).map(|k| &k.colour);
         for frame in segment.between {
-            let index = frame.index;
-            self.take_between(frame, next)
-                .with_context(|| format!("frame {index}"))?;
+            let picture = match frame.work {
+                Between::Resumed => Picture::OnDisk,
+                Between::Carried { l, back, ahead, at } => {
+                    let ab = self.colour.between(&back, next.zip(ahead.as_ref()), at);
+                    let ab = ab.with_context(|| format!("frame {}", frame.index))?;
+                    *record = Some((frame.index, self.colour.state().snapshot()?));
+                    Picture::Paint { l, ab }
+                }
+            };
+            outgoing.push(self.outgoing(frame.index, frame.seconds, frame.original, picture));
         }
-        if let Some(key) = key {
-            let index = key.index;
-            self.take_key(key).with_context(|| format!("frame {index}"))?;
-        }
+        let Some(key) = key else { return Ok(()) };
+        let picture = match key.work {
+            // A warmup keyframe's colour carries on; one past the range is never used again.
+            Some(work) if !work.written => {
+                self.colour.commit(work.prediction, work.colour);
+                return Ok(());
+            }
+            Some(work) => {
+                self.keyframes += 1;
+                self.computed += usize::from(work.computed);
+                let ab = work.colour.try_clone()?;
+                self.colour.commit(work.prediction, work.colour);
+                *record = Some((key.index, self.colour.state().snapshot()?));
+                Picture::Paint { l: work.l, ab }
+            }
+            None => Picture::OnDisk,
+        };
+        outgoing.push(self.outgoing(key.index, key.seconds, key.original, picture));
         Ok(())
+    }
+
+    fn outgoing(&mut self, index: usize, seconds: f64, original: Option<Mat>, work: Picture) -> Frame<Picture> {
+        self.resumed += usize::from(matches!(work, Picture::OnDisk));
+        Frame {
+            index,
+            seconds,
+            original,
+            work,
+        }
     }
 
     /// A keyframe's colour (None when it is on disk already), worked out before the frames that wait for it are
@@ -160,58 +224,6 @@ impl<'a> Sink<'a> {
         })
     }
 
-    fn take_between(&mut self, frame: Frame<Between>, next: Option<&Mat>) -> Result<()> {
-        let bgr = match frame.work {
-            Between::Resumed => self.read_back(frame.index)?,
-            Between::Carried { l, back, ahead, at } => {
-                let ab = self.colour.between(&back, next.zip(ahead.as_ref()), at)?;
-                let bgr = self.paint(frame.index, &l, ab)?;
-                self.record(frame.index)?;
-                bgr
-            }
-        };
-        self.deliver(frame.index, frame.seconds, frame.original, bgr)
-    }
-
-    fn take_key(&mut self, frame: Frame<Option<KeyColour>>) -> Result<()> {
-        let bgr = match frame.work {
-            // A warmup keyframe's colour carries on; one past the range is never used again.
-            Some(key) if !key.written => {
-                self.colour.commit(key.prediction, key.colour);
-                return Ok(());
-            }
-            Some(key) => {
-                self.keyframes += 1;
-                self.computed += usize::from(key.computed);
-                let bgr = self.paint(frame.index, &key.l, key.colour.try_clone()?)?;
-                self.colour.commit(key.prediction, key.colour);
-                self.record(frame.index)?;
-                bgr
-            }
-            None => self.read_back(frame.index)?,
-        };
-        self.deliver(frame.index, frame.seconds, frame.original, bgr)
-    }
-
-    /// Puts `ab` on `l` and writes the frame to the frames folder.
-    fn paint(&mut self, index: usize, l: &Mat, ab: Mat) -> Result<Mat> {
-        let ab = self.colour.saturated(ab)?;
-        let bgr = self.profile.time(Stage::Post, || lab::finish(l, &ab))?;
-        if let Some(frames) = &self.frames {
-            self.profile.time(Stage::Encode, || frames.write(index, &bgr))?;
-        }
-        Ok(bgr)
-    }
-
-    /// Records that every frame up to `index` is on disk. Written after the frame, so the record never promises
-    /// a frame that is not there.
-    fn record(&self, index: usize) -> Result<()> {
-        match &self.frames {
-            Some(frames) => resume::save(frames, &self.plan.fingerprint, index + 1, self.colour.state()),
-            None => Ok(()),
-        }
-    }
-
     /// Adds a finished frame to the contact sheet and the film.
     fn deliver(&mut self, index: usize, seconds: f64, original: Option<Mat>, bgr: Mat) -> Result<()> {
         if let (Some(original), Ok(_)) = (&original, self.plan.sheet_picks.binary_search(&index)) {
@@ -237,19 +249,6 @@ impl<'a> Sink<'a> {
         self.taken += 1;
         self.progress.inc();
         Ok(())
-    }
-
-    fn read_back(&mut self, index: usize) -> Result<Mat> {
-        self.resumed += 1;
-        let frames = self
-            .frames
-            .as_ref()
-            .context("a frame was skipped with no frames folder to find it in")?;
-        let path = frames.path(index);
-        imgcodecs::imread(&path, imgcodecs::IMREAD_COLOR)
-            .ok()
-            .filter(|m| !m.empty())
-            .with_context(|| format!("cannot read the finished frame {}", path.display()))
     }
 
     /// Writes the held picture into the film `copies` times.
