@@ -21,7 +21,7 @@ mod sink;
 mod timeline;
 mod writer;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use opencv::core::Mat;
 
 use crate::model::{Colorizer, Model};
@@ -118,11 +118,18 @@ fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, profile: &Profi
             _ => None,
         })
         .collect();
-    let mut predicted = match inputs.is_empty() {
-        true => Vec::new(),
-        false => profile.time(Stage::Forward, || net.predict_batch(&inputs))?,
-    }
-    .into_iter();
+    let predicted = if inputs.is_empty() {
+        Vec::new()
+    } else {
+        profile.time(Stage::Forward, || net.predict_batch(&inputs))?
+    };
+    ensure!(
+        predicted.len() == inputs.len(),
+        "the network gave {} predictions for {} frames",
+        predicted.len(),
+        inputs.len()
+    );
+    let mut predicted = predicted.into_iter();
     let mut coloured = |key: Frame<Key<Input>>| Frame {
         index: key.index,
         seconds: key.seconds,
