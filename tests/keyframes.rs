@@ -60,30 +60,29 @@ fn the_network_runs_every_k_frames_and_where_a_shot_starts() {
 fn a_slice_ends_with_the_frames_a_whole_run_makes() {
     let ws = Workspace::new();
     write_pan(&ws.path("pan.avi"), 24, None);
-    let run = |dir: &str, extra: &[&str]| {
-        let film = format!("{dir}.avi");
-        let mut args = vec![
-            "video",
-            "pan.avi",
-            "--frame-format",
-            "png",
-            "--frames-dir",
-            dir,
-            "-o",
-            &film,
-        ];
-        args.extend_from_slice(extra);
-        said(&ws.run(&args));
-    };
-    run("whole", &[]);
+    run_to(&ws, "pan.avi", "whole", &[]);
     // Frame 13 lies between keyframes 12 and 15: the slice reads on to 15 to colour it as the whole run does.
-    run("slice", &["--end", "14"]);
+    run_to(&ws, "pan.avi", "slice", &["--end", "14"]);
     let slice = names(&ws.path("slice"));
     assert_eq!(slice.len(), 14);
-    for name in &slice {
+    assert_same_frames(&ws, &slice, "whole", "slice");
+}
+
+/// Colorizes `film` with PNG frames into folder `dir` and the film `dir`.avi, with `extra` options; returns what
+/// it said.
+fn run_to(ws: &Workspace, film: &str, dir: &str, extra: &[&str]) -> String {
+    let out = format!("{dir}.avi");
+    let mut args = vec!["video", film, "--frame-format", "png", "--frames-dir", dir, "-o", &out];
+    args.extend_from_slice(extra);
+    said(&ws.run(&args))
+}
+
+/// Each of the frames `names` is the same picture in folder `a` as in folder `b`.
+fn assert_same_frames(ws: &Workspace, names: &[String], a: &str, b: &str) {
+    for name in names {
         let (a, b) = (
-            read_image(&ws.path(&format!("whole/{name}"))),
-            read_image(&ws.path(&format!("slice/{name}"))),
+            read_image(&ws.path(&format!("{a}/{name}"))),
+            read_image(&ws.path(&format!("{b}/{name}"))),
         );
         assert_eq!(support::mean_abs_diff(&a, &b), 0.0, "{name} differs");
     }
@@ -93,23 +92,8 @@ fn a_slice_ends_with_the_frames_a_whole_run_makes() {
 fn batches_of_keyframes_colour_every_frame_as_single_passes_do() {
     let ws = Workspace::new();
     write_pan(&ws.path("cut.avi"), 20, Some((11, 190)));
-    let run = |dir: &str, batch: &str| {
-        let film = format!("{dir}.avi");
-        let args = [
-            "video",
-            "cut.avi",
-            "--frame-format",
-            "png",
-            "--frames-dir",
-            dir,
-            "-o",
-            &film,
-            "--batch",
-            batch,
-        ];
-        said(&ws.run(&args))
-    };
-    let (single, batched) = (run("single", "1"), run("batched", "4"));
+    let single = run_to(&ws, "cut.avi", "single", &["--batch", "1"]);
+    let batched = run_to(&ws, "cut.avi", "batched", &["--batch", "4"]);
     // Keyframes 0, 3, 6, 9, 11 (the cut), 12, 15 and 18: the cut falls inside the second batch of 4.
     let summary = |said: &str| {
         said.lines()
@@ -120,11 +104,5 @@ fn batches_of_keyframes_colour_every_frame_as_single_passes_do() {
     let frames = names(&ws.path("single"));
     assert_eq!(frames, names(&ws.path("batched")));
     assert_eq!(frames.len(), 20);
-    for name in &frames {
-        let (a, b) = (
-            read_image(&ws.path(&format!("single/{name}"))),
-            read_image(&ws.path(&format!("batched/{name}"))),
-        );
-        assert_eq!(support::mean_abs_diff(&a, &b), 0.0, "{name} differs");
-    }
+    assert_same_frames(&ws, &frames, "single", "batched");
 }
