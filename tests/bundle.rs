@@ -82,7 +82,8 @@ fn loaded(dir: &Path) -> BTreeSet<PathBuf> {
     objects
 }
 
-/// What a portable bundle leaves to the host, by file name: glibc, the C++ runtime, NVIDIA's libraries.
+/// What a portable bundle leaves to the host, by file name: glibc, the C++ runtime, NVIDIA's libraries, and the
+/// OpenCL loader that OpenCV tries and does without.
 fn host_provided(path: &Path) -> bool {
     let name = path.file_name().unwrap().to_string_lossy();
     let glibc = [
@@ -97,7 +98,7 @@ fn host_provided(path: &Path) -> bool {
         "libutil.so",
         "libanl.so",
     ];
-    let runtime = ["libstdc++.so", "libgcc_s.so"];
+    let runtime = ["libstdc++.so", "libgcc_s.so", "libOpenCL.so"];
     let nvidia = [
         "libcuda",
         "libcublas",
