@@ -141,11 +141,17 @@ fn a_batch_predicts_what_its_frames_predict_one_at_a_time() {
         .iter()
         .map(|&(rows, cols)| lab::prepare(&gradient(rows, cols), 224).unwrap().input)
         .collect();
+    let here = colorize::model::Available::here();
     let mut engines = vec![Engine::OpenCv];
-    if colorize::model::Available::here().openvino {
+    if here.openvino {
         engines.push(Engine::OpenVino);
     }
     for engine in engines {
+        // What each backend promises: OpenCV's own float32 does a frame's arithmetic alike in a batch but may sum
+        // in another order (1e-3); OpenVINO on a bfloat16 CPU computes in bfloat16, whose 8 significant bits hold
+        // an a/b of up to 110 to within 0.43, and a batch changes which sums are rounded where (0.06 seen on a
+        // 2-core EPYC with avx512_bf16), so there half an 8-bit level is the promise.
+        let tolerance = if engine == Engine::OpenVino && here.bf16 { 0.5 } else { 1e-3 };
         let mut net = Model::load(&files, engine, caffe::TEMPERATURE)
             .unwrap()
             .colorizer()
@@ -164,12 +170,23 @@ fn a_batch_predicts_what_its_frames_predict_one_at_a_time() {
                 .zip(batched)
                 .map(|(a, b)| (a[0] - b[0]).abs().max((a[1] - b[1]).abs()))
                 .fold(0.0f32, f32::max);
-            // Identical arithmetic per frame, except for the order of float sums the batch may change.
-            assert!(worst < 1e-3, "{engine:?}: a frame's a/b moved by {worst} in a batch");
-            spread = spread.max((alone[0][0] - batch[0].data_typed::<Vec2f>().unwrap()[0][0]).abs());
+            assert!(
+                worst < tolerance,
+                "{engine:?}: a frame's a/b moved by {worst} in a batch"
+            );
+            let first = batch[0].data_typed::<Vec2f>().unwrap();
+            let apart = alone
+                .iter()
+                .zip(first)
+                .map(|(a, b)| (a[0] - b[0]).abs().max((a[1] - b[1]).abs()))
+                .fold(0.0f32, f32::max);
+            spread = spread.max(apart);
         }
         // The three gradients differ, so a batch that handed every frame the first one's colour would fail above
-        // unless the network coloured them alike: make sure it does not.
-        assert!(spread > 1e-3, "{engine:?}: the test's frames all get the same colour");
+        // unless the network coloured them alike, to within the tolerance: make sure it does not.
+        assert!(
+            spread > 4.0 * tolerance,
+            "{engine:?}: the test's frames all get the same colour ({spread})"
+        );
     }
 }
