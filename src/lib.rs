@@ -12,4 +12,6 @@ pub mod output;
 pub mod photos;
 pub mod pipeline;
 pub mod progress;
+#[cfg(test)]
+mod shared_files;
 pub mod sheet;

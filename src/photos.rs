@@ -87,15 +87,20 @@ pub struct Done {
     pub notes: Vec<String>,
 }
 
-/// What a batch did: each input with what was written or the reason it failed, in input order, and the contact
-/// sheet, if one was asked for.
+/// What a batch did: how many photos failed, and the contact sheet, if one was asked for.
 pub struct Batch {
-    pub results: Vec<(PathBuf, Result<Done>)>,
+    pub failed: usize,
     pub sheet: Option<PathBuf>,
 }
 
-/// Colorizes every photo.
-pub fn colorize_all(inputs: &[PathBuf], options: &Options, model: &Model, progress: &Progress) -> Result<Batch> {
+/// Colorizes every photo, handing each result to `report` as soon as it is known.
+pub fn colorize_all(
+    inputs: &[PathBuf],
+    options: &Options,
+    model: &Model,
+    progress: &Progress,
+    report: impl Fn(&Path, &Result<Done>) + Sync,
+) -> Result<Batch> {
     let workers = options.workers.max(1).min(inputs.len().max(1));
     let pool = rayon::ThreadPoolBuilder::new().num_threads(workers).build()?;
     // One network per pool thread, made up front: rayon's map_init may call its init more than once per thread.
@@ -106,7 +111,7 @@ pub fn colorize_all(inputs: &[PathBuf], options: &Options, model: &Model, progre
         .contact_sheet
         .map_or(Vec::new(), |n| sheet::picks(inputs.len(), n));
     let sheet = Mutex::new(Sheet::default());
-    let results = pool.install(|| {
+    let failed = pool.install(|| {
         inputs
             .par_iter()
             .enumerate()
@@ -122,18 +127,19 @@ pub fn colorize_all(inputs: &[PathBuf], options: &Options, model: &Model, progre
                     Ok(done)
                 });
                 progress.inc();
-                (input.clone(), result)
+                report(input, &result);
+                usize::from(result.is_err())
             })
-            .collect()
+            .sum()
     });
     let sheet = sheet.into_inner().unwrap_or_else(|e| e.into_inner());
     if sheet.is_empty() {
-        return Ok(Batch { results, sheet: None });
+        return Ok(Batch { failed, sheet: None });
     }
     let path = options.out_dir.join("contact-sheet.jpg");
     sheet.write(&path)?;
     Ok(Batch {
-        results,
+        failed,
         sheet: Some(path),
     })
 }

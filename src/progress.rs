@@ -47,6 +47,11 @@ impl Progress {
         self.bar.inc(1);
     }
 
+    /// Prints through the bar, so a line said while it runs is not drawn over.
+    pub fn say(&self, print: impl FnOnce()) {
+        self.bar.suspend(print);
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }

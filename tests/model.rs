@@ -151,7 +151,11 @@ fn a_batch_predicts_what_its_frames_predict_one_at_a_time() {
         // in another order (1e-3); OpenVINO on a bfloat16 CPU computes in bfloat16, whose 8 significant bits hold
         // an a/b of up to 110 to within 0.43, and a batch changes which sums are rounded where (0.06 seen on a
         // 2-core EPYC with avx512_bf16), so there half an 8-bit level is the promise.
-        let tolerance = if engine == Engine::OpenVino && here.bf16 { 0.5 } else { 1e-3 };
+        let tolerance = if engine == Engine::OpenVino && here.bf16 {
+            0.5
+        } else {
+            1e-3
+        };
         let mut net = Model::load(&files, engine, caffe::TEMPERATURE)
             .unwrap()
             .colorizer()

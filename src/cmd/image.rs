@@ -1,5 +1,7 @@
 //! `colorize image`: photos and folders of photos, each reported on its own, the worst outcome the exit code.
 
+use std::path::Path;
+
 use anyhow::Result;
 
 use super::shared::{load_model, workers, Outcome};
@@ -27,24 +29,24 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
     let model = load_model(&args.model, args.exact)?;
     let progress = Progress::new("photos", args.run.quiet);
     progress.set_total(inputs.len() as u64);
-    let photos::Batch { results, sheet } = photos::colorize_all(&inputs, &options, &model, &progress)?;
-    progress.finish();
-    let (mut failed, mut outcome) = (0, Outcome::Success);
-    for (input, result) in results {
-        match result {
+    let report = |input: &Path, result: &Result<photos::Done>| {
+        progress.say(|| match result {
             Ok(done) => {
                 println!("{}", done.output.display());
-                for note in done.notes {
+                for note in &done.notes {
                     eprintln!("warning: {}: {note}", input.display());
                 }
             }
-            Err(e) => {
-                failed += 1;
-                outcome = outcome.max(Outcome::of_error());
-                eprintln!("error: {}: {e:#}", input.display());
-            }
-        }
-    }
+            Err(e) => eprintln!("error: {}: {e:#}", input.display()),
+        })
+    };
+    let photos::Batch { failed, sheet } = photos::colorize_all(&inputs, &options, &model, &progress, report)?;
+    progress.finish();
+    let outcome = if failed > 0 {
+        Outcome::of_error()
+    } else {
+        Outcome::Success
+    };
     if let Some(sheet) = sheet {
         println!("{}", sheet.display());
     }

@@ -4,17 +4,18 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use opencv::core::{self, Mat, Size, Vector};
 use opencv::imgproc;
 use opencv::prelude::*;
 
-use super::colour::{Colour, ColourState};
-use super::frame::{Between, Key};
+use super::frame::{Ab, Frame, Input, Key, Segment};
 use super::keys::Keys;
 use super::motion::{self, Flow};
+use super::painter::{ColourState, Painter};
+use super::picture::Picture;
 use super::profile::Profile;
-use super::read::{Jobs, Source};
+use super::read::{Jobs, Originals, Source};
 
 const FRAMES: usize = 120;
 /// The network's output grid for its 224x224 input.
@@ -54,60 +55,67 @@ fn summary(mut values: Vec<f64>) -> (f64, f64) {
     (mean, values[(values.len() as f64 * 0.05) as usize])
 }
 
+/// The segment as the network would hand it on, with the keyframe's true a/b for its prediction.
+fn with_truth(segment: Segment<Key<Input>>, truths: &[Mat]) -> Result<Segment<Key<Ab>>> {
+    let key = match segment.key {
+        Some(frame) => {
+            let truth = truths.get(frame.index).context("a keyframe past the frames read")?;
+            let work = match frame.work {
+                Key::Resumed => Key::Resumed,
+                Key::Computed { l, back, written, .. } => Key::Computed {
+                    l,
+                    net: Some(Ab(truth.try_clone()?)),
+                    back,
+                    written,
+                },
+            };
+            Some(Frame {
+                index: frame.index,
+                seconds: frame.seconds,
+                original: frame.original,
+                work,
+            })
+        }
+        None => None,
+    };
+    Ok(Segment {
+        between: segment.between,
+        key,
+    })
+}
+
 /// Per-frame PSNR of the carried frames, and of holding the last keyframe's colour on them instead.
 fn carried_and_held(film: &Path, interval: usize) -> Result<(Vec<f64>, Vec<f64>, usize)> {
     let mut truths = Vec::new();
     let mut reader = Source::open(film, None)?;
-    while let Some(frame) = reader.next_frame()?.filter(|_| truths.len() < FRAMES) {
+    // On past the frames compared: the keyframe that ends the last segment gives them colour too.
+    while let Some(frame) = reader.next_frame()?.filter(|_| truths.len() < FRAMES + interval) {
         truths.push(truth(&frame.picture)?);
     }
     let profile = Profile::default();
     let source = Source::open(film, None)?;
-    let analysis = motion::analysis_size(source.size);
-    let jobs = Jobs {
-        source,
-        start: 0,
-        end: FRAMES,
-        resume_at: 0,
-        render_size: 224,
-        keep_original: false,
-        keep_originals_of: &[],
-        analysis: Some(analysis),
-        keys: Keys::new(interval, true, Some(Flow::new(analysis)?), &profile),
-        profile: &profile,
-        done: false,
-    };
+    let flow = Flow::new(motion::analysis_size(source.size))?;
+    let keys = Keys::new(interval, true, Some(flow), &profile);
+    let jobs = Jobs::new(source, 0..FRAMES, 0, 224, Originals::Only(&[]), keys, &profile);
     // No steadying: the truth needs none, and it would measure the running mean rather than the carrying.
-    let mut colour = Colour::new(0.0, 1.0, ColourState::default());
+    let mut painter = Painter::new(0.0, 1.0, ColourState::default());
     let (mut carried, mut held, mut keys) = (Vec::new(), Vec::new(), 0);
     let mut last_key = 0;
     for segment in jobs {
         let segment = segment?;
-        let key = match &segment.key {
-            Some(frame) => match &frame.work {
-                Key::Computed { back, .. } if frame.index < FRAMES => {
-                    keys += 1;
-                    Some((
-                        frame.index,
-                        colour.key(Some(truths[frame.index].try_clone()?), back.as_ref())?,
-                    ))
-                }
-                _ => None,
-            },
-            None => None,
-        };
-        for frame in &segment.between {
-            let Between::Carried { back, ahead, at, .. } = &frame.work else {
+        let key_index = segment.key.as_ref().map(|k| k.index);
+        let painted = painter.paint(with_truth(segment, &truths)?)?;
+        for frame in &painted.frames {
+            let Picture::Paint { ab, .. } = &frame.work else {
                 unreachable!("nothing is resumed here")
             };
-            let next = key.as_ref().map(|(_, (_, colour))| colour);
-            let ab = colour.between(back, next.zip(ahead.as_ref()), *at)?;
-            carried.push(psnr(&ab, &truths[frame.index])?);
-            held.push(psnr(&truths[last_key], &truths[frame.index])?);
-        }
-        if let Some((index, (prediction, ab))) = key {
-            colour.commit(prediction, ab);
-            last_key = index;
+            if Some(frame.index) == key_index {
+                keys += 1;
+                last_key = frame.index;
+            } else {
+                carried.push(psnr(ab, &truths[frame.index])?);
+                held.push(psnr(&truths[last_key], &truths[frame.index])?);
+            }
         }
     }
     Ok((carried, held, keys))
@@ -115,17 +123,10 @@ fn carried_and_held(film: &Path, interval: usize) -> Result<(Vec<f64>, Vec<f64>,
 
 #[test]
 fn carried_colour_is_close_to_the_truth_and_well_above_holding_the_keyframe() {
-    let film = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/media/video/bikes.mp4");
-    if !film.exists() {
-        // As tests/support does: on CI a check that cannot run is a failure, elsewhere a visible skip.
-        assert!(
-            std::env::var_os("CI").is_none_or(|v| v.is_empty()),
-            "{} is absent (it lives in ../shared beside the checkout)",
-            film.display()
-        );
-        eprintln!("SKIPPED: {} is absent", film.display());
+    let test = "carried_colour_is_close_to_the_truth_and_well_above_holding_the_keyframe";
+    let Some(film) = crate::shared_files::shared("media/video/bikes.mp4", test) else {
         return;
-    }
+    };
     let (carried, held, keys) = carried_and_held(&film, 3).unwrap();
     let ((mean, p5), (held_mean, held_p5)) = (summary(carried), summary(held));
     eprintln!(

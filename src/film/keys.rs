@@ -6,12 +6,12 @@
 //! Frames between two keyframes wait here for the later one; then the keyframe goes to the workers with them.
 
 use anyhow::{Context, Result};
-use opencv::core::Mat;
+use opencv::core::{Mat, Size};
 
-use super::colour::Scene;
 use super::frame::{Between, Frame, Input, Key, Segment};
 use super::motion::{Carry, Flow, UNRELIABLE_SHARE};
 use super::profile::{Profile, Stage};
+use super::scene::Scene;
 
 /// A frame as the reader prepared it.
 pub struct Analysed {
@@ -64,6 +64,11 @@ impl<'a> Keys<'a> {
             waiting: Vec::new(),
             profile,
         }
+    }
+
+    /// The size of the pictures flow is computed on, when colour is carried.
+    pub fn analysis_size(&self) -> Option<Size> {
+        self.flow.as_ref().map(Flow::size)
     }
 
     /// Whether frames wait for a keyframe.

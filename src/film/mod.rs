@@ -1,7 +1,6 @@
 //! Films, as a short sequence of named steps: the settings resolved into a plan, a reader that yields jobs, a pool
 //! of networks that colour them, and a sink that writes frames and film in order and finishes the film.
 
-mod colour;
 mod finish;
 mod frame;
 mod frames;
@@ -10,12 +9,14 @@ mod ground_truth;
 mod keys;
 mod manifest;
 mod motion;
+mod painter;
 mod picture;
 mod plan;
 mod position;
 mod profile;
 mod read;
 mod resume;
+mod scene;
 mod shard;
 mod sink;
 mod timeline;
@@ -37,7 +38,7 @@ pub use position::Position;
 pub use profile::Profile;
 use profile::Stage;
 pub use read::{is_film, EXTENSIONS};
-use read::{Jobs, Source};
+use read::{Jobs, Originals, Source};
 pub use shard::{Shard, ShardSpec};
 use sink::Sink;
 pub use sink::Summary;
@@ -59,21 +60,25 @@ pub fn colorize(
         progress.set_total(total as u64);
     }
     let (mut sink, resume_at) = Sink::new(&plan, &profile, progress)?;
-    let analysis = plan.carries_colour.then(|| motion::analysis_size(source.size));
-    let flow = analysis.map(motion::Flow::new).transpose()?;
-    let jobs = Jobs {
-        source,
-        start: plan.start,
-        end: plan.end,
-        resume_at,
-        render_size: options.render_size,
-        keep_original: options.side_by_side,
-        keep_originals_of: &plan.sheet_picks,
-        analysis,
-        keys: Keys::new(plan.keyframe_interval, !options.exact, flow, &profile),
-        profile: &profile,
-        done: false,
+    let flow = plan
+        .carries_colour
+        .then(|| motion::Flow::new(motion::analysis_size(source.size)))
+        .transpose()?;
+    let originals = if options.side_by_side {
+        Originals::All
+    } else {
+        Originals::Only(&plan.sheet_picks)
     };
+    let keys = Keys::new(plan.keyframe_interval, !options.exact, flow, &profile);
+    let jobs = Jobs::new(
+        source,
+        plan.start..plan.end,
+        resume_at,
+        options.render_size,
+        originals,
+        keys,
+        &profile,
+    );
     // Segments hold up to a keyframe interval of frames each, a batch up to `batch` segments. One batch waiting
     // per network keeps a GPU busy; single segments queue deeper, as they are quick to come and go.
     let in_flight = if options.batch > 1 {

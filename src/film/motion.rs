@@ -71,6 +71,10 @@ impl Flow {
         Ok(Flow { dis, grid })
     }
 
+    pub fn size(&self) -> Size {
+        self.grid.size().unwrap_or_default()
+    }
+
     /// How colour goes from `key` to `frame` (both analysis grays of this flow's size).
     pub fn carry(&mut self, frame: &Mat, key: &Mat) -> Result<Carry> {
         ensure!(

@@ -6,7 +6,6 @@ use opencv::core::Mat;
 use opencv::imgcodecs;
 use opencv::prelude::*;
 
-use super::colour;
 use super::frame::Frame;
 use super::frames::FrameDir;
 use super::profile::{Profile, Stage};
@@ -21,12 +20,7 @@ pub enum Picture {
 }
 
 /// Makes a frame's 8-bit BGR picture; what the film needs of the frame comes back with it.
-pub fn picture(
-    frame: Frame<Picture>,
-    frames: Option<&FrameDir>,
-    saturation: f64,
-    profile: &Profile,
-) -> Result<(Frame<()>, Mat)> {
+pub fn picture(frame: Frame<Picture>, frames: Option<&FrameDir>, profile: &Profile) -> Result<(Frame<()>, Mat)> {
     let bgr = match frame.work {
         Picture::OnDisk => {
             let path = frames
@@ -38,7 +32,6 @@ pub fn picture(
                 .with_context(|| format!("cannot read the finished frame {}", path.display()))?
         }
         Picture::Paint { l, ab } => {
-            let ab = colour::saturated(ab, saturation)?;
             let bgr = profile.time(Stage::Post, || lab::finish(&l, &ab))?;
             if let Some(frames) = frames {
                 profile.time(Stage::Encode, || frames.write(frame.index, &bgr))?;

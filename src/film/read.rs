@@ -1,6 +1,7 @@
 //! Decoding a film with VideoCapture (optionally shrunk the way the recipe does), and the reader's side of the
 //! pipeline: an iterator of segments, each frame analysed and judged in source order.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -230,23 +231,51 @@ fn scaled_size(size: Size, width: Option<i32>) -> Size {
     }
 }
 
+/// Which source frames travel on with their colour: for side-by-side films, or those a contact sheet shows.
+#[derive(Clone, Copy)]
+pub enum Originals<'a> {
+    All,
+    Only(&'a [usize]),
+}
+
 /// The reader's half of the pipeline: frames from where `source` stands (a shard's warmup) through `start..end`
 /// (and on to the next keyframe), analysed and grouped into segments. Frames already on disk (before `resume_at`)
 /// are still decoded and judged, so keyframes and cuts match an uninterrupted run.
 pub struct Jobs<'a> {
-    pub source: Source,
-    pub start: usize,
-    pub end: usize,
-    pub resume_at: usize,
-    pub render_size: i32,
-    /// Keep every source frame (side-by-side films), or those of these indices (a contact sheet).
-    pub keep_original: bool,
-    pub keep_originals_of: &'a [usize],
+    source: Source,
+    range: Range<usize>,
+    resume_at: usize,
+    render_size: i32,
+    originals: Originals<'a>,
     /// The size of the pictures flow is computed on, when colour is carried.
-    pub analysis: Option<Size>,
-    pub keys: Keys<'a>,
-    pub profile: &'a Profile,
-    pub done: bool,
+    analysis: Option<Size>,
+    keys: Keys<'a>,
+    profile: &'a Profile,
+    done: bool,
+}
+
+impl<'a> Jobs<'a> {
+    pub fn new(
+        source: Source,
+        range: Range<usize>,
+        resume_at: usize,
+        render_size: i32,
+        originals: Originals<'a>,
+        keys: Keys<'a>,
+        profile: &'a Profile,
+    ) -> Jobs<'a> {
+        Jobs {
+            source,
+            range,
+            resume_at,
+            render_size,
+            originals,
+            analysis: keys.analysis_size(),
+            keys,
+            profile,
+            done: false,
+        }
+    }
 }
 
 impl Iterator for Jobs<'_> {
@@ -272,7 +301,7 @@ impl Jobs<'_> {
     fn step(&mut self) -> Result<Option<Segment<Key<Input>>>> {
         interrupt::check()?;
         let index = self.source.position;
-        let beyond = index >= self.end;
+        let beyond = index >= self.range.end;
         if beyond && !self.keys.waiting() {
             self.done = true;
             return Ok(None);
@@ -293,8 +322,12 @@ impl Jobs<'_> {
             .analysis
             .map(|size| motion::analysis_gray(&decoded.picture, size))
             .transpose()?;
-        let written = !beyond && index >= self.start;
-        let keep = written && (self.keep_original || self.keep_originals_of.binary_search(&index).is_ok());
+        let written = !beyond && index >= self.range.start;
+        let keep = written
+            && match self.originals {
+                Originals::All => true,
+                Originals::Only(picks) => picks.binary_search(&index).is_ok(),
+            };
         Ok(Analysed {
             index,
             seconds: decoded.seconds,
@@ -303,7 +336,7 @@ impl Jobs<'_> {
             input: prepared.input,
             gray,
             // A warmup only sets the colour for the first frame written: a resumed run has that colour recorded.
-            resumed: index < self.resume_at && (written || self.resume_at > self.start),
+            resumed: index < self.resume_at && (written || self.resume_at > self.range.start),
             written,
         })
     }

@@ -11,8 +11,8 @@ use anyhow::{bail, ensure, Context, Result};
 use opencv::core::{Mat, CV_32FC2};
 use opencv::prelude::*;
 
-use super::colour::ColourState;
 use super::frames::FrameDir;
+use super::painter::ColourState;
 use crate::output::write_atomically;
 
 /// Version 3: the colour carried is the last keyframe's, at the analysis size.

@@ -1,19 +1,17 @@
-//! The ordered end of the film pipeline: each segment's keyframe coloured, the frames before it given colour from
-//! the keyframes on either side, their pictures made in parallel (film/picture.rs), the film written in order,
-//! and the film finished once the last frame is in.
+//! The ordered end of the film pipeline: each segment painted (film/painter.rs), its pictures made and written
+//! in parallel (film/picture.rs), the film written in order, and the film finished once the last frame is in.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use opencv::core::{self, Mat};
-use opencv::prelude::*;
 use rayon::prelude::*;
 
-use super::colour::{Colour, ColourState};
 use super::finish::{finish_film, Sound};
-use super::frame::{Ab, Between, Frame, Key, Segment};
+use super::frame::{Ab, Frame, Key, Segment};
 use super::frames::FrameDir;
 use super::manifest::Manifest;
+use super::painter::{ColourState, Painter};
 use super::picture::{picture, Picture};
 use super::plan::Plan;
 use super::profile::{Profile, Stage};
@@ -39,17 +37,6 @@ pub struct Summary {
     pub notes: Vec<String>,
 }
 
-/// A keyframe's colour, waiting for the frames before it to be painted.
-struct KeyColour {
-    /// L at full resolution.
-    l: Mat,
-    prediction: Mat,
-    colour: Mat,
-    /// Run through the network (not a repeat).
-    computed: bool,
-    written: bool,
-}
-
 pub struct Sink<'a> {
     plan: &'a Plan<'a>,
     frames: Option<FrameDir>,
@@ -57,7 +44,7 @@ pub struct Sink<'a> {
     timeline: Timeline,
     /// The newest picture, held until the next frame's time says how often the film shows it.
     held: Option<Mat>,
-    colour: Colour,
+    painter: Painter,
     sheet: Sheet,
     profile: &'a Profile,
     progress: &'a Progress,
@@ -101,7 +88,7 @@ impl<'a> Sink<'a> {
             film,
             timeline: Timeline::new(plan.fps, plan.follow_timestamps),
             held: None,
-            colour: Colour::new(plan.smooth, plan.saturation, state),
+            painter: Painter::new(plan.smooth, plan.saturation, state),
             sheet: Sheet::default(),
             profile,
             progress,
@@ -113,21 +100,26 @@ impl<'a> Sink<'a> {
         Ok((sink, resume_at))
     }
 
-    /// Takes the next segments, in order. Colour is worked out frame by frame; the pictures are then made and
-    /// written to the frames folder in parallel (at 1080p that is most of a frame's time on the CPU), and go into
-    /// the film in order; the resume record follows once they are all on disk.
+    /// Takes the next segments, in order. Colour is worked out frame by frame (the painter); the pictures are then
+    /// made and written to the frames folder in parallel (at 1080p that is most of a frame's time on the CPU), and
+    /// go into the film in order; the resume record follows once they are all on disk.
     pub fn take(&mut self, batch: Vec<Segment<Key<Ab>>>) -> Result<()> {
         let mut outgoing = Vec::new();
         let mut record = None;
         for segment in batch {
-            self.colour_segment(segment, &mut outgoing, &mut record)?;
+            let painted = self.painter.paint(segment)?;
+            self.keyframes += painted.keyframes;
+            self.computed += painted.computed;
+            record = painted.record.or(record);
+            outgoing.extend(painted.frames);
         }
-        let (frames, saturation, profile) = (self.frames.as_ref(), self.colour.saturation(), self.profile);
+        self.resumed += outgoing.iter().filter(|f| matches!(f.work, Picture::OnDisk)).count();
+        let (frames, profile) = (self.frames.as_ref(), self.profile);
         let pictures: Vec<Result<(Frame<()>, Mat)>> = outgoing
             .into_par_iter()
             .map(|frame| {
                 let index = frame.index;
-                picture(frame, frames, saturation, profile).with_context(|| format!("frame {index}"))
+                picture(frame, frames, profile).with_context(|| format!("frame {index}"))
             })
             .collect();
         for picture in pictures {
@@ -138,90 +130,6 @@ impl<'a> Sink<'a> {
             resume::save(frames, &self.plan.fingerprint, index + 1, &state)?;
         }
         Ok(())
-    }
-
-    /// Colours a segment's frames, the ones before its keyframe first, into `outgoing`; `record` becomes the last
-    /// frame to be written and the colour state after it.
-    fn colour_segment(
-        &mut self,
-        segment: Segment<Key<Ab>>,
-        outgoing: &mut Vec<Frame<Picture>>,
-        record: &mut Option<(usize, ColourState)>,
-    ) -> Result<()> {
-        let key = match segment.key {
-            Some(key) => {
-                let index = key.index;
-                Some(self.key_colour(key).with_context(|| format!("frame {index}"))?)
-            }
-            None => None,
-        };
-        let next = key.as_ref().and_then(|k| k.work.as_ref()).map(|k| &k.colour);
-        for frame in segment.between {
-            let picture = match frame.work {
-                Between::Resumed => Picture::OnDisk,
-                Between::Carried { l, back, ahead, at } => {
-                    let ab = self.colour.between(&back, next.zip(ahead.as_ref()), at);
-                    let ab = ab.with_context(|| format!("frame {}", frame.index))?;
-                    *record = Some((frame.index, self.colour.state().snapshot()?));
-                    Picture::Paint { l, ab }
-                }
-            };
-            outgoing.push(self.outgoing(frame.index, frame.seconds, frame.original, picture));
-        }
-        let Some(key) = key else { return Ok(()) };
-        let picture = match key.work {
-            // A warmup keyframe's colour carries on; one past the range is never used again.
-            Some(work) if !work.written => {
-                self.colour.commit(work.prediction, work.colour);
-                return Ok(());
-            }
-            Some(work) => {
-                self.keyframes += 1;
-                self.computed += usize::from(work.computed);
-                let ab = work.colour.try_clone()?;
-                self.colour.commit(work.prediction, work.colour);
-                *record = Some((key.index, self.colour.state().snapshot()?));
-                Picture::Paint { l: work.l, ab }
-            }
-            None => Picture::OnDisk,
-        };
-        outgoing.push(self.outgoing(key.index, key.seconds, key.original, picture));
-        Ok(())
-    }
-
-    fn outgoing(&mut self, index: usize, seconds: f64, original: Option<Mat>, work: Picture) -> Frame<Picture> {
-        self.resumed += usize::from(matches!(work, Picture::OnDisk));
-        Frame {
-            index,
-            seconds,
-            original,
-            work,
-        }
-    }
-
-    /// A keyframe's colour (None when it is on disk already), worked out before the frames that wait for it are
-    /// painted.
-    fn key_colour(&self, key: Frame<Key<Ab>>) -> Result<Frame<Option<KeyColour>>> {
-        let work = match key.work {
-            Key::Resumed => None,
-            Key::Computed { l, net, back, written } => {
-                let computed = net.is_some();
-                let (prediction, colour) = self.colour.key(net.map(|Ab(ab)| ab), back.as_ref())?;
-                Some(KeyColour {
-                    l,
-                    prediction,
-                    colour,
-                    computed,
-                    written,
-                })
-            }
-        };
-        Ok(Frame {
-            index: key.index,
-            seconds: key.seconds,
-            original: key.original,
-            work,
-        })
     }
 
     /// Adds a finished frame to the contact sheet and the film.

@@ -1,0 +1,307 @@
+//! Colour over time, decided in one place: what the network predicted for each keyframe comes in, each frame's
+//! colour comes out. A keyframe's colour is its prediction steadied along the motion (the previous keyframe's
+//! colour carried to it and mixed in), the frames between two keyframes get both keyframes' colour carried to
+//! them, and the strength of the colour is set last.
+//!
+//! All of it works on what the network says (its a/b grid) or on the small analysis pictures, so it costs little
+//! next to a forward pass and never blurs detail: the full-resolution L is untouched.
+
+use anyhow::{Context, Result};
+use opencv::core::Mat;
+use opencv::prelude::*;
+
+use super::frame::{Ab, Between, Frame, Key, Segment};
+use super::motion::{self, Carry};
+use super::picture::Picture;
+
+/// What colour carries from one keyframe to the frames after it. A resumed run starts from the state recorded
+/// after the last frame on disk.
+#[derive(Default)]
+pub struct ColourState {
+    /// The last prediction, for keyframes that repeat it.
+    pub last_ab: Option<Mat>,
+    /// The last keyframe's colour, steadied: what the frames after it are painted from.
+    pub key: Option<Mat>,
+}
+
+impl ColourState {
+    /// A copy, for the resume record of a frame whose colour state later frames change.
+    pub fn snapshot(&self) -> Result<ColourState> {
+        let copy = |m: &Option<Mat>| m.as_ref().map(Mat::try_clone).transpose();
+        Ok(ColourState {
+            last_ab: copy(&self.last_ab)?,
+            key: copy(&self.key)?,
+        })
+    }
+}
+
+/// A segment's frames in order, each with what its picture is made from.
+pub struct Painted {
+    pub frames: Vec<Frame<Picture>>,
+    /// The last frame painted and the colour state after it: what a resume record holds.
+    pub record: Option<(usize, ColourState)>,
+    /// Keyframes painted (written), and those of them the network ran on rather than repeating the last.
+    pub keyframes: usize,
+    pub computed: usize,
+}
+
+pub struct Painter {
+    /// Weight of the past in the running mean over keyframes, 0 (off) to below 1.
+    smooth: f64,
+    saturation: f64,
+    state: ColourState,
+}
+
+impl Painter {
+    pub fn new(smooth: f64, saturation: f64, state: ColourState) -> Painter {
+        Painter {
+            smooth,
+            saturation,
+            state,
+        }
+    }
+
+    /// Paints a segment: the frames before its keyframe from the previous keyframe's colour (and the new one's,
+    /// carried back), then the keyframe, which becomes the colour the next frames start from.
+    pub fn paint(&mut self, segment: Segment<Key<Ab>>) -> Result<Painted> {
+        let mut painted = Painted {
+            frames: Vec::with_capacity(segment.between.len() + 1),
+            record: None,
+            keyframes: 0,
+            computed: 0,
+        };
+        let key = match segment.key {
+            Some(key) => {
+                let index = key.index;
+                Some(self.key_colour(key).with_context(|| format!("frame {index}"))?)
+            }
+            None => None,
+        };
+        let next = key.as_ref().and_then(|k| k.work.as_ref()).map(|k| &k.colour);
+        for frame in segment.between {
+            let work = match frame.work {
+                Between::Resumed => Picture::OnDisk,
+                Between::Carried { l, back, ahead, at } => {
+                    let ab = self.between(&back, next.zip(ahead.as_ref()), at);
+                    let ab = ab.with_context(|| format!("frame {}", frame.index))?;
+                    painted.record = Some((frame.index, self.state.snapshot()?));
+                    Picture::Paint { l, ab }
+                }
+            };
+            painted.frames.push(Frame {
+                index: frame.index,
+                seconds: frame.seconds,
+                original: frame.original,
+                work,
+            });
+        }
+        let Some(key) = key else { return Ok(painted) };
+        let work = match key.work {
+            // A warmup keyframe's colour carries on; one past the range is never used again.
+            Some(work) if !work.written => {
+                self.commit(work.prediction, work.colour);
+                return Ok(painted);
+            }
+            Some(work) => {
+                painted.keyframes += 1;
+                painted.computed += usize::from(work.computed);
+                let ab = self.saturated(work.colour.try_clone()?)?;
+                self.commit(work.prediction, work.colour);
+                painted.record = Some((key.index, self.state.snapshot()?));
+                Picture::Paint { l: work.l, ab }
+            }
+            None => Picture::OnDisk,
+        };
+        painted.frames.push(Frame {
+            index: key.index,
+            seconds: key.seconds,
+            original: key.original,
+            work,
+        });
+        Ok(painted)
+    }
+
+    /// A keyframe's colour (None when it is on disk already), worked out before the frames that wait for it.
+    fn key_colour(&self, key: Frame<Key<Ab>>) -> Result<Frame<Option<KeyColour>>> {
+        let work = match key.work {
+            Key::Resumed => None,
+            Key::Computed { l, net, back, written } => {
+                let computed = net.is_some();
+                let prediction = match net {
+                    Some(Ab(ab)) => ab,
+                    None => self
+                        .state
+                        .last_ab
+                        .as_ref()
+                        .context("a repeated frame came before any computed one")?
+                        .try_clone()?,
+                };
+                let colour = self.steadied(&prediction, back.as_ref())?;
+                Some(KeyColour {
+                    l,
+                    prediction,
+                    colour,
+                    computed,
+                    written,
+                })
+            }
+        };
+        Ok(Frame {
+            index: key.index,
+            seconds: key.seconds,
+            original: key.original,
+            work,
+        })
+    }
+
+    /// A keyframe's prediction steadied along `back` (the previous keyframe's colour carried to it and mixed in),
+    /// unless a shot starts or steadying is off.
+    fn steadied(&self, prediction: &Mat, back: Option<&Carry>) -> Result<Mat> {
+        match (back, &self.state.key) {
+            (Some(back), Some(past)) if self.smooth > 0.0 => motion::steadied(prediction, past, back, self.smooth),
+            _ => Ok(prediction.try_clone()?),
+        }
+    }
+
+    /// Makes a keyframe the one the next frames are painted from.
+    fn commit(&mut self, prediction: Mat, colour: Mat) {
+        self.state = ColourState {
+            last_ab: Some(prediction),
+            key: Some(colour),
+        };
+    }
+
+    /// The colour of a frame after the last keyframe: carried along `back`, and blended with the next keyframe's
+    /// colour carried along `ahead` when there is one.
+    fn between(&self, back: &Carry, ahead: Option<(&Mat, &Carry)>, at: f64) -> Result<Mat> {
+        let key = self.state.key.as_ref().context("a frame came before any keyframe")?;
+        self.saturated(motion::between(key, back, ahead, at)?)
+    }
+
+    /// `ab` at the colour strength asked for.
+    fn saturated(&self, ab: Mat) -> Result<Mat> {
+        if self.saturation == 1.0 {
+            return Ok(ab);
+        }
+        let mut scaled = Mat::default();
+        ab.convert_to(&mut scaled, -1, self.saturation, 0.0)?;
+        Ok(scaled)
+    }
+}
+
+/// A keyframe's colour, waiting for the frames before it to be painted.
+struct KeyColour {
+    /// L at full resolution.
+    l: Mat,
+    prediction: Mat,
+    colour: Mat,
+    /// Run through the network (not a repeat).
+    computed: bool,
+    written: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opencv::core::{self, Scalar, Size, Vec2f, CV_32FC2};
+
+    fn ab(a: f64, b: f64) -> Mat {
+        Mat::new_rows_cols_with_default(2, 2, CV_32FC2, Scalar::new(a, b, 0.0, 0.0)).unwrap()
+    }
+
+    fn value(m: &Mat) -> [f32; 2] {
+        m.data_typed::<Vec2f>().unwrap()[0].0
+    }
+
+    fn key(index: usize, net: Option<Mat>, back: Option<Carry>) -> Frame<Key<Ab>> {
+        Frame {
+            index,
+            seconds: index as f64,
+            original: None,
+            work: Key::Computed {
+                l: Mat::default(),
+                net: net.map(Ab),
+                back,
+                written: true,
+            },
+        }
+    }
+
+    /// The colours a segment's frames were painted with.
+    fn colours(painted: &Painted) -> Vec<[f32; 2]> {
+        painted
+            .frames
+            .iter()
+            .map(|f| match &f.work {
+                Picture::Paint { ab, .. } => value(ab),
+                Picture::OnDisk => panic!("frame {} is not painted", f.index),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keyframes_steady_along_the_motion_and_restart_at_a_cut() {
+        let size = Size::new(32, 32);
+        let gray = Mat::new_size_with_default(size, core::CV_8U, Scalar::all(90.0)).unwrap();
+        let still = || motion::Flow::new(size).unwrap().carry(&gray, &gray).unwrap();
+        let mut painter = Painter::new(0.5, 1.0, ColourState::default());
+        let one = |key| Segment {
+            between: Vec::new(),
+            key: Some(key),
+        };
+        let first = painter.paint(one(key(0, Some(ab(10.0, -10.0)), None))).unwrap();
+        assert_eq!(colours(&first), [[10.0, -10.0]]);
+        // Frames before a keyframe are painted from the committed one, the keyframe from the steadied mean.
+        let between = Frame {
+            index: 1,
+            seconds: 1.0,
+            original: None,
+            work: Between::Carried {
+                l: Mat::default(),
+                back: still(),
+                ahead: None,
+                at: 0.5,
+            },
+        };
+        let second = Segment {
+            between: vec![between],
+            key: Some(key(2, Some(ab(20.0, 10.0)), Some(still()))),
+        };
+        let painted = painter.paint(second).unwrap();
+        assert_eq!(colours(&painted), [[10.0, -10.0], [15.0, 0.0]]);
+        assert_eq!((painted.keyframes, painted.computed), (1, 1));
+        assert_eq!(painted.record.as_ref().map(|r| r.0), Some(2));
+        // A repeat reuses the last prediction (20, 10) and keeps converging towards it.
+        let repeat = painter.paint(one(key(3, None, Some(still())))).unwrap();
+        assert_eq!(colours(&repeat), [[17.5, 5.0]]);
+        assert_eq!((repeat.keyframes, repeat.computed), (1, 0));
+        let cut = painter.paint(one(key(4, Some(ab(-40.0, 40.0)), None))).unwrap();
+        assert_eq!(colours(&cut), [[-40.0, 40.0]]);
+    }
+
+    #[test]
+    fn off_means_the_prediction_itself_and_saturation_scales_it() {
+        let mut plain = Painter::new(0.0, 1.0, ColourState::default());
+        let painted = plain
+            .paint(Segment {
+                between: Vec::new(),
+                key: Some(key(0, Some(ab(30.0, -6.0)), None)),
+            })
+            .unwrap();
+        assert_eq!(colours(&painted), [[30.0, -6.0]]);
+        let mut vivid = Painter::new(0.0, 1.5, ColourState::default());
+        let painted = vivid
+            .paint(Segment {
+                between: Vec::new(),
+                key: Some(key(0, Some(ab(30.0, -6.0)), None)),
+            })
+            .unwrap();
+        assert_eq!(colours(&painted), [[45.0, -9.0]]);
+        let mut fresh = Painter::new(0.0, 1.0, ColourState::default());
+        let repeat_first = Segment {
+            between: Vec::new(),
+            key: Some(key(0, None, None)),
+        };
+        assert!(fresh.paint(repeat_first).is_err());
+    }
+}
