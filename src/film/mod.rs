@@ -2,6 +2,7 @@
 //! of networks that colour them, and a sink that writes frames and film in order and finishes the film.
 
 mod colour;
+mod fingerprint;
 mod finish;
 mod frame;
 mod frames;

@@ -15,6 +15,27 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// Its name in records and messages, which `named` reads back: spelled here, so that renaming a variant
+    /// does not silently change every fingerprint on disk.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::OpenCv => "opencv",
+            Engine::OpenVino => "openvino",
+            Engine::Cuda { half: true } => "cuda",
+            Engine::Cuda { half: false } => "cuda-fp32",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<Engine> {
+        match name {
+            "opencv" => Some(Engine::OpenCv),
+            "openvino" => Some(Engine::OpenVino),
+            "cuda" => Some(Engine::Cuda { half: true }),
+            "cuda-fp32" => Some(Engine::Cuda { half: false }),
+            _ => None,
+        }
+    }
+
     /// Frames per forward pass when the user does not say. A GPU does a batch of 16 in little more time than one
     /// (the H100 measurements: 0.23 ms a frame at 16 against 1.91 at 1); the CPU backends gain nothing
     /// from batching on 2 cores, and a batch delays the first frame.
@@ -169,6 +190,19 @@ mod tests {
             cuda,
             bf16: true,
         }
+    }
+
+    #[test]
+    fn engines_read_back_by_the_names_they_are_recorded_under() {
+        for engine in [
+            Engine::OpenCv,
+            Engine::OpenVino,
+            Engine::Cuda { half: true },
+            Engine::Cuda { half: false },
+        ] {
+            assert_eq!(Engine::named(engine.name()), Some(engine));
+        }
+        assert_eq!(Engine::named("OpenCv"), None);
     }
 
     #[test]

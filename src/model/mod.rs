@@ -40,14 +40,24 @@ impl ModelFiles {
     }
 }
 
+/// What makes two runs' predictions comparable: the backend, and the model as used (its files' digests and the
+/// softmax scale baked in for the temperature).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Identity {
+    pub engine: Engine,
+    pub softmax_scale: f32,
+    /// Hex sha256 of the prototxt, of the weights as read (before baking) and of the colour points used.
+    pub prototxt: String,
+    pub caffemodel: String,
+    pub points: String,
+}
+
 /// The model, read and checked once; each worker makes its own `Colorizer` from it.
 pub struct Model {
-    engine: Engine,
     prototxt: Vector<u8>,
     caffemodel: Vector<u8>,
     description: String,
-    /// The backend and a digest of the three files as used: what makes two runs' frames comparable.
-    identity: String,
+    identity: Identity,
     /// Warnings for the user, such as weights other than the published release.
     pub notes: Vec<String>,
     /// The network `load` ran once to check the model: the first worker gets it, already built (and compiled, for
@@ -82,21 +92,17 @@ impl Model {
             .into_iter()
             .collect();
         let scale = caffe::softmax_scale(temperature);
-        let identity = format!(
-            "{engine:?} scale={scale} prototxt={} caffemodel={weights_digest} points={}",
-            hex(&Sha256::digest(&prototxt)),
-            hex(&Sha256::digest(
-                centres
-                    .as_flattened()
-                    .iter()
-                    .flat_map(|v| v.to_le_bytes())
-                    .collect::<Vec<u8>>()
-            ))
-        );
+        let centres_bytes: Vec<u8> = centres.as_flattened().iter().flat_map(|v| v.to_le_bytes()).collect();
+        let identity = Identity {
+            engine,
+            softmax_scale: scale,
+            prototxt: hex(&Sha256::digest(&prototxt)),
+            caffemodel: weights_digest,
+            points: hex(&Sha256::digest(&centres_bytes)),
+        };
         let baked = caffe::bake_fixed_layers(weights, &centres, scale)
             .with_context(|| format!("caffemodel {} is unusable", files.caffemodel.display()))?;
         let model = Model {
-            engine,
             prototxt: Vector::from_slice(&prototxt),
             caffemodel: Vector::from_slice(&baked),
             description: format!("{} + {}", files.prototxt.display(), files.caffemodel.display()),
@@ -117,11 +123,11 @@ impl Model {
     }
 
     pub fn engine(&self) -> Engine {
-        self.engine
+        self.identity.engine
     }
 
     /// The backend and the model files' digests, for telling apart frames made by different models.
-    pub fn identity(&self) -> &str {
+    pub fn identity(&self) -> &Identity {
         &self.identity
     }
 
@@ -136,7 +142,7 @@ impl Model {
                 opencv_message(&e)
             )
         })?;
-        let (backend, target) = match self.engine {
+        let (backend, target) = match self.identity.engine {
             Engine::OpenCv => (dnn::Backend::DNN_BACKEND_OPENCV, dnn::Target::DNN_TARGET_CPU),
             Engine::OpenVino => (dnn::Backend::DNN_BACKEND_INFERENCE_ENGINE, dnn::Target::DNN_TARGET_CPU),
             Engine::Cuda { half: true } => (dnn::Backend::DNN_BACKEND_CUDA, dnn::Target::DNN_TARGET_CUDA_FP16),
