@@ -14,6 +14,7 @@ mod motion;
 mod picture;
 mod plan;
 mod position;
+mod probe;
 mod profile;
 mod read;
 mod resume;
