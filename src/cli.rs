@@ -60,14 +60,40 @@ pub struct ModelArgs {
     pub points: Option<PathBuf>,
     /// Where the network runs: OpenVINO is several times faster on Intel and AMD CPUs; auto picks it when this
     /// OpenCV has it. --exact always runs on OpenCV's own backend.
-    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
-    pub backend: BackendChoice,
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
+    pub backend: Backend,
     /// Temperature of the annealed mean that turns the network's 313 colour probabilities into one colour (Zhang
     /// et al., section 3.2), above 0 and at most 1: lower is more vivid, higher more muted. --exact keeps 0.38, the
     /// published model's.
     #[arg(long, value_name = "T", default_value_t = caffe::TEMPERATURE, value_parser = temperature,
           allow_negative_numbers = true)]
     pub temperature: f64,
+}
+
+/// `--backend`'s values; the model knows them as `BackendChoice`, without clap.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// CUDA when this OpenCV has it and a GPU answers, else OpenVINO on a CPU that computes in bfloat16, else
+    /// OpenCV's own.
+    Auto,
+    Opencv,
+    Openvino,
+    /// NVIDIA GPU, half precision.
+    Cuda,
+    /// NVIDIA GPU, float32.
+    CudaFp32,
+}
+
+impl From<Backend> for BackendChoice {
+    fn from(backend: Backend) -> BackendChoice {
+        match backend {
+            Backend::Auto => BackendChoice::Auto,
+            Backend::Opencv => BackendChoice::Opencv,
+            Backend::Openvino => BackendChoice::Openvino,
+            Backend::Cuda => BackendChoice::Cuda,
+            Backend::CudaFp32 => BackendChoice::CudaFp32,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -317,5 +343,18 @@ fn render_size(s: &str) -> Result<i32, String> {
         Ok(n)
     } else {
         Err("the render size must be a multiple of 8 from 64 to 1024".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backends_are_named_in_messages_as_on_the_command_line() {
+        for backend in Backend::value_variants() {
+            let flag = backend.to_possible_value().unwrap();
+            assert_eq!(BackendChoice::from(*backend).name(), flag.get_name());
+        }
     }
 }

@@ -10,9 +10,7 @@ use opencv::prelude::*;
 pub const EXTENSIONS: [&str; 9] = ["jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "jp2", "pgm"];
 
 pub fn is_image(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    EXTENSIONS.contains(&crate::output::extension(path).as_str())
 }
 
 /// An image as 8-bit BGR, and warnings for what that drops (more bits, transparency, further pages, lost data).

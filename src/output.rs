@@ -11,6 +11,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 
+/// A file name's extension in lower case, "" when it has none: kinds of file are told apart by it, whatever case
+/// the user typed it in.
+pub fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
 /// The folder a path lives in; "." for a bare file name.
 pub fn parent(path: &Path) -> &Path {
     path.parent()

@@ -171,6 +171,25 @@ fn resuming_with_another_backend_or_other_weights_is_refused_never_mixed() {
 }
 
 #[test]
+fn a_rerun_with_a_changed_setting_is_refused_naming_the_setting() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 10.0, Size::new(48, 32), &[20, 60, 100]);
+    let args = ["video", "in.avi", "--frames-dir", "frames", "-o", "out.avi", "-q"];
+    // As after an interrupted run: frames and their record on disk, no film yet.
+    let run = |extra: &[&str]| {
+        let _ = std::fs::remove_file(ws.path("out.avi"));
+        ws.run(&[&args[..], extra].concat())
+    };
+    assert!(run(&["--width", "40"]).status.success());
+    refused(&run(&[]), &["--width was 40, now none", "--overwrite"]);
+    refused(
+        &run(&["--width", "40", "--saturation", "1.5"]),
+        &["--saturation was 1, now 1.5", "--overwrite"],
+    );
+    assert!(run(&["--width", "40"]).status.success());
+}
+
+#[test]
 fn assemble_on_a_full_disk_fails_naming_the_film_and_leaves_nothing() {
     let ws = Workspace::new();
     std::fs::create_dir(ws.path("frames")).unwrap();

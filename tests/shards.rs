@@ -232,6 +232,8 @@ fn assemble_names_what_is_missing_or_does_not_belong_and_writes_nothing() {
         said.contains("colorize-manifest-1-of-3 is from another input, other settings"),
         "{said}"
     );
+    assert!(said.contains("--saturation was 1, now 1.5"), "{said}");
+    assert!(said.contains("the model's weights changed"), "{said}");
     assert!(
         said.contains("colorize-manifest-2-of-3 is from another input"),
         "{said}"

@@ -74,7 +74,7 @@ pub fn load_model(args: &ModelArgs, exact: bool) -> Result<Model> {
             caffe::TEMPERATURE
         );
     }
-    let (engine, notice) = model::choose_engine(args.backend, exact, model::Available::here())?;
+    let (engine, notice) = model::choose_engine(args.backend.into(), exact, model::Available::here())?;
     if let Some(notice) = notice {
         eprintln!("{notice}");
     }

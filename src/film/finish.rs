@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
+use super::probe;
 use super::read::Source;
 use crate::interrupt;
-use crate::output::TempFile;
+use crate::output::{self, TempFile};
 
 /// Where a film's sound comes from: the source film, from this second on.
 pub struct Sound<'a> {
@@ -44,7 +45,7 @@ pub fn finish_film(
         );
         return closed.persist();
     }
-    let sound = sound.filter(|s| has_audio(s.source));
+    let sound = sound.filter(|s| probe::has_audio(s.source));
     let muxed = TempFile::beside(closed.destination(), "muxed");
     mux(&Mux {
         video: closed.path(),
@@ -112,24 +113,6 @@ fn ffmpeg_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn has_audio(source: &Path) -> bool {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-select_streams",
-            "a",
-            "-show_entries",
-            "stream=index",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(source)
-        .stderr(Stdio::null())
-        .output();
-    out.is_ok_and(|o| o.status.success() && !o.stdout.trim_ascii().is_empty())
-}
-
 struct Mux<'a> {
     /// The film as OpenCV wrote it.
     pub video: &'a Path,
@@ -143,13 +126,11 @@ struct Mux<'a> {
 
 /// Writes `output` from `video` (and the sound); copies the sound stream, or re-encodes it if the container refuses.
 fn mux(job: &Mux) -> Result<()> {
-    let ext = job
-        .output
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let reencode = if ext == "avi" { "libmp3lame" } else { "aac" };
+    let reencode = if output::extension(job.output) == "avi" {
+        "libmp3lame"
+    } else {
+        "aac"
+    };
     let mut last_error = String::new();
     for audio_codec in ["copy", reencode] {
         let mut cmd = Command::new("ffmpeg");

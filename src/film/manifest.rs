@@ -4,18 +4,20 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{bail, Context, Result};
 
+use super::fingerprint::Fingerprint;
 use super::frames::{frame_path, FrameDir};
 use super::shard::Shard;
 use crate::output::write_atomically;
 
-const MAGIC: &str = "colorize-manifest 1";
+/// Version 2: the fingerprint in named fields, one a line, after the others.
+const MAGIC: &str = "colorize-manifest 2";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Manifest {
     /// The input's content, every pixel-affecting setting, the backend and the model files.
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
     /// 0/1 for a run that is not a shard.
     pub shard: Shard,
     /// The first frame of the whole range all shards cover.
@@ -35,8 +37,7 @@ impl Manifest {
     /// Saves the record of a frames folder, or (with `film`) of a shard's part of the film.
     pub fn save(&self, frames: Option<&FrameDir>, film: &Path) -> Result<()> {
         let text = format!(
-            "{MAGIC}\nfingerprint {}\nshard {} {}\nwhole-start {}\nframes {} {}\nfps {}\norigin {}\next {}\ncomplete {}\n",
-            self.fingerprint,
+            "{MAGIC}\nshard {} {}\nwhole-start {}\nframes {} {}\nfps {}\norigin {}\next {}\ncomplete {}\n{}",
             self.shard.index,
             self.shard.count,
             self.whole_start,
@@ -45,7 +46,8 @@ impl Manifest {
             self.fps,
             self.origin,
             self.ext,
-            self.complete
+            self.complete,
+            self.fingerprint.to_text()
         );
         let path = match frames {
             Some(frames) => frames.record("manifest"),
@@ -55,8 +57,22 @@ impl Manifest {
     }
 
     fn parse(text: &str) -> Result<Manifest> {
-        let mut lines = text.lines();
-        ensure!(lines.next() == Some(MAGIC), "not a colorize manifest");
+        let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+        if first != MAGIC {
+            match first.strip_prefix("colorize-manifest ") {
+                Some(version) => bail!(
+                    "written by another version of colorize (record version {version}): colorize that part again, \
+                     with --overwrite"
+                ),
+                None => bail!("damaged: not a colorize manifest"),
+            }
+        }
+        Manifest::parse_fields(rest).map_err(|e| anyhow::anyhow!("damaged ({e:#})"))
+    }
+
+    fn parse_fields(rest: &str) -> Result<Manifest> {
+        // Seven lines of fields, then the fingerprint's.
+        let mut lines = rest.splitn(8, '\n');
         let mut field = |name: &str| -> Result<Vec<&str>> {
             let line = lines.next().with_context(|| format!("no {name}"))?;
             let rest = line
@@ -65,11 +81,11 @@ impl Manifest {
                 .with_context(|| format!("no {name}"))?;
             Ok(rest.split(' ').collect())
         };
-        let fingerprint = field("fingerprint")?.join(" ");
         let shard = field("shard")?;
         let whole_start = field("whole-start")?;
         let frames = field("frames")?;
         let (fps, origin, ext, complete) = (field("fps")?, field("origin")?, field("ext")?, field("complete")?);
+        let fingerprint = Fingerprint::parse(lines.next().context("no fingerprint")?)?;
         let number = |v: &[&str], i: usize| -> Result<usize> { Ok(v.get(i).context("cut short")?.parse()?) };
         Ok(Manifest {
             fingerprint,
@@ -104,7 +120,7 @@ pub fn read_all(dir: &Path) -> Result<Vec<(String, Manifest)>> {
             continue;
         }
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let manifest = Manifest::parse(&text).with_context(|| format!("{} is damaged", path.display()))?;
+        let manifest = Manifest::parse(&text).with_context(|| path.display().to_string())?;
         found.push((name, manifest));
     }
     found.sort_by_key(|(_, m)| (m.shard.count, m.shard.index));
@@ -123,7 +139,7 @@ pub fn check_parts(films: &[PathBuf]) -> Result<(Vec<PathBuf>, Complete)> {
                 record.display()
             )
         })?;
-        let manifest = Manifest::parse(&text).with_context(|| format!("{} is damaged", record.display()))?;
+        let manifest = Manifest::parse(&text).with_context(|| record.display().to_string())?;
         found.push((film.clone(), manifest));
     }
     found.sort_by_key(|(_, m)| (m.shard.count, m.shard.index));
@@ -159,9 +175,9 @@ pub fn complete(manifests: &[(String, Manifest)]) -> Result<Complete> {
         {
             problems.push(format!(
                 "{name} is from another input, other settings, another model or another division into shards \
-                 ({} against {})",
-                describe(m),
-                describe(first)
+                 (compared with {}: {})",
+                manifests[0].0,
+                differences(first, m).join(", ")
             ));
         } else if !m.complete {
             problems.push(format!("shard {} (frames {}..) has not finished", m.shard, m.start));
@@ -234,17 +250,38 @@ pub fn check_folder(dir: &Path) -> Result<Option<(Vec<PathBuf>, Complete)>> {
     Ok(Some((frames, complete)))
 }
 
-fn describe(m: &Manifest) -> String {
-    format!("shard {} of range {}.., {}", m.shard, m.whole_start, m.fingerprint)
+/// What differs from the manifest `was` to `now`, setting by setting.
+fn differences(was: &Manifest, now: &Manifest) -> Vec<String> {
+    let mut said: Vec<String> = now
+        .fingerprint
+        .changes_from(&was.fingerprint)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if now.shard.count != was.shard.count {
+        said.push(format!(
+            "the number of shards was {}, now {}",
+            was.shard.count, now.shard.count
+        ));
+    }
+    // The fingerprint holds the range's first frame too; only a record edited by hand differs here alone.
+    if said.is_empty() {
+        said.push(format!(
+            "the range's first frame was {}, now {}",
+            was.whole_start, now.whole_start
+        ));
+    }
+    said
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::film::fingerprint::tests::sample;
 
     fn shard(index: usize, count: usize, start: usize, end: usize) -> (String, Manifest) {
         let m = Manifest {
-            fingerprint: "film|settings|model".into(),
+            fingerprint: sample(),
             shard: Shard { index, count },
             whole_start: 10,
             start,
@@ -270,6 +307,32 @@ mod tests {
     }
 
     #[test]
+    fn the_record_on_disk_is_pinned_line_by_line() {
+        let (_, m) = shard(1, 3, 20, 30);
+        let dir = tempfile::tempdir().unwrap();
+        m.save(None, &dir.path().join("part-1.mp4")).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(".part-1.mp4.colorize-manifest")).unwrap();
+        let expected = "colorize-manifest 2\nshard 1 3\nwhole-start 10\nframes 20 30\nfps 23.976023976023978\n\
+                        origin 0.417\next jpg\ncomplete true\n"
+            .to_string()
+            + &sample().to_text();
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn a_manifest_of_an_older_colorize_is_refused_saying_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = "colorize-manifest 1\nfingerprint 9:ab|width=None|OpenCv\nshard 0 1\nwhole-start 0\nframes 0 5\n\
+                   fps 25\norigin 0\next jpg\ncomplete true\n";
+        std::fs::write(dir.path().join(".colorize-manifest-0-of-1"), old).unwrap();
+        let err = format!("{:#}", read_all(dir.path()).unwrap_err());
+        assert!(
+            err.contains("another version of colorize (record version 1)") && err.contains("--overwrite"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn complete_shards_join_and_holes_or_strangers_are_named() {
         let all = vec![shard(0, 3, 10, 20), shard(1, 3, 20, 30), shard(2, 3, 30, 41)];
         let joined = complete(&all).unwrap();
@@ -287,9 +350,13 @@ mod tests {
         assert!(err.contains("shard 1/3 (frames 20..) has not finished"), "{err}");
 
         let mut stranger = all.clone();
-        stranger[2].1.fingerprint = "film|other settings|model".into();
+        stranger[2].1.fingerprint.finishing.smooth = 0.8;
         let err = complete(&stranger).unwrap_err().to_string();
         assert!(err.contains(".colorize-manifest-2-of-3 is from another input"), "{err}");
+        assert!(
+            err.contains("compared with .colorize-manifest-0-of-3: --smooth was 0.5, now 0.8"),
+            "{err}"
+        );
 
         assert!(complete(&[]).is_err());
 

@@ -1,6 +1,7 @@
 //! Films, as a short sequence of named steps: the settings resolved into a plan, a reader that yields jobs, a pool
 //! of networks that colour them, and a sink that writes frames and film in order and finishes the film.
 
+mod fingerprint;
 mod finish;
 mod frame;
 mod frames;
@@ -13,6 +14,7 @@ mod painter;
 mod picture;
 mod plan;
 mod position;
+mod probe;
 mod profile;
 mod read;
 mod resume;

@@ -14,6 +14,12 @@ use super::frame::{Ab, Between, Frame, Key, Segment};
 use super::motion::{self, Carry};
 use super::picture::Picture;
 
+/// The painter's version: how predictions become colour over time (carrying, steadying, saturation, and the flow
+/// and trust they move along). Raise it whenever the same predictions and settings would be painted into other
+/// frames, so that frames painted the old way are refused rather than mixed with new ones (it is part of the
+/// fingerprint).
+pub const VERSION: u32 = 2;
+
 /// What colour carries from one keyframe to the frames after it. A resumed run starts from the state recorded
 /// after the last frame on disk.
 #[derive(Default)]

@@ -1,18 +1,17 @@
 //! A film's settings, resolved once against the opened source into a plan: rate, range, sizes, and the
 //! fingerprint that tells whether frames on disk were made by this very run.
 
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use opencv::core::Size;
-use sha2::{Digest, Sha256};
 
+use super::fingerprint::{content_digest, Fingerprint, Finishing, Prediction};
+use super::painter;
 use super::position::Position;
 use super::read::Source;
 use super::shard::Shard;
-use crate::model::files::hex;
+use crate::model::Identity;
 use crate::sheet;
 
 /// What the user asked for.
@@ -77,13 +76,13 @@ pub struct Plan<'a> {
     pub carries_colour: bool,
     pub film_size: Size,
     /// The input's content, every pixel-affecting setting, the backend and the model files.
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
     pub notes: Vec<String>,
 }
 
 impl<'a> Plan<'a> {
     /// Resolves `options` against the opened `source`, which it leaves at the first frame of the range.
-    pub fn resolve(options: &'a Options, source: &mut Source, model_identity: &str) -> Result<Plan<'a>> {
+    pub fn resolve(options: &'a Options, source: &mut Source, model: &Identity) -> Result<Plan<'a>> {
         let mut notes = Vec::new();
         let fps = options.fps.or(source.fps).unwrap_or_else(|| {
             notes.push(format!(
@@ -119,11 +118,7 @@ impl<'a> Plan<'a> {
         notes.extend(size_notes(options, source, film_size));
         let expected = announced.or((end != usize::MAX).then(|| end - start));
         let sheet_picks = sheet_picks(options, expected, start, &mut notes);
-        let settings = format!(
-            "smooth={smooth} saturation={saturation} keys={keyframe_interval} start={}",
-            whole.0
-        );
-        let fingerprint = fingerprint(options, &settings, model_identity)?;
+        let fingerprint = fingerprint(options, model, (smooth, saturation, keyframe_interval), whole.0)?;
         Ok(Plan {
             options,
             fps,
@@ -253,57 +248,29 @@ fn size_notes(options: &Options, source: &Source, film: Size) -> Vec<String> {
     notes
 }
 
-/// What tells frames made by this very run from others: the input's content, every setting that changes pixels
-/// (`settings`: those the plan resolves), the backend and the model files.
-fn fingerprint(options: &Options, settings: &str, model_identity: &str) -> Result<String> {
-    let asked = format!(
-        "width={:?} render={} exact={} frames={:?}",
-        options.width,
-        options.render_size,
-        options.exact,
-        options.frames.as_ref().map(|f| &f.1)
-    );
-    Ok(format!(
-        "{}|{asked} {settings}|{model_identity}",
-        content_digest(&options.input)?
-    ))
-}
-
-/// Identifies a file by its size and samples of its content: the same film moved or touched is the same film,
-/// and a film re-encoded under the same name is not. Reading it all would take minutes for a feature film.
-fn content_digest(path: &Path) -> Result<String> {
-    const SAMPLE: u64 = 1 << 20;
-    let read = || -> std::io::Result<String> {
-        let mut file = File::open(path)?;
-        let size = file.metadata()?.len();
-        let mut hasher = Sha256::new();
-        let mut buf = Vec::new();
-        for at in [0, size / 2, size.saturating_sub(SAMPLE)] {
-            file.seek(SeekFrom::Start(at))?;
-            buf.clear();
-            (&mut file).take(SAMPLE).read_to_end(&mut buf)?;
-            hasher.update(&buf);
-        }
-        Ok(format!("{size}:{}", hex(&hasher.finalize())))
-    };
-    read().with_context(|| format!("cannot read {}", path.display()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_digest_follows_content_not_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (dir.path().join("a.avi"), dir.path().join("b.avi"));
-        let film: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
-        std::fs::write(&a, &film).unwrap();
-        std::fs::write(&b, &film).unwrap();
-        assert_eq!(content_digest(&a).unwrap(), content_digest(&b).unwrap());
-        let mut changed = film.clone();
-        *changed.last_mut().unwrap() ^= 1;
-        std::fs::write(&b, &changed).unwrap();
-        assert_ne!(content_digest(&a).unwrap(), content_digest(&b).unwrap());
-    }
+/// What tells frames made by this very run from others: the input's content, the model, and every setting that
+/// changes pixels, as the plan resolved them (`smooth`, `saturation`, `keyframe_interval`, the range's `start`).
+fn fingerprint(
+    options: &Options,
+    model: &Identity,
+    (smooth, saturation, keyframe_interval): (f64, f64, usize),
+    start: usize,
+) -> Result<Fingerprint> {
+    Ok(Fingerprint {
+        prediction: Prediction {
+            input: content_digest(&options.input)?,
+            model: model.clone(),
+            width: options.width,
+            render_size: options.render_size,
+            exact: options.exact,
+            keyframe_interval,
+            start,
+        },
+        finishing: Finishing {
+            painter: painter::VERSION,
+            smooth,
+            saturation,
+            frame_format: options.frames.as_ref().map(|(_, ext)| ext.clone()),
+        },
+    })
 }

@@ -12,8 +12,9 @@ use opencv::{imgproc, videoio};
 use super::frame::{Input, Key, Segment};
 use super::keys::{Analysed, Keys};
 use super::motion;
+use super::probe;
 use super::profile::{Profile, Stage};
-use crate::{image_io, interrupt, lab};
+use crate::{image_io, interrupt, lab, output};
 
 /// How far ahead a frame must be for `skip_to` to seek rather than decode its way there.
 const SEEK_BEYOND: usize = 48;
@@ -24,9 +25,7 @@ pub const EXTENSIONS: [&str; 12] = [
 ];
 
 pub fn is_film(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    EXTENSIONS.contains(&output::extension(path).as_str())
 }
 
 /// A decoded frame and its time in the film, in seconds from the film's start.
@@ -194,33 +193,11 @@ impl Source {
 /// its average from the nominal rate, and AVI's index counts the empty entries that stand for dropped frames,
 /// which decoding skips. Those are decoded from the start.
 fn constant_rate(path: &Path) -> bool {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if !["mp4", "m4v", "mov"].contains(&ext.as_str()) {
+    if !["mp4", "m4v", "mov"].contains(&output::extension(path).as_str()) {
         return false;
     }
-    let probe = std::process::Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=r_frame_rate,avg_frame_rate",
-        ])
-        .args(["-of", "csv=p=0"])
-        .arg(path)
-        .stderr(std::process::Stdio::null())
-        .output();
-    let Ok(out) = probe else {
-        return false;
-    };
-    let text = String::from_utf8_lossy(&out.stdout);
-    out.status.success()
-        && matches!(text.trim().split_once(','), Some((nominal, average)) if nominal == average && nominal != "0/0")
+    let rates = probe::ask(path, "v:0", "stream=r_frame_rate,avg_frame_rate");
+    matches!(rates.as_deref().and_then(|r| r.split_once(',')), Some((nominal, average)) if nominal == average && nominal != "0/0")
 }
 
 /// The recipe's `imutils.resize(frame, width=W)`: aspect kept, height truncated.

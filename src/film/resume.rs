@@ -1,8 +1,9 @@
 //! Picking up an interrupted film where it stopped: which frames on disk are done, and the colour state then.
 //!
 //! After each frame the writer records, atomically, the index of the next frame and the colour carried then
-//! (two small a/b images: the last prediction and the last keyframe's colour). A rerun of the same command with the same inputs finds that record, skips the frames
-//! already on disk and continues with the same state, so it writes what an uninterrupted run would have.
+//! (two small a/b images: the last prediction and the last keyframe's colour) with the fingerprint of what made the
+//! frames. A rerun of the same command with the same inputs finds that record, skips the frames already on disk and
+//! continues with the same state, so it writes what an uninterrupted run would have.
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -11,12 +12,14 @@ use anyhow::{bail, ensure, Context, Result};
 use opencv::core::{Mat, CV_32FC2};
 use opencv::prelude::*;
 
+use super::fingerprint::Fingerprint;
 use super::frames::FrameDir;
 use super::painter::ColourState;
 use crate::output::write_atomically;
 
-/// Version 3: the colour carried is the last keyframe's, at the analysis size.
-const MAGIC: &str = "colorize-resume 3";
+/// Version 3: the colour carried is the last keyframe's, at the analysis size. Version 4: the fingerprint in named
+/// fields, one a line, ended by an empty line.
+const MAGIC: &str = "colorize-resume 4";
 
 pub struct Checkpoint {
     pub next: usize,
@@ -59,8 +62,8 @@ fn decode_mat(bytes: &mut &[u8]) -> Result<Option<Mat>> {
 }
 
 /// Records that every frame before `next` is on disk, with the colour state after the last of them.
-pub fn save(frames: &FrameDir, fingerprint: &str, next: usize, colour: &ColourState) -> Result<()> {
-    let mut out = format!("{MAGIC}\n{fingerprint}\n{next}\n").into_bytes();
+pub fn save(frames: &FrameDir, fingerprint: &Fingerprint, next: usize, colour: &ColourState) -> Result<()> {
+    let mut out = format!("{MAGIC}\nnext {next}\n{}\n", fingerprint.to_text()).into_bytes();
     encode_mat(&mut out, &colour.last_ab)?;
     encode_mat(&mut out, &colour.key)?;
     write_atomically(&path(frames), &out)
@@ -69,7 +72,12 @@ pub fn save(frames: &FrameDir, fingerprint: &str, next: usize, colour: &ColourSt
 /// The checkpoint of an earlier run of the same command, if one is there. Frames of `range` in the folder from a
 /// different input, settings or model, or with no record of what made them, are refused rather than mixed in,
 /// unless `overwrite` says to start over.
-pub fn load(frames: &FrameDir, fingerprint: &str, range: Range<usize>, overwrite: bool) -> Result<Option<Checkpoint>> {
+pub fn load(
+    frames: &FrameDir,
+    fingerprint: &Fingerprint,
+    range: Range<usize>,
+    overwrite: bool,
+) -> Result<Option<Checkpoint>> {
     let Ok(bytes) = std::fs::read(path(frames)) else {
         if let Some(found) = frames.any_frame(range).filter(|_| !overwrite) {
             bail!(
@@ -81,20 +89,29 @@ pub fn load(frames: &FrameDir, fingerprint: &str, range: Range<usize>, overwrite
         }
         return Ok(None);
     };
-    let parsed = parse(&bytes);
-    let (found, checkpoint) = match parsed {
+    let (found, checkpoint) = match parse(&bytes) {
         Ok(parsed) => parsed,
         Err(_) if overwrite => return Ok(None),
-        Err(e) => bail!("{} is damaged ({e}); remove it to start over", path(frames).display()),
+        // Removing the record alone would not do: the frames it leaves are of unknown origin.
+        Err(e) => bail!(
+            "{} {e:#} (pass --overwrite to start over, or choose another --frames-dir)",
+            path(frames).display()
+        ),
     };
-    if found != fingerprint {
+    if found != *fingerprint {
         if overwrite {
             return Ok(None);
         }
+        let changes: Vec<String> = fingerprint
+            .changes_from(&found)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         bail!(
-            "{} holds frames of another input, other settings or another model (pass --overwrite to replace them, \
-             or choose another --frames-dir)",
-            frames.dir.display()
+            "{} holds frames of another input, other settings or another model: {} (pass --overwrite to replace \
+             them, or choose another --frames-dir)",
+            frames.dir.display(),
+            changes.join("; ")
         );
     }
     // A frame that went missing since is computed again, and so is everything after it.
@@ -104,13 +121,30 @@ pub fn load(frames: &FrameDir, fingerprint: &str, range: Range<usize>, overwrite
     Ok(Some(checkpoint))
 }
 
-fn parse(bytes: &[u8]) -> Result<(String, Checkpoint)> {
-    let mut lines = bytes.splitn(4, |&b| b == b'\n');
-    let mut line = || -> Result<&str> { Ok(std::str::from_utf8(lines.next().context("cut short")?)?) };
-    ensure!(line()? == MAGIC, "not a resume record");
-    let fingerprint = line()?.to_string();
-    let next: usize = line()?.parse()?;
-    let mut rest = lines.next().context("cut short")?;
+/// Reads a record: what is wrong with it, if anything, in words that follow its path.
+fn parse(bytes: &[u8]) -> Result<(Fingerprint, Checkpoint)> {
+    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let first = String::from_utf8_lossy(first);
+    if first != MAGIC {
+        match first.strip_prefix("colorize-resume ") {
+            Some(version) => bail!("was written by another version of colorize (record version {version})"),
+            None => bail!("is damaged (not a resume record)"),
+        }
+    }
+    parse_current(bytes).map_err(|e| anyhow::anyhow!("is damaged ({e:#})"))
+}
+
+fn parse_current(bytes: &[u8]) -> Result<(Fingerprint, Checkpoint)> {
+    // The text ends at the first empty line; the colour state follows it.
+    let end = bytes.windows(2).position(|w| w == b"\n\n").context("cut short")?;
+    let (text, mut rest) = (std::str::from_utf8(&bytes[..=end])?, &bytes[end + 2..]);
+    let mut lines = text.splitn(3, '\n').skip(1);
+    let next = lines
+        .next()
+        .and_then(|l| l.strip_prefix("next "))
+        .context("no next frame")?;
+    let next: usize = next.parse().with_context(|| format!("'{next}' is not a frame"))?;
+    let fingerprint = Fingerprint::parse(lines.next().context("no fingerprint")?)?;
     let colour = ColourState {
         last_ab: decode_mat(&mut rest)?,
         key: decode_mat(&mut rest)?,
@@ -121,6 +155,7 @@ fn parse(bytes: &[u8]) -> Result<(String, Checkpoint)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::film::fingerprint::tests::sample;
     use opencv::core::Scalar;
 
     #[test]
@@ -132,13 +167,15 @@ mod tests {
             last_ab: Some(ab),
             key: None,
         };
-        save(&frames, "film|x", 2, &state).unwrap();
+        let (film, mut other) = (sample(), sample());
+        other.prediction.width = None;
+        save(&frames, &film, 2, &state).unwrap();
 
         // The record promises frames 0 and 1: with one missing there is nothing to resume.
         std::fs::write(frames.path(0), b"").unwrap();
-        assert!(load(&frames, "film|x", 0..usize::MAX, false).unwrap().is_none());
+        assert!(load(&frames, &film, 0..usize::MAX, false).unwrap().is_none());
         std::fs::write(frames.path(1), b"").unwrap();
-        let back = load(&frames, "film|x", 0..usize::MAX, false).unwrap().unwrap();
+        let back = load(&frames, &film, 0..usize::MAX, false).unwrap().unwrap();
         assert_eq!(back.next, 2);
         assert_eq!(
             back.colour
@@ -151,9 +188,12 @@ mod tests {
         );
         assert!(back.colour.key.is_none());
 
-        let err = load(&frames, "other|y", 0..usize::MAX, false).err().unwrap();
-        assert!(err.to_string().contains("--overwrite"), "{err}");
-        assert!(load(&frames, "other|y", 0..usize::MAX, true).unwrap().is_none());
+        let err = load(&frames, &other, 0..usize::MAX, false).err().unwrap().to_string();
+        assert!(
+            err.contains("--width was 160, now none") && err.contains("--overwrite"),
+            "{err}"
+        );
+        assert!(load(&frames, &other, 0..usize::MAX, true).unwrap().is_none());
     }
 
     #[test]
@@ -161,28 +201,51 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), "jpg", None).unwrap();
         assert!(
-            load(&frames, "f", 0..usize::MAX, false).unwrap().is_none(),
+            load(&frames, &sample(), 0..usize::MAX, false).unwrap().is_none(),
             "an empty folder is fine"
         );
         std::fs::write(frames.path(2), b"someone's frame").unwrap();
         // Another shard's frame is no concern of this one's.
-        assert!(load(&frames, "f", 3..10, false).unwrap().is_none());
-        let err = load(&frames, "f", 0..usize::MAX, false).err().unwrap();
+        assert!(load(&frames, &sample(), 3..10, false).unwrap().is_none());
+        let err = load(&frames, &sample(), 0..usize::MAX, false).err().unwrap();
         assert!(err.to_string().contains("frame_000002.jpg"), "{err}");
-        assert!(load(&frames, "f", 0..usize::MAX, true).unwrap().is_none());
+        assert!(load(&frames, &sample(), 0..usize::MAX, true).unwrap().is_none());
     }
 
     #[test]
     fn a_damaged_record_is_an_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), "png", None).unwrap();
+        let whole = format!("{MAGIC}\nnext 7\n{}\n", sample().to_text()).into_bytes();
         for junk in [
             &b""[..],
-            b"colorize-resume 2\nf\n7\n\x05\x00\x00\x00\x05\x00\x00\x00",
+            b"colorize-resume 4\nnext 7\nf\n\n\x05\x00\x00\x00\x05\x00\x00\x00",
+            &whole[..whole.len() - 1],
+            &whole,
             b"\xff\xfe",
         ] {
             std::fs::write(path(&frames), junk).unwrap();
-            assert!(load(&frames, "f", 0..usize::MAX, false).is_err());
+            let err = load(&frames, &sample(), 0..usize::MAX, false)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(err.contains("is damaged") && err.contains("--overwrite"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_record_of_an_older_colorize_is_refused_saying_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let frames = FrameDir::create(dir.path(), "png", None).unwrap();
+        std::fs::write(path(&frames), b"colorize-resume 3\nf|x\n7\n\x00\x00").unwrap();
+        let err = load(&frames, &sample(), 0..usize::MAX, false)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("another version of colorize") && err.contains("--overwrite"),
+            "{err}"
+        );
+        assert!(load(&frames, &sample(), 0..usize::MAX, true).unwrap().is_none());
     }
 }

@@ -11,12 +11,7 @@ use crate::output::{self, TempFile};
 
 /// The codec for a film's extension: MJPG in .avi as the recipe writes it, H.264 in .mp4, .mkv and .mov.
 pub fn fourcc(path: &Path) -> Result<i32> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let code = match ext.as_str() {
+    let code = match output::extension(path).as_str() {
         "avi" => ['M', 'J', 'P', 'G'],
         "mp4" | "mkv" | "mov" => ['a', 'v', 'c', '1'],
         _ => bail!(
