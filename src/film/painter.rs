@@ -18,7 +18,7 @@ use super::picture::Picture;
 /// and trust they move along). Raise it whenever the same predictions and settings would be painted into other
 /// frames, so that frames painted the old way are refused rather than mixed with new ones (it is part of the
 /// fingerprint).
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// What colour carries from one keyframe to the frames after it. A resumed run starts from the state recorded
 /// after the last frame on disk.
