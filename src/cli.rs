@@ -129,6 +129,11 @@ pub struct ImageArgs {
     #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "12",
           value_parser = sheet_size)]
     pub contact_sheet: Option<usize>,
+    /// Colour hints (repeatable): a CSV file with columns x, y, colour (#rrggbb), and optionally radius (pixels,
+    /// default 3) and file (the photo, in a batch); or a scribble, a PNG with alpha the size of the photo whose
+    /// opaque pixels give their colour. Coordinates are pixels of the photo, origin top left.
+    #[arg(long, value_name = "PATH")]
+    pub hints: Vec<PathBuf>,
     #[command(flatten)]
     pub model: ModelArgs,
     #[command(flatten)]

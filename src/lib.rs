@@ -4,6 +4,7 @@ pub mod cli;
 pub mod cmd;
 pub mod fetch;
 pub mod film;
+pub mod hints;
 pub mod image_io;
 pub mod interrupt;
 pub mod lab;

@@ -5,8 +5,10 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use opencv::core::Mat;
+use opencv::prelude::*;
 use rayon::prelude::*;
 
+use crate::hints::{self, Hint, HintFile};
 use crate::image_io::{self, is_image};
 use crate::lab;
 use crate::model::{Colorizer, Model};
@@ -22,6 +24,7 @@ pub struct Options {
     pub workers: usize,
     /// Pairs on a contact sheet of the batch, if one is wanted.
     pub contact_sheet: Option<usize>,
+    pub hints: Vec<HintFile>,
 }
 
 /// Files as given, and the images directly inside each folder given, in name order.
@@ -144,6 +147,47 @@ pub fn colorize_all(
     })
 }
 
+/// The hints of every file that fall on `input`, checked against its size.
+fn hints_for(input: &Path, image: &Mat, files: &[HintFile]) -> Result<Vec<Hint>> {
+    let size = image.size()?;
+    let mut hints = Vec::new();
+    for file in files {
+        hints.extend(file.for_photo(input, size)?);
+    }
+    Ok(hints)
+}
+
+/// Checks the hints against the batch before anything is written: a scribble fits one photo, a `file` names a photo
+/// of the batch, and every hint lies inside its photo (which is read for its size).
+pub fn check_hints(inputs: &[PathBuf], files: &[HintFile]) -> Result<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = inputs
+        .iter()
+        .map(|i| i.file_name().unwrap_or_default().to_string_lossy().into_owned())
+        .collect();
+    for file in files {
+        if file.size.is_some() && inputs.len() > 1 {
+            bail!(
+                "hints {}: a scribble fits one photo, and this batch has {} (give its photo alone, or a CSV with a \
+                 file column)",
+                file.path.display(),
+                inputs.len()
+            );
+        }
+        if let Some(stranger) = file.strangers(&names).first() {
+            bail!("hints {}: {stranger} is not a photo of this batch", file.path.display());
+        }
+    }
+    for input in inputs {
+        if let Ok((image, _)) = image_io::read(input) {
+            hints_for(input, &image, files)?;
+        }
+    }
+    Ok(())
+}
+
 /// One photo, and the picture before and after; its errors leave naming the input to the caller, so the file is
 /// named once.
 fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<(Done, Mat, Mat)> {
@@ -151,9 +195,14 @@ fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<
     if output.exists() && !options.overwrite {
         bail!("{} already exists (pass --overwrite to replace it)", output.display());
     }
-    let (image, notes) = image_io::read(input)?;
+    let (image, mut notes) = image_io::read(input)?;
+    let hints = hints_for(input, &image, &options.hints)?;
     let prepared = lab::prepare(&image, 224)?;
-    let ab = net.predict(&prepared.input)?;
+    let mut ab = net.predict(&prepared.input)?;
+    if !hints.is_empty() {
+        ab = hints::spread(&prepared.l, &ab, &hints)?;
+        notes.push(format!("{} colour hints applied", hints.len()));
+    }
     let colour = lab::finish(&prepared.l, &ab)?;
     std::fs::create_dir_all(&options.out_dir)
         .with_context(|| format!("cannot create output folder {}", options.out_dir.display()))?;

@@ -1,11 +1,12 @@
 //! `colorize image`: photos and folders of photos, each reported on its own, the worst outcome the exit code.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use super::shared::{load_model, workers, Outcome};
 use crate::cli::{ImageArgs, ImageFormat};
+use crate::hints::HintFile;
 use crate::output::check_writable;
 use crate::photos;
 use crate::progress::Progress;
@@ -24,8 +25,10 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
         overwrite: args.overwrite,
         workers: workers(&args.run)?,
         contact_sheet: args.contact_sheet,
+        hints: read_hints(&args.hints, args.exact)?,
     };
     photos::check_distinct_outputs(&inputs, &options)?;
+    photos::check_hints(&inputs, &options.hints)?;
     let model = load_model(&args.model, args.exact)?;
     let progress = Progress::new("photos", args.run.quiet);
     progress.set_total(inputs.len() as u64);
@@ -55,4 +58,20 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
         eprintln!("error: {failed} of {} photos could not be colorized", inputs.len());
     }
     Ok(outcome)
+}
+
+/// Reads every hints file before any photo is touched; an empty one is a warning.
+fn read_hints(paths: &[PathBuf], exact: bool) -> Result<Vec<HintFile>> {
+    if exact && !paths.is_empty() {
+        bail!("--exact is the recipe, which has no colour hints (drop --hints, or --exact)");
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        let file = HintFile::read(path)?;
+        if file.hints.is_empty() {
+            eprintln!("warning: hints {} holds no hints", path.display());
+        }
+        files.push(file);
+    }
+    Ok(files)
 }
