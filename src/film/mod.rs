@@ -41,6 +41,7 @@ pub use profile::Profile;
 use profile::Stage;
 pub use read::{is_film, EXTENSIONS};
 use read::{Jobs, Originals, Source};
+use scene::Repeats;
 pub use shard::{Shard, ShardSpec};
 use sink::Sink;
 pub use sink::Summary;
@@ -71,7 +72,8 @@ pub fn colorize(
     } else {
         Originals::Only(&plan.sheet_picks)
     };
-    let keys = Keys::new(plan.keyframe_interval, !options.exact, flow, &profile);
+    let repeats = if options.exact { Repeats::Never } else { Repeats::Detect };
+    let keys = Keys::new(plan.keyframe_interval, repeats, flow, &profile);
     let jobs = Jobs::new(
         source,
         plan.start..plan.end,

@@ -10,7 +10,7 @@ use opencv::prelude::*;
 use opencv::{imgproc, videoio};
 
 use super::frame::{Input, Key, Segment};
-use super::keys::{Analysed, Keys};
+use super::keys::{Analysed, Keys, Role};
 use super::motion;
 use super::probe;
 use super::profile::{Profile, Stage};
@@ -299,8 +299,8 @@ impl Jobs<'_> {
             .analysis
             .map(|size| motion::analysis_gray(&decoded.picture, size))
             .transpose()?;
-        let written = !beyond && index >= self.range.start;
-        let keep = written
+        let role = self.role(index, beyond);
+        let keep = role.in_range()
             && match self.originals {
                 Originals::All => true,
                 Originals::Only(picks) => picks.binary_search(&index).is_ok(),
@@ -312,10 +312,21 @@ impl Jobs<'_> {
             l: prepared.l,
             input: prepared.input,
             gray,
-            // A warmup only sets the colour for the first frame written: a resumed run has that colour recorded.
-            resumed: index < self.resume_at && (written || self.resume_at > self.range.start),
-            written,
+            role,
         })
+    }
+
+    fn role(&self, index: usize, beyond: bool) -> Role {
+        let written = !beyond && index >= self.range.start;
+        // A warmup only sets the colour for the first frame written: a resumed run has that colour recorded.
+        let resumed = index < self.resume_at && (written || self.resume_at > self.range.start);
+        match (written, resumed) {
+            (true, true) => Role::Resumed,
+            (true, false) => Role::Written,
+            (false, true) => Role::Settled,
+            (false, false) if beyond => Role::ReadAhead,
+            (false, false) => Role::Warmup,
+        }
     }
 }
 
