@@ -21,10 +21,11 @@ pub fn run(args: AssembleArgs) -> Result<Outcome> {
     }
     film::fourcc(&args.output)?;
     let mut notes = Vec::new();
-    let sound = |origin: f64| {
+    // Where the film's sound starts, when its record says; from the start otherwise.
+    let sound = |origin: Option<f64>| {
         args.audio_from.as_deref().map(|source| Sound {
             source,
-            from: if origin.is_finite() { origin } else { 0.0 },
+            from: origin.unwrap_or(0.0),
         })
     };
     let (film, frames, fps) = match &args.inputs[..] {
@@ -53,7 +54,7 @@ pub fn run(args: AssembleArgs) -> Result<Outcome> {
 
 /// A folder's frames in order, their rate and the time of the first: as colorize recorded them (complete, or an
 /// error), or numbered frames from elsewhere at `fps`.
-fn folder(dir: &Path, fps: Option<f64>) -> Result<(Vec<PathBuf>, f64, f64)> {
+fn folder(dir: &Path, fps: Option<f64>) -> Result<(Vec<PathBuf>, f64, Option<f64>)> {
     // Written by colorize, by one run or by shards: complete, or nothing is written.
     if let Some((frames, complete)) = film::check_folder(dir)? {
         return Ok((frames, fps.unwrap_or(complete.fps), complete.origin));
@@ -64,7 +65,7 @@ fn folder(dir: &Path, fps: Option<f64>) -> Result<(Vec<PathBuf>, f64, f64)> {
             dir.display()
         )
     })?;
-    Ok((loose_frames(dir)?, fps, 0.0))
+    Ok((loose_frames(dir)?, fps, None))
 }
 
 /// Numbered frames not made by colorize, in numeric order, with a warning for numbers missing between them.

@@ -14,6 +14,7 @@ use super::keys::Keys;
 use super::motion::{self, Flow};
 use super::painter::{ColourState, Painter};
 use super::picture::Picture;
+use super::position::Span;
 use super::profile::Profile;
 use super::read::{Jobs, Originals, Source};
 use super::scene::Repeats;
@@ -97,7 +98,18 @@ fn carried_and_held(film: &Path, interval: usize) -> Result<(Vec<f64>, Vec<f64>,
     let source = Source::open(film, None)?;
     let flow = Flow::new(motion::analysis_size(source.size))?;
     let keys = Keys::new(interval, Repeats::Detect, Some(flow), &profile);
-    let jobs = Jobs::new(source, 0..FRAMES, 0, 224, Originals::Only(&[]), keys, &profile);
+    let jobs = Jobs::new(
+        source,
+        Span {
+            start: 0,
+            end: Some(FRAMES),
+        },
+        0,
+        224,
+        Originals::Only(&[]),
+        keys,
+        &profile,
+    );
     // No steadying: the truth needs none, and it would measure the running mean rather than the carrying.
     let mut painter = Painter::new(0.0, 1.0, ColourState::default());
     let (mut carried, mut held, mut keys) = (Vec::new(), Vec::new(), 0);

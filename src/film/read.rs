@@ -1,7 +1,6 @@
 //! Decoding a film with VideoCapture (optionally shrunk the way the recipe does), and the reader's side of the
 //! pipeline: an iterator of segments, each frame analysed and judged in source order.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -12,6 +11,7 @@ use opencv::{imgproc, videoio};
 use super::frame::{Input, Key, Segment};
 use super::keys::{Analysed, Keys, Role};
 use super::motion;
+use super::position::Span;
 use super::probe;
 use super::profile::{Profile, Stage};
 use crate::{image_io, interrupt, lab, output};
@@ -215,12 +215,12 @@ pub enum Originals<'a> {
     Only(&'a [usize]),
 }
 
-/// The reader's half of the pipeline: frames from where `source` stands (a shard's warmup) through `start..end`
+/// The reader's half of the pipeline: frames from where `source` stands (a shard's warmup) through `range`
 /// (and on to the next keyframe), analysed and grouped into segments. Frames already on disk (before `resume_at`)
 /// are still decoded and judged, so keyframes and cuts match an uninterrupted run.
 pub struct Jobs<'a> {
     source: Source,
-    range: Range<usize>,
+    range: Span,
     resume_at: usize,
     render_size: i32,
     originals: Originals<'a>,
@@ -234,7 +234,7 @@ pub struct Jobs<'a> {
 impl<'a> Jobs<'a> {
     pub fn new(
         source: Source,
-        range: Range<usize>,
+        range: Span,
         resume_at: usize,
         render_size: i32,
         originals: Originals<'a>,
@@ -278,7 +278,7 @@ impl Jobs<'_> {
     fn step(&mut self) -> Result<Option<Segment<Key<Input>>>> {
         interrupt::check()?;
         let index = self.source.position;
-        let beyond = index >= self.range.end;
+        let beyond = self.range.is_past(index);
         if beyond && !self.keys.waiting() {
             self.done = true;
             return Ok(None);
