@@ -10,7 +10,7 @@ use opencv::prelude::*;
 
 use super::shared::Outcome;
 use crate::cli::AssembleArgs;
-use crate::film::{self, finish_film, Film, Sound};
+use crate::film::{self, finish_film, FilmWriter, Sound};
 use crate::image_io::is_image;
 use crate::output::refuse_to_clobber;
 use crate::progress::Progress;
@@ -130,7 +130,7 @@ fn assemble(
     progress: &Progress,
     notes: &mut Vec<String>,
 ) -> Result<PathBuf> {
-    let mut film: Option<Film> = None;
+    let mut film: Option<FilmWriter> = None;
     for path in frames {
         let image = imgcodecs::imread(path, imgcodecs::IMREAD_COLOR)
             .ok()
@@ -138,7 +138,7 @@ fn assemble(
             .with_context(|| format!("cannot read frame {}", path.display()))?;
         let film = match film.as_mut() {
             Some(film) => film,
-            None => film.insert(Film::create(output, fps, image.size()?)?),
+            None => film.insert(FilmWriter::create(output, fps, image.size()?)?),
         };
         film.write(&image)
             .with_context(|| format!("frame {}", path.display()))?;

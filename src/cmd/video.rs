@@ -199,13 +199,8 @@ fn colorize_one(args: &VideoArgs, job: &Job, model: &Model, nets: &mut [Colorize
     let (summary, profile) = match result {
         Ok(done) => done,
         Err(e) => {
-            // Most errors name the film already; the rest get its name, so every failure says which film it was.
-            let (message, name) = (format!("{e:#}"), job.input.display().to_string());
-            if message.contains(&name) {
-                eprintln!("error: {message}");
-            } else {
-                eprintln!("error: {name}: {message}");
-            }
+            // film::colorize names the film in every error it returns.
+            eprintln!("error: {e:#}");
             let outcome = Outcome::of_error();
             let word = if outcome == Outcome::Interrupted {
                 "interrupted"
@@ -232,12 +227,12 @@ fn colorize_one(args: &VideoArgs, job: &Job, model: &Model, nets: &mut [Colorize
     let line = format!(
         "colorized {} frames ({} keyframes: {} computed, {} repeats; {} carried along the motion{resumed}) in \
          {seconds:.1} s, {:.2} frames/s",
-        summary.frames,
+        summary.frame_count,
         summary.keyframes,
         summary.computed,
         summary.keyframes - summary.computed,
-        summary.frames - summary.keyframes - summary.resumed,
-        summary.frames as f64 / seconds.max(1e-9)
+        summary.frame_count - summary.keyframes - summary.resumed,
+        summary.frame_count as f64 / seconds.max(1e-9)
     );
     eprintln!("{line}");
     (Outcome::Success, line)

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use super::fingerprint::Fingerprint;
-use super::frames::frame_path;
+use super::frame_dir::frame_path;
 use super::shard::Shard;
 use crate::output::write_atomically;
 
@@ -277,7 +277,7 @@ fn differences(was: &Manifest, now: &Manifest) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::film::fingerprint::tests::sample;
-    use crate::film::frames::FrameDir;
+    use crate::film::frame_dir::FrameDir;
     use crate::film::outputs::FrameFormat;
 
     fn shard(index: usize, count: usize, start: usize, end: Option<usize>) -> (String, Manifest) {

@@ -4,7 +4,7 @@
 mod fingerprint;
 mod finish;
 mod frame;
-mod frames;
+mod frame_dir;
 #[cfg(test)]
 mod ground_truth;
 mod keys;
@@ -46,17 +46,23 @@ use read::{Jobs, Originals};
 pub use shard::{Shard, ShardSpec};
 use sink::Sink;
 pub use sink::Summary;
-pub use writer::{fourcc, Film};
+pub use writer::{fourcc, FilmWriter};
 
 /// Colorizes a film with `model`, one network of it (`nets`) per worker: every frame of the range to the frames
 /// folder and the film, resuming an interrupted run. Returns what was done, and the time spent in each stage. The
-/// networks are lent, so a batch of films builds (and OpenVINO compiles) them once.
+/// networks are lent, so a batch of films builds (and OpenVINO compiles) them once. Every error is named for the
+/// film here, in one place, so a batch's messages say which film failed and the messages below need not.
 pub fn colorize(
     options: Options,
     model: &Model,
     nets: &mut [Colorizer],
     progress: &Progress,
 ) -> Result<(Summary, Profile)> {
+    let name = options.input.display().to_string();
+    run(options, model, nets, progress).context(name)
+}
+
+fn run(options: Options, model: &Model, nets: &mut [Colorizer], progress: &Progress) -> Result<(Summary, Profile)> {
     let profile = Profile::default();
     let (plan, source) = Plan::resolve(options, model.identity())?;
     if let Some(total) = plan.expected {
@@ -95,7 +101,6 @@ pub fn colorize(
     let take = |batch: Vec<Segment<Key<Ab>>>| sink.take(batch);
     let outcome = pipeline::run(pipeline::batched(jobs, plan.batch), nets, work, in_flight, take);
     if let Err(e) = outcome.and_then(|()| interrupt::check()) {
-        let name = plan.input.display();
         if interrupt::requested() {
             let place = match plan.outputs.frames() {
                 Some(frames) => format!(
@@ -104,9 +109,9 @@ pub fn colorize(
                 ),
                 None => "nothing was kept (--no-frames)".to_string(),
             };
-            bail!("{name}: interrupted at frame {}: {place}", plan.span.start + sink.taken);
+            bail!("interrupted at frame {}: {place}", plan.span.start + sink.taken);
         }
-        return Err(e.context(name.to_string()));
+        return Err(e);
     }
     Ok((sink.finish()?, profile))
 }

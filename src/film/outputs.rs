@@ -34,7 +34,7 @@ pub enum Outputs {
     /// The film, and every frame in a folder, from which an interrupted run resumes.
     FilmAndFrames { film: PathBuf, frames: FramesFolder },
     /// The film alone (`--no-frames`): frames live in memory only, so nothing can resume.
-    Film { film: PathBuf },
+    FilmOnly { film: PathBuf },
     /// A shard's frames, into the folder all shards share: `colorize assemble` makes the film once all are done.
     ShardFrames { shard: Shard, frames: FramesFolder },
     /// A shard's part of the film (`--no-frames`), which `colorize assemble` joins to the others.
@@ -46,7 +46,7 @@ impl Outputs {
     pub fn new(film: PathBuf, frames: Option<FramesFolder>, shard: Option<Shard>) -> Outputs {
         match (shard, frames) {
             (None, Some(frames)) => Outputs::FilmAndFrames { film, frames },
-            (None, None) => Outputs::Film { film },
+            (None, None) => Outputs::FilmOnly { film },
             (Some(shard), Some(frames)) => Outputs::ShardFrames { shard, frames },
             (Some(shard), None) => Outputs::ShardPart { shard, part: film },
         }
@@ -55,7 +55,7 @@ impl Outputs {
     /// The film this run writes (a shard's part of one, for a shard), if it writes one.
     pub fn film(&self) -> Option<&Path> {
         match self {
-            Outputs::FilmAndFrames { film, .. } | Outputs::Film { film } => Some(film),
+            Outputs::FilmAndFrames { film, .. } | Outputs::FilmOnly { film } => Some(film),
             Outputs::ShardPart { part, .. } => Some(part),
             Outputs::ShardFrames { .. } => None,
         }
@@ -64,21 +64,21 @@ impl Outputs {
     pub fn frames(&self) -> Option<&FramesFolder> {
         match self {
             Outputs::FilmAndFrames { frames, .. } | Outputs::ShardFrames { frames, .. } => Some(frames),
-            Outputs::Film { .. } | Outputs::ShardPart { .. } => None,
+            Outputs::FilmOnly { .. } | Outputs::ShardPart { .. } => None,
         }
     }
 
     pub fn shard(&self) -> Option<Shard> {
         match self {
             Outputs::ShardFrames { shard, .. } | Outputs::ShardPart { shard, .. } => Some(*shard),
-            Outputs::FilmAndFrames { .. } | Outputs::Film { .. } => None,
+            Outputs::FilmAndFrames { .. } | Outputs::FilmOnly { .. } => None,
         }
     }
 
     /// Whether the film is the whole one, which gets the source's sound; a shard's part gets it when the parts
     /// are joined.
     pub fn whole_film(&self) -> bool {
-        matches!(self, Outputs::FilmAndFrames { .. } | Outputs::Film { .. })
+        matches!(self, Outputs::FilmAndFrames { .. } | Outputs::FilmOnly { .. })
     }
 }
 

@@ -107,7 +107,7 @@ impl Plan {
         let whole = range(&options, source.fps.unwrap_or(fps))?;
         let shard = options.outputs.shard();
         let span = match shard {
-            Some(shard) => shard_range(&options, shard, whole, source.frame_count_hint)?,
+            Some(shard) => shard_range(shard, whole, source.frame_count_hint)?,
             None => whole,
         };
         let (smooth, saturation, keyframe_interval) = if options.exact {
@@ -179,7 +179,7 @@ fn go_to(options: &Options, source: &mut Source, frame: usize, notes: &mut Vec<S
     let name = options.input.display();
     if source
         .skip_to(frame)
-        .with_context(|| format!("{name}: frame {}", source.position))?
+        .with_context(|| format!("frame {}", source.position))?
     {
         return Ok(());
     }
@@ -191,20 +191,17 @@ fn go_to(options: &Options, source: &mut Source, frame: usize, notes: &mut Vec<S
             ));
             Ok(())
         }
-        None => bail!("--start (frame {frame}) is past the end of {name}, whose last frame is {last}"),
+        None => bail!("--start (frame {frame}) is past the end of the film, whose last frame is {last}"),
     }
 }
 
 /// The part of `whole` that `shard` colorizes. Without --end the container's frame count divides the film, and the
 /// last shard reads on to the film's true end.
-fn shard_range(options: &Options, shard: Shard, whole: Span, hint: Option<u64>) -> Result<Span> {
+fn shard_range(shard: Shard, whole: Span, hint: Option<u64>) -> Result<Span> {
     let end = match whole.end {
-        None => hint.map(|n| n as usize).with_context(|| {
-            format!(
-                "{} does not say how many frames it holds, so it cannot be divided into shards (give --end)",
-                options.input.display()
-            )
-        })?,
+        None => hint.map(|n| n as usize).context(
+            "the film does not say how many frames it holds, so it cannot be divided into shards (give --end)",
+        )?,
         Some(end) => end,
     };
     let (start, part_end) = shard.range(whole.start, end.saturating_sub(whole.start));

@@ -55,20 +55,18 @@ pub struct Source {
 }
 
 impl Source {
+    /// Errors do not name `path`: the caller does, once.
     pub fn open(path: &Path, width: Option<u32>) -> Result<Source> {
         if !path.is_file() {
-            bail!("cannot read {}: no such file", path.display());
+            bail!("no such file");
         }
         if image_io::is_image(path) {
-            bail!(
-                "{} is a photo, not a film (colorize it with `colorize image`)",
-                path.display()
-            );
+            bail!("a photo, not a film (colorize it with `colorize image`)");
         }
         let capture = videoio::VideoCapture::from_file(path, videoio::CAP_ANY)
             .ok()
             .filter(|c| c.is_opened().unwrap_or(false))
-            .with_context(|| format!("cannot open {} as a video (is it a video file?)", path.display()))?;
+            .context("cannot open it as a video (is it a video file?)")?;
         let fps = capture
             .get(videoio::CAP_PROP_FPS)
             .ok()
@@ -94,7 +92,7 @@ impl Source {
         };
         source.pending = source.decode()?;
         let Some(first) = &source.pending else {
-            bail!("{}: no frame could be decoded (is it a video file?)", path.display());
+            bail!("no frame could be decoded (is it a video file?)");
         };
         source.first_seconds = first.seconds;
         Ok(source)

@@ -12,7 +12,7 @@ use opencv::core::{Mat, CV_32FC2};
 use opencv::prelude::*;
 
 use super::fingerprint::Fingerprint;
-use super::frames::FrameDir;
+use super::frame_dir::FrameDir;
 use super::painter::ColourState;
 use super::position::Span;
 use crate::output::write_atomically;

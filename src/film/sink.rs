@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::finish::{finish_film, Sound};
 use super::frame::{Ab, Frame, Key, Segment};
-use super::frames::FrameDir;
+use super::frame_dir::FrameDir;
 use super::manifest::{part_record, Manifest};
 use super::outputs::{FrameFormat, Outputs};
 use super::painter::{ColourState, Painter};
@@ -19,13 +19,14 @@ use super::profile::{Profile, Stage};
 use super::resume;
 use super::shard::Shard;
 use super::timeline::Timeline;
-use super::writer::Film;
+use super::writer::FilmWriter;
 use crate::progress::Progress;
 use crate::sheet::{self, Sheet};
 
 /// What a finished film run did.
 pub struct Summary {
-    pub frames: usize,
+    /// Frames in the range, made now or found on disk.
+    pub frame_count: usize,
     /// Keyframes written, and those of them the network ran on (the rest repeat the keyframe before).
     pub keyframes: usize,
     pub computed: usize,
@@ -43,7 +44,7 @@ pub struct Sink<'a> {
     frames: Option<FrameDir>,
     /// Where the run's manifest goes: beside its frames, or beside a shard's part of the film.
     record: Option<PathBuf>,
-    film: Option<Film>,
+    film: Option<FilmWriter>,
     timeline: Timeline,
     /// The newest picture, held until the next frame's time says how often the film shows it.
     held: Option<Mat>,
@@ -86,7 +87,7 @@ impl<'a> Sink<'a> {
         let film = plan
             .outputs
             .film()
-            .map(|path| Film::create(path, plan.fps, plan.film_size))
+            .map(|path| FilmWriter::create(path, plan.fps, plan.film_size))
             .transpose()?;
         let sink = Sink {
             plan,
@@ -207,7 +208,7 @@ impl<'a> Sink<'a> {
             manifest(self.plan, format, end, Some(origin), true).save(record)?;
         }
         Ok(Summary {
-            frames: self.taken,
+            frame_count: self.taken,
             keyframes: self.keyframes,
             computed: self.computed,
             resumed: self.resumed,
