@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::shared::{load_model, workers, Outcome};
+use super::shared::{load_model, threads, Outcome};
 use crate::cli::{ImageArgs, ImageFormat};
 use crate::output::check_writable;
 use crate::photos;
@@ -22,7 +22,7 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
         out_dir: args.output,
         format,
         overwrite: args.overwrite,
-        workers: workers(&args.run)?,
+        workers: threads(&args.run)?.networks,
         contact_sheet: args.contact_sheet,
     };
     photos::check_distinct_outputs(&inputs, &options)?;

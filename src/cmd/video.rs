@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use super::shared::{load_model, workers, Outcome};
+use super::shared::{load_model, threads, Outcome};
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
 use crate::model::{Colorizer, Model};
@@ -151,10 +151,13 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
             shard.index
         );
     }
-    let workers = workers(&args.run)?;
+    let threads = threads(&args.run)?;
+    let pictures = threads.picture_pool()?;
     let loading = Instant::now();
     let model = load_model(&args.model, args.exact)?;
-    let mut nets = (0..workers).map(|_| model.colorizer()).collect::<Result<Vec<_>>>()?;
+    let mut nets = (0..threads.networks)
+        .map(|_| model.colorizer())
+        .collect::<Result<Vec<_>>>()?;
     let loaded = loading.elapsed().as_secs_f64();
     let mut outcome = Outcome::Success;
     let mut rows = Vec::new();
@@ -168,7 +171,7 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
                 );
                 (Outcome::Success, "already there".to_string())
             }
-            None => colorize_one(&args, film, &model, &mut nets, &label),
+            None => colorize_one(&args, film, &model, &mut nets, &pictures, &label),
         };
         outcome = outcome.max(result);
         rows.push(format!("  {}: {row}", film.input.display()));
@@ -190,10 +193,17 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
 }
 
 /// Colorizes one film of the batch and reports it; returns its outcome and its line for the batch summary.
-fn colorize_one(args: &VideoArgs, job: &Job, model: &Model, nets: &mut [Colorizer], label: &str) -> (Outcome, String) {
+fn colorize_one(
+    args: &VideoArgs,
+    job: &Job,
+    model: &Model,
+    nets: &mut [Colorizer],
+    pictures: &rayon::ThreadPool,
+    label: &str,
+) -> (Outcome, String) {
     let progress = Progress::new("frames", args.run.quiet).labelled(label);
     let started = Instant::now();
-    let result = film::colorize(options(args, job, model), model, nets, &progress);
+    let result = film::colorize(options(args, job, model), model, nets, pictures, &progress);
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let (summary, profile) = match result {

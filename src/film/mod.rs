@@ -48,27 +48,34 @@ use sink::Sink;
 pub use sink::Summary;
 pub use writer::{fourcc, FilmWriter};
 
-/// Colorizes a film with `model`, one network of it (`nets`) per worker: every frame of the range to the frames
-/// folder and the film, resuming an interrupted run. Returns what was done, and the time spent in each stage. The
+/// Colorizes a film with `model`, one network of it (`nets`) per worker, its pictures made in `pictures`: every
+/// frame of the range to the frames folder and the film, resuming an interrupted run. Returns what was done, and the time spent in each stage. The
 /// networks are lent, so a batch of films builds (and OpenVINO compiles) them once. Every error is named for the
 /// film here, in one place, so a batch's messages say which film failed and the messages below need not.
 pub fn colorize(
     options: Options,
     model: &Model,
     nets: &mut [Colorizer],
+    pictures: &rayon::ThreadPool,
     progress: &Progress,
 ) -> Result<(Summary, Profile)> {
     let name = options.input.display().to_string();
-    run(options, model, nets, progress).context(name)
+    run(options, model, nets, pictures, progress).context(name)
 }
 
-fn run(options: Options, model: &Model, nets: &mut [Colorizer], progress: &Progress) -> Result<(Summary, Profile)> {
+fn run(
+    options: Options,
+    model: &Model,
+    nets: &mut [Colorizer],
+    pictures: &rayon::ThreadPool,
+    progress: &Progress,
+) -> Result<(Summary, Profile)> {
     let profile = Profile::default();
     let (plan, source) = Plan::resolve(options, model.identity())?;
     if let Some(total) = plan.expected {
         progress.set_total(total as u64);
     }
-    let (mut sink, resume_at) = Sink::new(&plan, &profile, progress)?;
+    let (mut sink, resume_at) = Sink::new(&plan, pictures, &profile, progress)?;
     let flow = plan
         .carries_colour
         .then(|| motion::Flow::new(motion::analysis_size(source.size)))

@@ -50,6 +50,8 @@ pub struct Sink<'a> {
     held: Option<Mat>,
     painter: Painter,
     sheet: Sheet,
+    /// Where pictures are made, in parallel.
+    pictures: &'a rayon::ThreadPool,
     profile: &'a Profile,
     progress: &'a Progress,
     /// Frames taken, keyframes among them, those computed by the network, and frames found on disk.
@@ -62,7 +64,12 @@ pub struct Sink<'a> {
 impl<'a> Sink<'a> {
     /// Opens the frames folder (locked, and checked for a run to resume) and the film. Returns the sink and the
     /// index of the first frame that is not on disk yet.
-    pub fn new(plan: &'a Plan, profile: &'a Profile, progress: &'a Progress) -> Result<(Sink<'a>, usize)> {
+    pub fn new(
+        plan: &'a Plan,
+        pictures: &'a rayon::ThreadPool,
+        profile: &'a Profile,
+        progress: &'a Progress,
+    ) -> Result<(Sink<'a>, usize)> {
         let frames = plan
             .outputs
             .frames()
@@ -98,6 +105,7 @@ impl<'a> Sink<'a> {
             held: None,
             painter: Painter::new(plan.smooth, plan.saturation, state),
             sheet: Sheet::default(),
+            pictures,
             profile,
             progress,
             taken: 0,
@@ -123,13 +131,15 @@ impl<'a> Sink<'a> {
         }
         self.resumed += outgoing.iter().filter(|f| matches!(f.work, Picture::OnDisk)).count();
         let (frames, profile) = (self.frames.as_ref(), self.profile);
-        let pictures: Vec<Result<(Frame<()>, Mat)>> = outgoing
-            .into_par_iter()
-            .map(|frame| {
-                let index = frame.index;
-                picture(frame, frames, profile).with_context(|| format!("frame {index}"))
-            })
-            .collect();
+        let pictures: Vec<Result<(Frame<()>, Mat)>> = self.pictures.install(|| {
+            outgoing
+                .into_par_iter()
+                .map(|frame| {
+                    let index = frame.index;
+                    picture(frame, frames, profile).with_context(|| format!("frame {index}"))
+                })
+                .collect()
+        });
         for picture in pictures {
             let (frame, bgr) = picture?;
             self.deliver(frame.index, frame.seconds, frame.original, bgr)?;
