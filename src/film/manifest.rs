@@ -322,6 +322,21 @@ mod tests {
     }
 
     #[test]
+    fn an_open_end_and_an_unknown_origin_keep_their_spelling_on_disk() {
+        let (_, mut m) = shard(1, 3, 20, None);
+        (m.origin, m.complete) = (None, false);
+        let dir = tempfile::tempdir().unwrap();
+        let record = part_record(&dir.path().join("part-1.mp4"));
+        m.save(&record).unwrap();
+        let text = std::fs::read_to_string(&record).unwrap();
+        assert!(
+            text.contains("\nframes 20 18446744073709551615\n") && text.contains("\norigin NaN\n"),
+            "{text}"
+        );
+        assert_eq!(Manifest::parse(&text).unwrap(), m);
+    }
+
+    #[test]
     fn a_manifest_of_an_older_colorize_is_refused_saying_so() {
         let dir = tempfile::tempdir().unwrap();
         let old = "colorize-manifest 1\nfingerprint 9:ab|width=None|OpenCv\nshard 0 1\nwhole-start 0\nframes 0 5\n\

@@ -110,22 +110,14 @@ impl Plan {
             Some(shard) => shard_range(shard, whole, source.frame_count_hint)?,
             None => whole,
         };
-        let (smooth, saturation, keyframe_interval) = if options.exact {
-            (0.0, 1.0, 1)
-        } else {
-            (options.smooth, options.saturation, options.keyframe_interval.max(1))
-        };
+        let (smooth, saturation, keyframe_interval) = colour_settings(&options);
         let warmup = options
             .warmup
             .unwrap_or_else(|| warmup(smooth, keyframe_interval, options.exact));
         // A shard warms up from before its part; the source is left at the first frame to decode.
         let first = span.start.saturating_sub(warmup).max(whole.start);
         go_to(&options, &mut source, first, &mut notes)?;
-        // The container's count is only a hint: the frames actually read are what count.
-        let announced = source.frame_count_hint.map(|n| {
-            let n = n as usize;
-            span.end.map_or(n, |end| n.min(end)).saturating_sub(span.start)
-        });
+        let announced = announced(source.frame_count_hint, span);
         let film_size = match options.layout {
             Layout::SideBySide => Size::new(source.size.width * 2, source.size.height),
             Layout::Colour => source.size,
@@ -161,6 +153,23 @@ impl Plan {
         };
         Ok((plan, source))
     }
+}
+
+/// Smoothing, saturation and keyframe interval as they colour this film: `--exact` turns them all off.
+fn colour_settings(options: &Options) -> (f64, f64, usize) {
+    if options.exact {
+        (0.0, 1.0, 1)
+    } else {
+        (options.smooth, options.saturation, options.keyframe_interval.max(1))
+    }
+}
+
+/// The frames of `span` the container announces. Its count is only a hint: the frames actually read are what count.
+fn announced(hint: Option<u64>, span: Span) -> Option<usize> {
+    hint.map(|n| {
+        let n = n as usize;
+        span.end.map_or(n, |end| n.min(end)).saturating_sub(span.start)
+    })
 }
 
 /// The frames asked for.

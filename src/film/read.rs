@@ -37,8 +37,8 @@ pub struct Decoded {
 pub struct Source {
     path: PathBuf,
     capture: videoio::VideoCapture,
-    /// The time of frame 0, where a seek's landing is checked from.
-    first_seconds: f64,
+    /// The time of frame 0, where a seek's landing is checked from, when the container gives one.
+    first_seconds: Option<f64>,
     /// A frame decoded but not yet handed out: the first one, which `open` decodes to prove the file holds
     /// pictures, or the one `skip_to` decodes to prove the range is not empty.
     pending: Option<Decoded>,
@@ -81,7 +81,7 @@ impl Source {
         let mut source = Source {
             path: path.to_owned(),
             capture,
-            first_seconds: f64::NAN,
+            first_seconds: None,
             pending: None,
             width,
             position: 0,
@@ -94,7 +94,7 @@ impl Source {
         let Some(first) = &source.pending else {
             bail!("no frame could be decoded (is it a video file?)");
         };
-        source.first_seconds = first.seconds;
+        source.first_seconds = Some(first.seconds).filter(|s| s.is_finite());
         Ok(source)
     }
 
@@ -128,19 +128,19 @@ impl Source {
     /// rate gives it. Where it has not (an edit list, a seek that is not frame-exact, no such frame), the film is
     /// opened afresh at frame 0 to be decoded forward, and false is returned.
     fn seek(&mut self, index: usize) -> Result<bool> {
-        let Some(fps) = self
-            .fps
-            .filter(|_| self.first_seconds.is_finite() && constant_rate(&self.path))
-        else {
+        let (Some(fps), Some(first_seconds)) = (self.fps, self.first_seconds) else {
             return Ok(false);
         };
+        if !constant_rate(&self.path) {
+            return Ok(false);
+        }
         if self
             .capture
             .set(videoio::CAP_PROP_POS_FRAMES, index as f64)
             .unwrap_or(false)
         {
             let landed = self.decode()?;
-            let expected = self.first_seconds + index as f64 / fps;
+            let expected = first_seconds + index as f64 / fps;
             if let Some(frame) = landed.filter(|f| (f.seconds - expected).abs() < 0.25 / fps) {
                 self.pending = Some(frame);
                 self.position = index;
