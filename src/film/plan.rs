@@ -11,6 +11,7 @@ use super::outputs::Outputs;
 use super::painter;
 use super::position::{Position, Span};
 use super::read::Source;
+use super::resume::OtherRuns;
 use super::scene::Repeats;
 use super::shard::Shard;
 use crate::model::Identity;
@@ -84,8 +85,7 @@ pub struct Plan {
     pub layout: Layout,
     /// The film whose sound the finished film carries: the source's, for a whole film that asks for it.
     pub sound_from: Option<PathBuf>,
-    /// Replace frames of another run in the frames folder.
-    pub overwrite: bool,
+    pub other_runs: OtherRuns,
     pub film_size: Size,
     /// The input's content, every pixel-affecting setting, the backend and the model files.
     pub fingerprint: Fingerprint,
@@ -144,7 +144,11 @@ impl Plan {
             batch: options.batch,
             layout: options.layout,
             sound_from,
-            overwrite: options.overwrite,
+            other_runs: if options.overwrite {
+                OtherRuns::Replace
+            } else {
+                OtherRuns::Refuse
+            },
             film_size,
             fingerprint,
             notes,

@@ -21,6 +21,13 @@ use crate::output::write_atomically;
 /// fields, one a line, ended by an empty line.
 const MAGIC: &str = "colorize-resume 4";
 
+/// What becomes of frames in the folder that another run made (`--overwrite` replaces them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtherRuns {
+    Refuse,
+    Replace,
+}
+
 pub struct Checkpoint {
     pub next: usize,
     pub colour: ColourState,
@@ -71,8 +78,9 @@ pub fn save(frames: &FrameDir, fingerprint: &Fingerprint, next: usize, colour: &
 
 /// The checkpoint of an earlier run of the same command, if one is there. Frames of `span` in the folder from a
 /// different input, settings or model, or with no record of what made them, are refused rather than mixed in,
-/// unless `overwrite` says to start over.
-pub fn load(frames: &FrameDir, fingerprint: &Fingerprint, span: Span, overwrite: bool) -> Result<Option<Checkpoint>> {
+/// unless `others` says to replace them.
+pub fn load(frames: &FrameDir, fingerprint: &Fingerprint, span: Span, others: OtherRuns) -> Result<Option<Checkpoint>> {
+    let overwrite = others == OtherRuns::Replace;
     let Ok(bytes) = std::fs::read(path(frames)) else {
         if let Some(found) = frames.any_frame(span).filter(|_| !overwrite) {
             bail!(
@@ -154,6 +162,8 @@ mod tests {
     use crate::film::outputs::FrameFormat;
     use opencv::core::Scalar;
 
+    use OtherRuns::{Refuse, Replace};
+
     const ALL: Span = Span { start: 0, end: None };
 
     #[test]
@@ -171,9 +181,9 @@ mod tests {
 
         // The record promises frames 0 and 1: with one missing there is nothing to resume.
         std::fs::write(frames.path(0), b"").unwrap();
-        assert!(load(&frames, &film, ALL, false).unwrap().is_none());
+        assert!(load(&frames, &film, ALL, Refuse).unwrap().is_none());
         std::fs::write(frames.path(1), b"").unwrap();
-        let back = load(&frames, &film, ALL, false).unwrap().unwrap();
+        let back = load(&frames, &film, ALL, Refuse).unwrap().unwrap();
         assert_eq!(back.next, 2);
         assert_eq!(
             back.colour
@@ -186,12 +196,12 @@ mod tests {
         );
         assert!(back.colour.key.is_none());
 
-        let err = load(&frames, &other, ALL, false).err().unwrap().to_string();
+        let err = load(&frames, &other, ALL, Refuse).err().unwrap().to_string();
         assert!(
             err.contains("--width was 160, now none") && err.contains("--overwrite"),
             "{err}"
         );
-        assert!(load(&frames, &other, ALL, true).unwrap().is_none());
+        assert!(load(&frames, &other, ALL, Replace).unwrap().is_none());
     }
 
     #[test]
@@ -199,25 +209,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), FrameFormat::Jpg, None).unwrap();
         assert!(
-            load(&frames, &sample(), ALL, false).unwrap().is_none(),
+            load(&frames, &sample(), ALL, Refuse).unwrap().is_none(),
             "an empty folder is fine"
         );
         std::fs::write(frames.path(2), b"someone's frame").unwrap();
         // Another shard's frame is no concern of this one's.
-        assert!(load(
-            &frames,
-            &sample(),
-            Span {
-                start: 3,
-                end: Some(10)
-            },
-            false
-        )
-        .unwrap()
-        .is_none());
-        let err = load(&frames, &sample(), ALL, false).err().unwrap();
+        let part = Span {
+            start: 3,
+            end: Some(10),
+        };
+        assert!(load(&frames, &sample(), part, Refuse).unwrap().is_none());
+        let err = load(&frames, &sample(), ALL, Refuse).err().unwrap();
         assert!(err.to_string().contains("frame_000002.jpg"), "{err}");
-        assert!(load(&frames, &sample(), ALL, true).unwrap().is_none());
+        assert!(load(&frames, &sample(), ALL, Replace).unwrap().is_none());
     }
 
     #[test]
@@ -233,7 +237,7 @@ mod tests {
             b"\xff\xfe",
         ] {
             std::fs::write(path(&frames), junk).unwrap();
-            let err = load(&frames, &sample(), ALL, false).err().unwrap().to_string();
+            let err = load(&frames, &sample(), ALL, Refuse).err().unwrap().to_string();
             assert!(err.contains("is damaged") && err.contains("--overwrite"), "{err}");
         }
     }
@@ -243,11 +247,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), FrameFormat::Png, None).unwrap();
         std::fs::write(path(&frames), b"colorize-resume 3\nf|x\n7\n\x00\x00").unwrap();
-        let err = load(&frames, &sample(), ALL, false).err().unwrap().to_string();
+        let err = load(&frames, &sample(), ALL, Refuse).err().unwrap().to_string();
         assert!(
             err.contains("another version of colorize") && err.contains("--overwrite"),
             "{err}"
         );
-        assert!(load(&frames, &sample(), ALL, true).unwrap().is_none());
+        assert!(load(&frames, &sample(), ALL, Replace).unwrap().is_none());
     }
 }

@@ -76,7 +76,7 @@ impl<'a> Sink<'a> {
             .map(|f| FrameDir::create(&f.dir, f.format, plan.outputs.shard()))
             .transpose()?;
         let checkpoint = match &frames {
-            Some(frames) => resume::load(frames, &plan.fingerprint, plan.span, plan.overwrite)?,
+            Some(frames) => resume::load(frames, &plan.fingerprint, plan.span, plan.other_runs)?,
             None => None,
         };
         let (resume_at, state) = match checkpoint {
