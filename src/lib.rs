@@ -16,3 +16,4 @@ pub mod progress;
 #[cfg(test)]
 mod shared_files;
 pub mod sheet;
+pub mod threads;

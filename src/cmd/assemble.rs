@@ -10,7 +10,7 @@ use opencv::prelude::*;
 
 use super::shared::Outcome;
 use crate::cli::AssembleArgs;
-use crate::film::{self, finish_film, Film, Sound};
+use crate::film::{self, finish_film, FilmWriter, Sound};
 use crate::image_io::is_image;
 use crate::output::refuse_to_clobber;
 use crate::progress::Progress;
@@ -21,10 +21,11 @@ pub fn run(args: AssembleArgs) -> Result<Outcome> {
     }
     film::fourcc(&args.output)?;
     let mut notes = Vec::new();
-    let sound = |origin: f64| {
+    // Where the film's sound starts, when its record says; from the start otherwise.
+    let sound = |origin: Option<f64>| {
         args.audio_from.as_deref().map(|source| Sound {
             source,
-            from: if origin.is_finite() { origin } else { 0.0 },
+            from: origin.unwrap_or(0.0),
         })
     };
     let (film, frames, fps) = match &args.inputs[..] {
@@ -53,7 +54,7 @@ pub fn run(args: AssembleArgs) -> Result<Outcome> {
 
 /// A folder's frames in order, their rate and the time of the first: as colorize recorded them (complete, or an
 /// error), or numbered frames from elsewhere at `fps`.
-fn folder(dir: &Path, fps: Option<f64>) -> Result<(Vec<PathBuf>, f64, f64)> {
+fn folder(dir: &Path, fps: Option<f64>) -> Result<(Vec<PathBuf>, f64, Option<f64>)> {
     // Written by colorize, by one run or by shards: complete, or nothing is written.
     if let Some((frames, complete)) = film::check_folder(dir)? {
         return Ok((frames, fps.unwrap_or(complete.fps), complete.origin));
@@ -64,7 +65,7 @@ fn folder(dir: &Path, fps: Option<f64>) -> Result<(Vec<PathBuf>, f64, f64)> {
             dir.display()
         )
     })?;
-    Ok((loose_frames(dir)?, fps, 0.0))
+    Ok((loose_frames(dir)?, fps, None))
 }
 
 /// Numbered frames not made by colorize, in numeric order, with a warning for numbers missing between them.
@@ -129,7 +130,7 @@ fn assemble(
     progress: &Progress,
     notes: &mut Vec<String>,
 ) -> Result<PathBuf> {
-    let mut film: Option<Film> = None;
+    let mut film: Option<FilmWriter> = None;
     for path in frames {
         let image = imgcodecs::imread(path, imgcodecs::IMREAD_COLOR)
             .ok()
@@ -137,7 +138,7 @@ fn assemble(
             .with_context(|| format!("cannot read frame {}", path.display()))?;
         let film = match film.as_mut() {
             Some(film) => film,
-            None => film.insert(Film::create(output, fps, image.size()?)?),
+            None => film.insert(FilmWriter::create(output, fps, image.size()?)?),
         };
         film.write(&image)
             .with_context(|| format!("frame {}", path.display()))?;

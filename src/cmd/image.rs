@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use super::shared::{load_model, workers, Outcome};
+use super::shared::{load_model, threads, Outcome};
 use crate::cli::{ImageArgs, ImageFormat};
 use crate::hints::HintFile;
 use crate::output::check_writable;
@@ -23,7 +23,7 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
         out_dir: args.output,
         format,
         overwrite: args.overwrite,
-        workers: workers(&args.run)?,
+        workers: threads(&args.run)?.networks,
         contact_sheet: args.contact_sheet,
         hints: read_hints(&args.hints, args.exact)?,
     };

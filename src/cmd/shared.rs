@@ -1,4 +1,4 @@
-//! What the subcommands share: the outcome that becomes the exit code, loading the model, and sharing the cores.
+//! What the subcommands share: the outcome that becomes the exit code, loading the model, and the threads.
 
 use std::process::ExitCode;
 
@@ -7,6 +7,7 @@ use anyhow::{bail, Result};
 use crate::cli::{ModelArgs, RunArgs};
 use crate::interrupt;
 use crate::model::{self, caffe, Model, ModelFiles};
+use crate::threads::Threads;
 
 /// How a run ended, ordered by severity: the worst outcome of a batch is the exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -85,20 +86,12 @@ pub fn load_model(args: &ModelArgs, exact: bool) -> Result<Model> {
     Ok(model)
 }
 
-/// Networks side by side, and threads for each, from `-j` and the core count. One network on every core beat
-/// two networks on one core each on the 2-core machines this was measured on (OpenVINO 73 ms per frame against 132,
-/// OpenCV's own 213 against 220); OpenVINO takes its thread count from OpenCV's. More networks than cores only
-/// cost memory (each holds its own copy of the weights) and time, so `-j` is held to the core count.
-pub fn workers(run: &RunArgs) -> Result<usize> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let asked = run.jobs.map_or(1, |j| j as usize);
-    if asked > cores {
-        eprintln!(
-            "warning: -j {asked} asks for more networks than this machine's {cores} cores; running {cores} \
-             (each network holds its own copy of the model)"
-        );
+/// The threads of this run (`threads.rs` says how they are decided), with OpenCV told its share.
+pub fn threads(run: &RunArgs) -> Result<Threads> {
+    let (threads, warning) = Threads::here(run.jobs.map(|j| j as usize));
+    if let Some(warning) = warning {
+        eprintln!("{warning}");
     }
-    let workers = asked.min(cores);
-    opencv::core::set_num_threads((cores / workers).max(1) as i32)?;
-    Ok(workers)
+    threads.apply_to_opencv()?;
+    Ok(threads)
 }

@@ -7,18 +7,17 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use super::shared::{load_model, workers, Outcome};
+use super::shared::{load_model, threads, Outcome};
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
 use crate::model::{Colorizer, Model};
 use crate::output::{check_output, check_writable};
 use crate::progress::Progress;
 
-/// One film of the batch and where its results go.
-struct Film {
+/// One film of the batch and what its run writes.
+struct Job {
     input: PathBuf,
-    output: PathBuf,
-    frames: Option<PathBuf>,
+    outputs: film::Outputs,
 }
 
 /// The films named on the command line, folders expanded, in order; `input_videos/` when none is named.
@@ -54,7 +53,7 @@ fn inputs(args: &VideoArgs) -> Result<Vec<PathBuf>> {
 
 /// Where each film's results go: the film at `-o` (a folder when there are several films) and its frames in a
 /// folder of its own. Two films of one name get distinct ones, said once.
-fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>) -> Result<Vec<Film>> {
+fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>, shard: Option<film::Shard>) -> Result<Vec<Job>> {
     let several = inputs.len() > 1;
     if several
         && args
@@ -65,7 +64,11 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>) -> Result<Vec<Film>> {
         bail!("with several films, -o names the folder to write them in, not a film");
     }
     let mut taken = HashMap::new();
-    let mut films = Vec::new();
+    let format = match args.frame_format {
+        FrameFormat::Jpg => film::FrameFormat::Jpg,
+        FrameFormat::Png => film::FrameFormat::Png,
+    };
+    let mut jobs = Vec::new();
     for input in inputs {
         let stem = input.file_stem().unwrap_or_default().to_string_lossy().into_owned();
         let seen = taken.entry(stem.clone()).or_insert(0);
@@ -85,38 +88,31 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>) -> Result<Vec<Film>> {
             (Some(file), false) => file.clone(),
             (None, _) => Path::new("colorized_videos").join(format!("{name}.avi")),
         };
-        let frames = (!args.no_frames).then(|| match (&args.frames_dir, several) {
-            (Some(dir), true) => dir.join(&name),
-            (Some(dir), false) => dir.clone(),
-            (None, _) => Path::new("colorized_frames").join(&name),
+        let frames = (!args.no_frames).then(|| film::FramesFolder {
+            dir: match (&args.frames_dir, several) {
+                (Some(dir), true) => dir.join(&name),
+                (Some(dir), false) => dir.clone(),
+                (None, _) => Path::new("colorized_frames").join(&name),
+            },
+            format,
         });
-        // A shard with a frames folder writes no film: `colorize assemble` makes it once every shard is done.
-        if writes_film(args) {
-            check_output(&output, &input)?;
-            film::fourcc(&output)?;
+        let outputs = film::Outputs::new(output, frames, shard);
+        if let Some(film) = outputs.film() {
+            check_output(film, &input)?;
+            film::fourcc(film)?;
         }
-        if let Some(dir) = &frames {
-            check_writable(dir)?;
+        if let Some(frames) = outputs.frames() {
+            check_writable(&frames.dir)?;
         }
-        films.push(Film { input, output, frames });
+        jobs.push(Job { input, outputs });
     }
-    Ok(films)
+    Ok(jobs)
 }
 
-/// Whether each run writes a film at -o: all but shards that write into a frames folder.
-fn writes_film(args: &VideoArgs) -> bool {
-    args.shard.is_none() || args.no_frames
-}
-
-fn options(args: &VideoArgs, film: &Film, shard: Option<film::Shard>, model: &Model) -> film::Options {
-    let ext = match args.frame_format {
-        FrameFormat::Jpg => "jpg",
-        FrameFormat::Png => "png",
-    };
+fn options(args: &VideoArgs, job: &Job, model: &Model) -> film::Options {
     film::Options {
-        input: film.input.clone(),
-        film: film.output.clone(),
-        frames: film.frames.clone().map(|dir| (dir, ext.to_string())),
+        input: job.input.clone(),
+        outputs: job.outputs.clone(),
         fps: args.fps,
         width: args.width,
         exact: args.exact,
@@ -127,21 +123,25 @@ fn options(args: &VideoArgs, film: &Film, shard: Option<film::Shard>, model: &Mo
         batch: args.batch.unwrap_or_else(|| model.engine().default_batch()),
         saturation: args.saturation,
         render_size: args.render_size,
-        side_by_side: args.side_by_side,
+        layout: if args.side_by_side {
+            film::Layout::SideBySide
+        } else {
+            film::Layout::Colour
+        },
         audio: !args.no_audio,
         overwrite: args.overwrite,
         contact_sheet: args.contact_sheet,
-        shard,
         warmup: args.warmup,
     }
 }
 
 pub fn run(args: VideoArgs) -> Result<Outcome> {
-    let films = destinations(&args, inputs(&args)?)?;
+    let inputs = inputs(&args)?;
     let shard = args
         .shard
         .map(|spec| spec.resolve(|name| std::env::var(name).ok()))
         .transpose()?;
+    let films = destinations(&args, inputs, shard)?;
     if shard.is_some() && films.len() != 1 {
         bail!("--shard colorizes a part of one film: name one film");
     }
@@ -151,23 +151,27 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
             shard.index
         );
     }
-    let workers = workers(&args.run)?;
+    let threads = threads(&args.run)?;
+    let pictures = threads.picture_pool()?;
     let loading = Instant::now();
     let model = load_model(&args.model, args.exact)?;
-    let mut nets = (0..workers).map(|_| model.colorizer()).collect::<Result<Vec<_>>>()?;
+    let mut nets = (0..threads.networks)
+        .map(|_| model.colorizer())
+        .collect::<Result<Vec<_>>>()?;
     let loaded = loading.elapsed().as_secs_f64();
     let mut outcome = Outcome::Success;
     let mut rows = Vec::new();
     for (k, film) in films.iter().enumerate() {
         let label = format!("{} ({} of {})", film.input.display(), k + 1, films.len());
-        let (result, row) = if writes_film(&args) && film.output.exists() && !args.overwrite {
-            eprintln!(
-                "{label}: {} is there already, skipped (pass --overwrite to make it again)",
-                film.output.display()
-            );
-            (Outcome::Success, "already there".to_string())
-        } else {
-            colorize_one(&args, film, shard, &model, &mut nets, &label)
+        let (result, row) = match film.outputs.film().filter(|f| f.exists() && !args.overwrite) {
+            Some(there) => {
+                eprintln!(
+                    "{label}: {} is there already, skipped (pass --overwrite to make it again)",
+                    there.display()
+                );
+                (Outcome::Success, "already there".to_string())
+            }
+            None => colorize_one(&args, film, &model, &mut nets, &pictures, &label),
         };
         outcome = outcome.max(result);
         rows.push(format!("  {}: {row}", film.input.display()));
@@ -191,27 +195,22 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
 /// Colorizes one film of the batch and reports it; returns its outcome and its line for the batch summary.
 fn colorize_one(
     args: &VideoArgs,
-    film: &Film,
-    shard: Option<film::Shard>,
+    job: &Job,
     model: &Model,
     nets: &mut [Colorizer],
+    pictures: &rayon::ThreadPool,
     label: &str,
 ) -> (Outcome, String) {
     let progress = Progress::new("frames", args.run.quiet).labelled(label);
     let started = Instant::now();
-    let result = film::colorize(&options(args, film, shard, model), model, nets, &progress);
+    let result = film::colorize(options(args, job, model), model, nets, pictures, &progress);
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let (summary, profile) = match result {
         Ok(done) => done,
         Err(e) => {
-            // Most errors name the film already; the rest get its name, so every failure says which film it was.
-            let (message, name) = (format!("{e:#}"), film.input.display().to_string());
-            if message.contains(&name) {
-                eprintln!("error: {message}");
-            } else {
-                eprintln!("error: {name}: {message}");
-            }
+            // film::colorize names the film in every error it returns.
+            eprintln!("error: {e:#}");
             let outcome = Outcome::of_error();
             let word = if outcome == Outcome::Interrupted {
                 "interrupted"
@@ -238,12 +237,12 @@ fn colorize_one(
     let line = format!(
         "colorized {} frames ({} keyframes: {} computed, {} repeats; {} carried along the motion{resumed}) in \
          {seconds:.1} s, {:.2} frames/s",
-        summary.frames,
+        summary.frame_count,
         summary.keyframes,
         summary.computed,
         summary.keyframes - summary.computed,
-        summary.frames - summary.keyframes - summary.resumed,
-        summary.frames as f64 / seconds.max(1e-9)
+        summary.frame_count - summary.keyframes - summary.resumed,
+        summary.frame_count as f64 / seconds.max(1e-9)
     );
     eprintln!("{line}");
     (Outcome::Success, line)

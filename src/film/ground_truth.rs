@@ -14,8 +14,10 @@ use super::keys::Keys;
 use super::motion::{self, Flow};
 use super::painter::{ColourState, Painter};
 use super::picture::Picture;
+use super::position::Span;
 use super::profile::Profile;
 use super::read::{Jobs, Originals, Source};
+use super::scene::Repeats;
 
 const FRAMES: usize = 120;
 /// The network's output grid for its 224x224 input.
@@ -96,8 +98,19 @@ fn carried_and_held(colour: &Path, film: &Path, interval: usize) -> Result<(Vec<
     let profile = Profile::default();
     let source = Source::open(film, None)?;
     let flow = Flow::new(motion::analysis_size(source.size))?;
-    let keys = Keys::new(interval, true, Some(flow), &profile);
-    let jobs = Jobs::new(source, 0..FRAMES, 0, 224, Originals::Only(&[]), keys, &profile);
+    let keys = Keys::new(interval, Repeats::Detect, Some(flow), &profile);
+    let jobs = Jobs::new(
+        source,
+        Span {
+            start: 0,
+            end: Some(FRAMES),
+        },
+        0,
+        224,
+        Originals::Only(&[]),
+        keys,
+        &profile,
+    );
     // No steadying: the truth needs none, and it would measure the running mean rather than the carrying.
     let mut painter = Painter::new(0.0, 1.0, ColourState::default());
     let (mut carried, mut held, mut keys) = (Vec::new(), Vec::new(), 0);

@@ -11,7 +11,32 @@ use opencv::core::{Mat, Size};
 use super::frame::{Between, Frame, Input, Key, Segment};
 use super::motion::{Carry, Flow, UNRELIABLE_SHARE};
 use super::profile::{Profile, Stage};
-use super::scene::Scene;
+use super::scene::{Repeats, Scene, Shot};
+
+/// What a frame the reader hands on is for, by where it lies: before the range written (a shard's warmup), in it
+/// (on disk already, or to be written), or past its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Before the range: colorized so the colour has settled where the range starts, not written.
+    Warmup,
+    /// Outside the range, and of no more use: a resumed run recorded the colour it would settle. Judged only, so
+    /// keyframes and cuts match an uninterrupted run.
+    Settled,
+    /// In the range, on disk from an earlier run: judged only.
+    Resumed,
+    /// In the range: colorized and written.
+    Written,
+    /// Past the range: read only to find the keyframe that ends the last segment, so the frames before it get
+    /// colour from both sides.
+    ReadAhead,
+}
+
+impl Role {
+    /// In the range written: the frame ends up in the frames folder and the film, made now or earlier.
+    pub fn in_range(self) -> bool {
+        matches!(self, Role::Resumed | Role::Written)
+    }
+}
 
 /// A frame as the reader prepared it.
 pub struct Analysed {
@@ -24,12 +49,7 @@ pub struct Analysed {
     /// The small gray picture flow is computed on; None when colour is not carried (every frame a keyframe and
     /// no steadying).
     pub gray: Option<Mat>,
-    /// On disk from an earlier run (or a warmup frame it needs no more): judged like any other frame, but
-    /// nothing is computed for it.
-    pub resumed: bool,
-    /// In the range written. Frames before it warm a shard up; after it, they are read only to find the keyframe
-    /// that ends the last segment.
-    pub written: bool,
+    pub role: Role,
 }
 
 struct Waiting {
@@ -44,7 +64,7 @@ struct LastKey {
 
 pub struct Keys<'a> {
     interval: usize,
-    detect_repeats: bool,
+    repeats: Repeats,
     flow: Option<Flow>,
     scene: Scene,
     last: Option<LastKey>,
@@ -54,10 +74,10 @@ pub struct Keys<'a> {
 
 impl<'a> Keys<'a> {
     /// `flow` is None when no colour is carried between frames.
-    pub fn new(interval: usize, detect_repeats: bool, flow: Option<Flow>, profile: &'a Profile) -> Keys<'a> {
+    pub fn new(interval: usize, repeats: Repeats, flow: Option<Flow>, profile: &'a Profile) -> Keys<'a> {
         Keys {
             interval: interval.max(1),
-            detect_repeats,
+            repeats,
             flow,
             scene: Scene::default(),
             last: None,
@@ -78,7 +98,8 @@ impl<'a> Keys<'a> {
 
     /// Takes the next frame in order; returns a segment when the frame is a keyframe.
     pub fn push(&mut self, frame: Analysed) -> Result<Option<Segment<Key<Input>>>> {
-        let cut = self.scene.cut(&frame.input)?;
+        let shot = self.scene.shot(&frame.input)?;
+        let cut = shot == Shot::Starts;
         let back = match (&mut self.flow, &frame.gray, &self.last) {
             (Some(flow), Some(gray), Some(LastKey { gray: Some(key), .. })) if !cut => {
                 Some(self.profile.time(Stage::Motion, || flow.carry(gray, key))?)
@@ -87,26 +108,26 @@ impl<'a> Keys<'a> {
         };
         let unreliable = back.as_ref().is_some_and(|b| b.wrong > UNRELIABLE_SHARE);
         if !(cut || self.last.is_none() || frame.index.is_multiple_of(self.interval) || unreliable) {
-            if frame.written {
+            if frame.role.in_range() {
                 self.waiting.push(Waiting { frame, back });
             }
             return Ok(None);
         }
         let between = self.carry_ahead((!cut).then_some(&frame))?;
-        let repeat = self.scene.repeats_key(&frame.input, cut, self.detect_repeats)?;
+        let repeat = self.scene.repeats_key(&frame.input, shot, self.repeats)?;
         self.last = Some(LastKey {
             index: frame.index,
             gray: frame.gray,
         });
-        let work = match (frame.resumed, frame.written) {
-            (true, true) => Key::Resumed,
+        let work = match frame.role {
+            Role::Resumed => Key::Resumed,
             // Nothing waits for a warmup keyframe a resumed run needs no more.
-            (true, false) => return Ok(None),
-            (false, written) => Key::Computed {
+            Role::Settled => return Ok(None),
+            Role::Warmup | Role::Written | Role::ReadAhead => Key::Computed {
                 l: frame.l,
                 net: (!repeat).then_some(Input(frame.input)),
                 back,
-                written,
+                written: frame.role == Role::Written,
             },
         };
         let key = Frame {
@@ -133,7 +154,7 @@ impl<'a> Keys<'a> {
         let last = self.last.as_ref().map_or(0, |k| k.index);
         let mut frames = Vec::with_capacity(self.waiting.len());
         for Waiting { frame, back } in self.waiting.drain(..) {
-            let work = if frame.resumed {
+            let work = if frame.role == Role::Resumed {
                 Between::Resumed
             } else {
                 let back = back.context("a frame between keyframes has no flow")?;

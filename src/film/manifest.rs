@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use super::fingerprint::Fingerprint;
-use super::frames::{frame_path, FrameDir};
+use super::frame_dir::frame_path;
 use super::shard::Shard;
 use crate::output::write_atomically;
 
@@ -22,38 +22,35 @@ pub struct Manifest {
     pub shard: Shard,
     /// The first frame of the whole range all shards cover.
     pub whole_start: usize,
-    /// The frames this run writes: `start..end`; until it finishes, end is the planned one (usize::MAX: the
-    /// film's end), then where it ended.
+    /// The frames this run writes: `start..end`; until it finishes, end is the planned one (None: the film's
+    /// end, written as the largest number), then where it ended.
     pub start: usize,
-    pub end: usize,
-    /// The film's frame rate, and the time of the whole range's first frame (where its sound starts).
+    pub end: Option<usize>,
+    /// The film's frame rate, and the time of the whole range's first frame, where its sound starts (None, written
+    /// NaN, until the first shard has finished: only it knows).
     pub fps: f64,
-    pub origin: f64,
+    pub origin: Option<f64>,
     pub ext: String,
     pub complete: bool,
 }
 
 impl Manifest {
-    /// Saves the record of a frames folder, or (with `film`) of a shard's part of the film.
-    pub fn save(&self, frames: Option<&FrameDir>, film: &Path) -> Result<()> {
+    /// Saves the record at `path`: beside the frames (`FrameDir::record`), or a shard's part (`part_record`).
+    pub fn save(&self, path: &Path) -> Result<()> {
         let text = format!(
             "{MAGIC}\nshard {} {}\nwhole-start {}\nframes {} {}\nfps {}\norigin {}\next {}\ncomplete {}\n{}",
             self.shard.index,
             self.shard.count,
             self.whole_start,
             self.start,
-            self.end,
+            self.end.unwrap_or(usize::MAX),
             self.fps,
-            self.origin,
+            self.origin.unwrap_or(f64::NAN),
             self.ext,
             self.complete,
             self.fingerprint.to_text()
         );
-        let path = match frames {
-            Some(frames) => frames.record("manifest"),
-            None => part_record(film),
-        };
-        write_atomically(&path, text.as_bytes())
+        write_atomically(path, text.as_bytes())
     }
 
     fn parse(text: &str) -> Result<Manifest> {
@@ -95,9 +92,9 @@ impl Manifest {
             },
             whole_start: number(&whole_start, 0)?,
             start: number(&frames, 0)?,
-            end: number(&frames, 1)?,
+            end: Some(number(&frames, 1)?).filter(|&end| end != usize::MAX),
             fps: fps[0].parse()?,
-            origin: origin[0].parse()?,
+            origin: Some(origin[0].parse::<f64>()?).filter(|o| o.is_finite()),
             ext: ext[0].to_string(),
             complete: complete[0].parse()?,
         })
@@ -105,7 +102,7 @@ impl Manifest {
 }
 
 /// Where the record of a shard's part of the film is: `.NAME.colorize-manifest` beside it.
-fn part_record(film: &Path) -> PathBuf {
+pub fn part_record(film: &Path) -> PathBuf {
     let name = film.file_name().unwrap_or_default().to_string_lossy();
     film.with_file_name(format!(".{name}.colorize-manifest"))
 }
@@ -158,7 +155,7 @@ pub struct Complete {
     pub end: usize,
     pub ext: String,
     pub fps: f64,
-    pub origin: f64,
+    pub origin: Option<f64>,
 }
 
 /// Checks that `manifests` are the finished shards of one run (one input, one set of settings, one model) that
@@ -183,7 +180,8 @@ pub fn complete(manifests: &[(String, Manifest)]) -> Result<Complete> {
             problems.push(format!("shard {} (frames {}..) has not finished", m.shard, m.start));
         }
     }
-    let mut next = first.whole_start;
+    // Where the frames covered so far end; None once an unfinished shard runs on to the film's end.
+    let mut next = Some(first.whole_start);
     for index in 0..first.shard.count {
         match manifests
             .iter()
@@ -191,11 +189,11 @@ pub fn complete(manifests: &[(String, Manifest)]) -> Result<Complete> {
         {
             Some((_, m)) => {
                 // A film shorter than it announced leaves its last shards empty, past its end.
-                if m.end > m.start {
-                    if m.start > next {
+                if m.end.is_none_or(|end| end > m.start) {
+                    if let Some(next) = next.filter(|&next| m.start > next) {
                         problems.push(format!("frames {next} to {} are missing", m.start - 1));
                     }
-                    next = next.max(m.end);
+                    next = next.zip(m.end).map(|(next, end)| next.max(end));
                 }
             }
             None => problems.push(format!("shard {index}/{} has not run", first.shard.count)),
@@ -204,9 +202,10 @@ pub fn complete(manifests: &[(String, Manifest)]) -> Result<Complete> {
     if !problems.is_empty() {
         bail!("the frames are not complete: {}", problems.join("; "));
     }
+    let end = next.context("damaged: a finished shard records no end")?;
     Ok(Complete {
         start: first.whole_start,
-        end: next,
+        end,
         ext: first.ext.clone(),
         fps: first.fps,
         origin: first.origin,
@@ -278,8 +277,10 @@ fn differences(was: &Manifest, now: &Manifest) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::film::fingerprint::tests::sample;
+    use crate::film::frame_dir::FrameDir;
+    use crate::film::outputs::FrameFormat;
 
-    fn shard(index: usize, count: usize, start: usize, end: usize) -> (String, Manifest) {
+    fn shard(index: usize, count: usize, start: usize, end: Option<usize>) -> (String, Manifest) {
         let m = Manifest {
             fingerprint: sample(),
             shard: Shard { index, count },
@@ -287,7 +288,7 @@ mod tests {
             start,
             end,
             fps: 24000.0 / 1001.0,
-            origin: 0.417,
+            origin: Some(0.417),
             ext: "jpg".into(),
             complete: true,
         };
@@ -296,10 +297,11 @@ mod tests {
 
     #[test]
     fn a_manifest_round_trips() {
-        let (_, m) = shard(1, 3, 20, usize::MAX);
+        let (_, mut m) = shard(1, 3, 20, None);
+        m.origin = None;
         let dir = tempfile::tempdir().unwrap();
-        let frames = FrameDir::create(dir.path(), "jpg", Some(m.shard)).unwrap();
-        m.save(Some(&frames), Path::new("unused.mp4")).unwrap();
+        let frames = FrameDir::create(dir.path(), FrameFormat::Jpg, Some(m.shard)).unwrap();
+        m.save(&frames.record("manifest")).unwrap();
         assert_eq!(
             read_all(dir.path()).unwrap(),
             [(".colorize-manifest-1-of-3".to_string(), m)]
@@ -308,15 +310,30 @@ mod tests {
 
     #[test]
     fn the_record_on_disk_is_pinned_line_by_line() {
-        let (_, m) = shard(1, 3, 20, 30);
+        let (_, m) = shard(1, 3, 20, Some(30));
         let dir = tempfile::tempdir().unwrap();
-        m.save(None, &dir.path().join("part-1.mp4")).unwrap();
+        m.save(&part_record(&dir.path().join("part-1.mp4"))).unwrap();
         let text = std::fs::read_to_string(dir.path().join(".part-1.mp4.colorize-manifest")).unwrap();
         let expected = "colorize-manifest 2\nshard 1 3\nwhole-start 10\nframes 20 30\nfps 23.976023976023978\n\
                         origin 0.417\next jpg\ncomplete true\n"
             .to_string()
             + &sample().to_text();
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn an_open_end_and_an_unknown_origin_keep_their_spelling_on_disk() {
+        let (_, mut m) = shard(1, 3, 20, None);
+        (m.origin, m.complete) = (None, false);
+        let dir = tempfile::tempdir().unwrap();
+        let record = part_record(&dir.path().join("part-1.mp4"));
+        m.save(&record).unwrap();
+        let text = std::fs::read_to_string(&record).unwrap();
+        assert!(
+            text.contains("\nframes 20 18446744073709551615\n") && text.contains("\norigin NaN\n"),
+            "{text}"
+        );
+        assert_eq!(Manifest::parse(&text).unwrap(), m);
     }
 
     #[test]
@@ -334,7 +351,11 @@ mod tests {
 
     #[test]
     fn complete_shards_join_and_holes_or_strangers_are_named() {
-        let all = vec![shard(0, 3, 10, 20), shard(1, 3, 20, 30), shard(2, 3, 30, 41)];
+        let all = vec![
+            shard(0, 3, 10, Some(20)),
+            shard(1, 3, 20, Some(30)),
+            shard(2, 3, 30, Some(41)),
+        ];
         let joined = complete(&all).unwrap();
         assert_eq!((joined.start, joined.end, joined.ext.as_str()), (10, 41, "jpg"));
 
@@ -361,7 +382,11 @@ mod tests {
         assert!(complete(&[]).is_err());
 
         // The film held fewer frames than it announced: its last shard found none.
-        let short = vec![shard(0, 3, 10, 20), shard(1, 3, 20, 27), shard(2, 3, 30, 30)];
+        let short = vec![
+            shard(0, 3, 10, Some(20)),
+            shard(1, 3, 20, Some(27)),
+            shard(2, 3, 30, Some(30)),
+        ];
         assert_eq!(complete(&short).unwrap().end, 27);
     }
 }

@@ -4,12 +4,13 @@
 mod fingerprint;
 mod finish;
 mod frame;
-mod frames;
+mod frame_dir;
 #[cfg(test)]
 mod ground_truth;
 mod keys;
 mod manifest;
 mod motion;
+mod outputs;
 mod painter;
 mod picture;
 mod plan;
@@ -34,56 +35,68 @@ pub use finish::{finish_film, join_parts, Sound};
 use frame::{Ab, Frame, Input, Key, Segment};
 use keys::Keys;
 pub use manifest::{check_folder, check_parts};
-pub use plan::Options;
+pub use outputs::{FrameFormat, FramesFolder, Outputs};
 use plan::Plan;
+pub use plan::{Layout, Options};
 pub use position::Position;
 pub use profile::Profile;
 use profile::Stage;
 pub use read::{is_film, EXTENSIONS};
-use read::{Jobs, Originals, Source};
+use read::{Jobs, Originals};
 pub use shard::{Shard, ShardSpec};
 use sink::Sink;
 pub use sink::Summary;
-pub use writer::{fourcc, Film};
+pub use writer::{fourcc, FilmWriter};
 
-/// Colorizes a film with `model`, one network of it (`nets`) per worker: every frame of the range to the frames
-/// folder and the film, resuming an interrupted run. Returns what was done, and the time spent in each stage. The
-/// networks are lent, so a batch of films builds (and OpenVINO compiles) them once.
+/// Colorizes a film with `model`, one network of it (`nets`) per worker, its pictures made in `pictures`: every
+/// frame of the range to the frames folder and the film, resuming an interrupted run. Returns what was done, and the time spent in each stage. The
+/// networks are lent, so a batch of films builds (and OpenVINO compiles) them once. Every error is named for the
+/// film here, in one place, so a batch's messages say which film failed and the messages below need not.
 pub fn colorize(
-    options: &Options,
+    options: Options,
     model: &Model,
     nets: &mut [Colorizer],
+    pictures: &rayon::ThreadPool,
+    progress: &Progress,
+) -> Result<(Summary, Profile)> {
+    let name = options.input.display().to_string();
+    run(options, model, nets, pictures, progress).context(name)
+}
+
+fn run(
+    options: Options,
+    model: &Model,
+    nets: &mut [Colorizer],
+    pictures: &rayon::ThreadPool,
     progress: &Progress,
 ) -> Result<(Summary, Profile)> {
     let profile = Profile::default();
-    let mut source = Source::open(&options.input, options.width)?;
-    let plan = Plan::resolve(options, &mut source, model.identity())?;
+    let (plan, source) = Plan::resolve(options, model.identity())?;
     if let Some(total) = plan.expected {
         progress.set_total(total as u64);
     }
-    let (mut sink, resume_at) = Sink::new(&plan, &profile, progress)?;
+    let (mut sink, resume_at) = Sink::new(&plan, pictures, &profile, progress)?;
     let flow = plan
         .carries_colour
         .then(|| motion::Flow::new(motion::analysis_size(source.size)))
         .transpose()?;
-    let originals = if options.side_by_side {
-        Originals::All
-    } else {
-        Originals::Only(&plan.sheet_picks)
+    let originals = match plan.layout {
+        Layout::SideBySide => Originals::All,
+        Layout::Colour => Originals::Only(&plan.sheet_picks),
     };
-    let keys = Keys::new(plan.keyframe_interval, !options.exact, flow, &profile);
+    let keys = Keys::new(plan.keyframe_interval, plan.repeats, flow, &profile);
     let jobs = Jobs::new(
         source,
-        plan.start..plan.end,
+        plan.span,
         resume_at,
-        options.render_size,
+        plan.render_size,
         originals,
         keys,
         &profile,
     );
     // Segments hold up to a keyframe interval of frames each, a batch up to `batch` segments. One batch waiting
     // per network keeps a GPU busy; single segments queue deeper, as they are quick to come and go.
-    let in_flight = if options.batch > 1 {
+    let in_flight = if plan.batch > 1 {
         nets.len() + 1
     } else {
         2 * nets.len() + 2
@@ -93,20 +106,19 @@ pub fn colorize(
         pipeline::unpanic(|| forward(net, batch, &profile)).with_context(|| format!("frame {index}"))
     };
     let take = |batch: Vec<Segment<Key<Ab>>>| sink.take(batch);
-    let outcome = pipeline::run(pipeline::batched(jobs, options.batch), nets, work, in_flight, take);
+    let outcome = pipeline::run(pipeline::batched(jobs, plan.batch), nets, work, in_flight, take);
     if let Err(e) = outcome.and_then(|()| interrupt::check()) {
-        let name = options.input.display();
         if interrupt::requested() {
-            let place = match &options.frames {
-                Some((dir, _)) => format!(
+            let place = match plan.outputs.frames() {
+                Some(frames) => format!(
                     "the frames before it are in {}; run the same command again to resume",
-                    dir.display()
+                    frames.dir.display()
                 ),
                 None => "nothing was kept (--no-frames)".to_string(),
             };
-            bail!("{name}: interrupted at frame {}: {place}", plan.start + sink.taken);
+            bail!("interrupted at frame {}: {place}", plan.span.start + sink.taken);
         }
-        return Err(e.context(name.to_string()));
+        return Err(e);
     }
     Ok((sink.finish()?, profile))
 }

@@ -7,7 +7,7 @@ use opencv::imgcodecs;
 use opencv::prelude::*;
 
 use super::frame::Frame;
-use super::frames::FrameDir;
+use super::frame_dir::FrameDir;
 use super::profile::{Profile, Stage};
 use crate::lab;
 

@@ -7,9 +7,12 @@ use anyhow::{bail, Context, Result};
 use opencv::core::Size;
 
 use super::fingerprint::{content_digest, Fingerprint, Finishing, Prediction};
+use super::outputs::Outputs;
 use super::painter;
-use super::position::Position;
+use super::position::{Position, Span};
 use super::read::Source;
+use super::resume::OtherRuns;
+use super::scene::Repeats;
 use super::shard::Shard;
 use crate::model::Identity;
 use crate::sheet;
@@ -17,10 +20,7 @@ use crate::sheet;
 /// What the user asked for.
 pub struct Options {
     pub input: PathBuf,
-    /// The film to write.
-    pub film: PathBuf,
-    /// Folder and image format for the frames; None keeps them in memory only (and nothing can resume).
-    pub frames: Option<(PathBuf, String)>,
+    pub outputs: Outputs,
     pub fps: Option<f64>,
     pub width: Option<u32>,
     /// The recipe's arithmetic only: no reuse of repeated frames, no smoothing, no saturation change.
@@ -37,52 +37,65 @@ pub struct Options {
     pub saturation: f64,
     /// Side of the square the network sees.
     pub render_size: i32,
-    /// Film shows the original and the colorized frame next to each other.
-    pub side_by_side: bool,
+    pub layout: Layout,
     /// Carry the source's sound into the film.
     pub audio: bool,
     /// Replace frames of another run in the frames folder.
     pub overwrite: bool,
     /// Pairs on a contact sheet beside the film, if one is wanted.
     pub contact_sheet: Option<usize>,
-    /// Only this part of the range, into the frames folder, with no film.
-    pub shard: Option<Shard>,
     /// Frames before a shard's part colorized and not written (None: enough to settle the colour).
     pub warmup: Option<usize>,
 }
 
-/// The settings as this film resolves them.
-pub struct Plan<'a> {
-    pub options: &'a Options,
+/// What the film shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    Colour,
+    /// The original and the colorized frame next to each other.
+    SideBySide,
+}
+
+/// The run: every setting resolved against the source and typed; nothing downstream reads `Options`.
+pub struct Plan {
+    pub input: PathBuf,
+    pub outputs: Outputs,
     pub fps: f64,
     /// Follow the source's timestamps, so a variable-rate film stays in step with its sound; not when `--fps`
     /// retimes the film.
     pub follow_timestamps: bool,
-    /// The frames this run writes, `start..end` (end usize::MAX: to the film's end).
-    pub start: usize,
-    pub end: usize,
-    /// The range all shards together cover.
-    pub whole: (usize, usize),
-    /// Frames the container announces in the range, when it says.
+    /// The frames this run writes.
+    pub span: Span,
+    /// The frames all shards together cover.
+    pub whole: Span,
+    /// Frames the container announces in the span, when it says.
     pub announced: Option<usize>,
-    /// Frames the range is expected to hold: what the container announces, else what `--end` asks for.
+    /// Frames the span is expected to hold: what the container announces, else what `--end` asks for.
     pub expected: Option<usize>,
     /// Indices of the frames the contact sheet shows, in order.
     pub sheet_picks: Vec<usize>,
     pub smooth: f64,
     pub saturation: f64,
     pub keyframe_interval: usize,
+    pub repeats: Repeats,
     /// Colour moves along the motion: to frames between keyframes, or from keyframe to keyframe when steadied.
     pub carries_colour: bool,
+    pub render_size: i32,
+    pub batch: usize,
+    pub layout: Layout,
+    /// The film whose sound the finished film carries: the source's, for a whole film that asks for it.
+    pub sound_from: Option<PathBuf>,
+    pub other_runs: OtherRuns,
     pub film_size: Size,
     /// The input's content, every pixel-affecting setting, the backend and the model files.
     pub fingerprint: Fingerprint,
     pub notes: Vec<String>,
 }
 
-impl<'a> Plan<'a> {
-    /// Resolves `options` against the opened `source`, which it leaves at the first frame of the range.
-    pub fn resolve(options: &'a Options, source: &mut Source, model: &Identity) -> Result<Plan<'a>> {
+impl Plan {
+    /// Opens the source and resolves `options` against it; returns the source at the first frame to decode.
+    pub fn resolve(options: Options, model: &Identity) -> Result<(Plan, Source)> {
+        let mut source = Source::open(&options.input, options.width)?;
         let mut notes = Vec::new();
         let fps = options.fps.or(source.fps).unwrap_or_else(|| {
             notes.push(format!(
@@ -91,40 +104,33 @@ impl<'a> Plan<'a> {
             ));
             25.0
         });
-        let whole = range(options, source.fps.unwrap_or(fps))?;
-        let (start, end) = match options.shard {
-            Some(shard) => shard_range(options, shard, whole, source.frame_count_hint)?,
+        let whole = range(&options, source.fps.unwrap_or(fps))?;
+        let shard = options.outputs.shard();
+        let span = match shard {
+            Some(shard) => shard_range(shard, whole, source.frame_count_hint)?,
             None => whole,
         };
-        let (smooth, saturation, keyframe_interval) = if options.exact {
-            (0.0, 1.0, 1)
-        } else {
-            (options.smooth, options.saturation, options.keyframe_interval.max(1))
-        };
+        let (smooth, saturation, keyframe_interval) = colour_settings(&options);
         let warmup = options
             .warmup
             .unwrap_or_else(|| warmup(smooth, keyframe_interval, options.exact));
         // A shard warms up from before its part; the source is left at the first frame to decode.
-        go_to(options, source, start.saturating_sub(warmup).max(whole.0), &mut notes)?;
-        // The container's count is only a hint: the frames actually read are what count.
-        let announced = source
-            .frame_count_hint
-            .map(|n| (n as usize).min(end).saturating_sub(start));
-        let film_size = if options.side_by_side {
-            Size::new(source.size.width * 2, source.size.height)
-        } else {
-            source.size
+        let first = span.start.saturating_sub(warmup).max(whole.start);
+        go_to(&options, &mut source, first, &mut notes)?;
+        let announced = announced(source.frame_count_hint, span);
+        let film_size = match options.layout {
+            Layout::SideBySide => Size::new(source.size.width * 2, source.size.height),
+            Layout::Colour => source.size,
         };
-        notes.extend(size_notes(options, source, film_size));
-        let expected = announced.or((end != usize::MAX).then(|| end - start));
-        let sheet_picks = sheet_picks(options, expected, start, &mut notes);
-        let fingerprint = fingerprint(options, model, (smooth, saturation, keyframe_interval), whole.0)?;
-        Ok(Plan {
-            options,
+        notes.extend(size_notes(&options, &source, film_size));
+        let expected = announced.or(span.count());
+        let sheet_picks = sheet_picks(&options, expected, span.start, &mut notes);
+        let fingerprint = fingerprint(&options, model, (smooth, saturation, keyframe_interval), whole.start)?;
+        let sound_from = (options.audio && options.outputs.whole_film()).then(|| options.input.clone());
+        let plan = Plan {
             fps,
             follow_timestamps: options.fps.is_none(),
-            start,
-            end,
+            span,
             whole,
             announced,
             expected,
@@ -132,22 +138,52 @@ impl<'a> Plan<'a> {
             smooth,
             saturation,
             keyframe_interval,
+            repeats: if options.exact { Repeats::Never } else { Repeats::Detect },
             carries_colour: keyframe_interval > 1 || smooth > 0.0,
+            render_size: options.render_size,
+            batch: options.batch,
+            layout: options.layout,
+            sound_from,
+            other_runs: if options.overwrite {
+                OtherRuns::Replace
+            } else {
+                OtherRuns::Refuse
+            },
             film_size,
             fingerprint,
             notes,
-        })
+            input: options.input,
+            outputs: options.outputs,
+        };
+        Ok((plan, source))
     }
 }
 
-/// The range of frames asked for, `start..end`.
-fn range(options: &Options, fps: f64) -> Result<(usize, usize)> {
+/// Smoothing, saturation and keyframe interval as they colour this film: `--exact` turns them all off.
+fn colour_settings(options: &Options) -> (f64, f64, usize) {
+    if options.exact {
+        (0.0, 1.0, 1)
+    } else {
+        (options.smooth, options.saturation, options.keyframe_interval.max(1))
+    }
+}
+
+/// The frames of `span` the container announces. Its count is only a hint: the frames actually read are what count.
+fn announced(hint: Option<u64>, span: Span) -> Option<usize> {
+    hint.map(|n| {
+        let n = n as usize;
+        span.end.map_or(n, |end| n.min(end)).saturating_sub(span.start)
+    })
+}
+
+/// The frames asked for.
+fn range(options: &Options, fps: f64) -> Result<Span> {
     let start = options.start.map_or(0, |p| p.frame(fps));
-    let end = options.end.map_or(usize::MAX, |p| p.frame(fps));
-    if end <= start {
+    let end = options.end.map(|p| p.frame(fps));
+    if let Some(end) = end.filter(|&end| end <= start) {
         bail!("--end (frame {end}) must come after --start (frame {start})");
     }
-    Ok((start, end))
+    Ok(Span { start, end })
 }
 
 /// Leaves `source` at `frame`, which must exist, but for a shard: a film that holds fewer frames than it
@@ -156,37 +192,37 @@ fn go_to(options: &Options, source: &mut Source, frame: usize, notes: &mut Vec<S
     let name = options.input.display();
     if source
         .skip_to(frame)
-        .with_context(|| format!("{name}: frame {}", source.position))?
+        .with_context(|| format!("frame {}", source.position))?
     {
         return Ok(());
     }
     let last = source.position.saturating_sub(1);
-    match options.shard {
+    match options.outputs.shard() {
         Some(shard) => {
             notes.push(format!(
                 "note: {name} ends at frame {last}, before shard {shard}'s part: it has no frames to colorize"
             ));
             Ok(())
         }
-        None => bail!("--start (frame {frame}) is past the end of {name}, whose last frame is {last}"),
+        None => bail!("--start (frame {frame}) is past the end of the film, whose last frame is {last}"),
     }
 }
 
 /// The part of `whole` that `shard` colorizes. Without --end the container's frame count divides the film, and the
 /// last shard reads on to the film's true end.
-fn shard_range(options: &Options, shard: Shard, whole: (usize, usize), hint: Option<u64>) -> Result<(usize, usize)> {
-    let end = match whole.1 {
-        usize::MAX => hint.map(|n| n as usize).with_context(|| {
-            format!(
-                "{} does not say how many frames it holds, so it cannot be divided into shards (give --end)",
-                options.input.display()
-            )
-        })?,
-        end => end,
+fn shard_range(shard: Shard, whole: Span, hint: Option<u64>) -> Result<Span> {
+    let end = match whole.end {
+        None => hint.map(|n| n as usize).context(
+            "the film does not say how many frames it holds, so it cannot be divided into shards (give --end)",
+        )?,
+        Some(end) => end,
     };
-    let (start, part_end) = shard.range(whole.0, end.saturating_sub(whole.0));
+    let (start, part_end) = shard.range(whole.start, end.saturating_sub(whole.start));
     let last = shard.index + 1 == shard.count;
-    Ok((start, if last { whole.1 } else { part_end }))
+    Ok(Span {
+        start,
+        end: if last { whole.end } else { Some(part_end) },
+    })
 }
 
 /// Frames a shard colorizes before its part so that its colour there is a single run's: the running mean of
@@ -235,7 +271,7 @@ fn size_notes(options: &Options, source: &Source, film: Size) -> Vec<String> {
         (false, true) => "row",
         (false, false) => return notes,
     };
-    let kept = if options.frames.is_some() {
+    let kept = if options.outputs.frames().is_some() {
         " (the frames folder keeps every pixel)"
     } else {
         ""
@@ -270,7 +306,7 @@ fn fingerprint(
             painter: painter::VERSION,
             smooth,
             saturation,
-            frame_format: options.frames.as_ref().map(|(_, ext)| ext.clone()),
+            frame_format: options.outputs.frames().map(|f| f.format.extension().to_string()),
         },
     })
 }

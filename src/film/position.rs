@@ -1,4 +1,27 @@
-//! A place in a film as the user writes it: a frame index or a time.
+//! A place in a film as the user writes it (a frame index or a time), and a span of frames.
+
+/// Frames `start..end`; no end: on to the film's end, wherever that turns out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: Option<usize>,
+}
+
+impl Span {
+    pub fn contains(self, index: usize) -> bool {
+        index >= self.start && self.end.is_none_or(|end| index < end)
+    }
+
+    /// Whether `index` lies past the end.
+    pub fn is_past(self, index: usize) -> bool {
+        self.end.is_some_and(|end| index >= end)
+    }
+
+    /// How many frames it holds, when it has an end.
+    pub fn count(self) -> Option<usize> {
+        self.end.map(|end| end - self.start)
+    }
+}
 
 /// A place in a film: a frame index, or a time (`90s`, `1:30`, `0:01:30.5`).
 #[derive(Clone, Copy, Debug, PartialEq)]

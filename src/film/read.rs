@@ -1,7 +1,6 @@
 //! Decoding a film with VideoCapture (optionally shrunk the way the recipe does), and the reader's side of the
 //! pipeline: an iterator of segments, each frame analysed and judged in source order.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -10,8 +9,9 @@ use opencv::prelude::*;
 use opencv::{imgproc, videoio};
 
 use super::frame::{Input, Key, Segment};
-use super::keys::{Analysed, Keys};
+use super::keys::{Analysed, Keys, Role};
 use super::motion;
+use super::position::Span;
 use super::probe;
 use super::profile::{Profile, Stage};
 use crate::{image_io, interrupt, lab, output};
@@ -37,8 +37,8 @@ pub struct Decoded {
 pub struct Source {
     path: PathBuf,
     capture: videoio::VideoCapture,
-    /// The time of frame 0, where a seek's landing is checked from.
-    first_seconds: f64,
+    /// The time of frame 0, where a seek's landing is checked from, when the container gives one.
+    first_seconds: Option<f64>,
     /// A frame decoded but not yet handed out: the first one, which `open` decodes to prove the file holds
     /// pictures, or the one `skip_to` decodes to prove the range is not empty.
     pending: Option<Decoded>,
@@ -55,20 +55,18 @@ pub struct Source {
 }
 
 impl Source {
+    /// Errors do not name `path`: the caller does, once.
     pub fn open(path: &Path, width: Option<u32>) -> Result<Source> {
         if !path.is_file() {
-            bail!("cannot read {}: no such file", path.display());
+            bail!("no such file");
         }
         if image_io::is_image(path) {
-            bail!(
-                "{} is a photo, not a film (colorize it with `colorize image`)",
-                path.display()
-            );
+            bail!("a photo, not a film (colorize it with `colorize image`)");
         }
         let capture = videoio::VideoCapture::from_file(path, videoio::CAP_ANY)
             .ok()
             .filter(|c| c.is_opened().unwrap_or(false))
-            .with_context(|| format!("cannot open {} as a video (is it a video file?)", path.display()))?;
+            .context("cannot open it as a video (is it a video file?)")?;
         let fps = capture
             .get(videoio::CAP_PROP_FPS)
             .ok()
@@ -83,7 +81,7 @@ impl Source {
         let mut source = Source {
             path: path.to_owned(),
             capture,
-            first_seconds: f64::NAN,
+            first_seconds: None,
             pending: None,
             width,
             position: 0,
@@ -94,9 +92,9 @@ impl Source {
         };
         source.pending = source.decode()?;
         let Some(first) = &source.pending else {
-            bail!("{}: no frame could be decoded (is it a video file?)", path.display());
+            bail!("no frame could be decoded (is it a video file?)");
         };
-        source.first_seconds = first.seconds;
+        source.first_seconds = Some(first.seconds).filter(|s| s.is_finite());
         Ok(source)
     }
 
@@ -130,19 +128,19 @@ impl Source {
     /// rate gives it. Where it has not (an edit list, a seek that is not frame-exact, no such frame), the film is
     /// opened afresh at frame 0 to be decoded forward, and false is returned.
     fn seek(&mut self, index: usize) -> Result<bool> {
-        let Some(fps) = self
-            .fps
-            .filter(|_| self.first_seconds.is_finite() && constant_rate(&self.path))
-        else {
+        let (Some(fps), Some(first_seconds)) = (self.fps, self.first_seconds) else {
             return Ok(false);
         };
+        if !constant_rate(&self.path) {
+            return Ok(false);
+        }
         if self
             .capture
             .set(videoio::CAP_PROP_POS_FRAMES, index as f64)
             .unwrap_or(false)
         {
             let landed = self.decode()?;
-            let expected = self.first_seconds + index as f64 / fps;
+            let expected = first_seconds + index as f64 / fps;
             if let Some(frame) = landed.filter(|f| (f.seconds - expected).abs() < 0.25 / fps) {
                 self.pending = Some(frame);
                 self.position = index;
@@ -215,12 +213,12 @@ pub enum Originals<'a> {
     Only(&'a [usize]),
 }
 
-/// The reader's half of the pipeline: frames from where `source` stands (a shard's warmup) through `start..end`
+/// The reader's half of the pipeline: frames from where `source` stands (a shard's warmup) through `range`
 /// (and on to the next keyframe), analysed and grouped into segments. Frames already on disk (before `resume_at`)
 /// are still decoded and judged, so keyframes and cuts match an uninterrupted run.
 pub struct Jobs<'a> {
     source: Source,
-    range: Range<usize>,
+    range: Span,
     resume_at: usize,
     render_size: i32,
     originals: Originals<'a>,
@@ -234,7 +232,7 @@ pub struct Jobs<'a> {
 impl<'a> Jobs<'a> {
     pub fn new(
         source: Source,
-        range: Range<usize>,
+        range: Span,
         resume_at: usize,
         render_size: i32,
         originals: Originals<'a>,
@@ -278,7 +276,7 @@ impl Jobs<'_> {
     fn step(&mut self) -> Result<Option<Segment<Key<Input>>>> {
         interrupt::check()?;
         let index = self.source.position;
-        let beyond = index >= self.range.end;
+        let beyond = self.range.is_past(index);
         if beyond && !self.keys.waiting() {
             self.done = true;
             return Ok(None);
@@ -299,8 +297,8 @@ impl Jobs<'_> {
             .analysis
             .map(|size| motion::analysis_gray(&decoded.picture, size))
             .transpose()?;
-        let written = !beyond && index >= self.range.start;
-        let keep = written
+        let role = self.role(index, beyond);
+        let keep = role.in_range()
             && match self.originals {
                 Originals::All => true,
                 Originals::Only(picks) => picks.binary_search(&index).is_ok(),
@@ -312,10 +310,21 @@ impl Jobs<'_> {
             l: prepared.l,
             input: prepared.input,
             gray,
-            // A warmup only sets the colour for the first frame written: a resumed run has that colour recorded.
-            resumed: index < self.resume_at && (written || self.resume_at > self.range.start),
-            written,
+            role,
         })
+    }
+
+    fn role(&self, index: usize, beyond: bool) -> Role {
+        let written = !beyond && index >= self.range.start;
+        // A warmup only sets the colour for the first frame written: a resumed run has that colour recorded.
+        let resumed = index < self.resume_at && (written || self.resume_at > self.range.start);
+        match (written, resumed) {
+            (true, true) => Role::Resumed,
+            (true, false) => Role::Written,
+            (false, true) => Role::Settled,
+            (false, false) if beyond => Role::ReadAhead,
+            (false, false) => Role::Warmup,
+        }
     }
 }
 

@@ -5,7 +5,6 @@
 //! frames. A rerun of the same command with the same inputs finds that record, skips the frames already on disk and
 //! continues with the same state, so it writes what an uninterrupted run would have.
 
-use std::ops::Range;
 use std::path::PathBuf;
 
 use anyhow::{bail, ensure, Context, Result};
@@ -13,13 +12,21 @@ use opencv::core::{Mat, CV_32FC2};
 use opencv::prelude::*;
 
 use super::fingerprint::Fingerprint;
-use super::frames::FrameDir;
+use super::frame_dir::FrameDir;
 use super::painter::ColourState;
+use super::position::Span;
 use crate::output::write_atomically;
 
 /// Version 3: the colour carried is the last keyframe's, at the analysis size. Version 4: the fingerprint in named
 /// fields, one a line, ended by an empty line.
 const MAGIC: &str = "colorize-resume 4";
+
+/// What becomes of frames in the folder that another run made (`--overwrite` replaces them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtherRuns {
+    Refuse,
+    Replace,
+}
 
 pub struct Checkpoint {
     pub next: usize,
@@ -69,17 +76,13 @@ pub fn save(frames: &FrameDir, fingerprint: &Fingerprint, next: usize, colour: &
     write_atomically(&path(frames), &out)
 }
 
-/// The checkpoint of an earlier run of the same command, if one is there. Frames of `range` in the folder from a
+/// The checkpoint of an earlier run of the same command, if one is there. Frames of `span` in the folder from a
 /// different input, settings or model, or with no record of what made them, are refused rather than mixed in,
-/// unless `overwrite` says to start over.
-pub fn load(
-    frames: &FrameDir,
-    fingerprint: &Fingerprint,
-    range: Range<usize>,
-    overwrite: bool,
-) -> Result<Option<Checkpoint>> {
+/// unless `others` says to replace them.
+pub fn load(frames: &FrameDir, fingerprint: &Fingerprint, span: Span, others: OtherRuns) -> Result<Option<Checkpoint>> {
+    let overwrite = others == OtherRuns::Replace;
     let Ok(bytes) = std::fs::read(path(frames)) else {
-        if let Some(found) = frames.any_frame(range).filter(|_| !overwrite) {
+        if let Some(found) = frames.any_frame(span).filter(|_| !overwrite) {
             bail!(
                 "{} already holds {} from another run (pass --overwrite to replace such frames, or choose another \
                  --frames-dir)",
@@ -115,7 +118,7 @@ pub fn load(
         );
     }
     // A frame that went missing since is computed again, and so is everything after it.
-    if !(range.start..checkpoint.next).all(|i| frames.path(i).is_file()) {
+    if !(span.start..checkpoint.next).all(|i| frames.path(i).is_file()) {
         return Ok(None);
     }
     Ok(Some(checkpoint))
@@ -156,12 +159,17 @@ fn parse_current(bytes: &[u8]) -> Result<(Fingerprint, Checkpoint)> {
 mod tests {
     use super::*;
     use crate::film::fingerprint::tests::sample;
+    use crate::film::outputs::FrameFormat;
     use opencv::core::Scalar;
+
+    use OtherRuns::{Refuse, Replace};
+
+    const ALL: Span = Span { start: 0, end: None };
 
     #[test]
     fn a_checkpoint_round_trips_and_guards_its_frames() {
         let dir = tempfile::tempdir().unwrap();
-        let frames = FrameDir::create(dir.path(), "png", None).unwrap();
+        let frames = FrameDir::create(dir.path(), FrameFormat::Png, None).unwrap();
         let ab = Mat::new_rows_cols_with_default(3, 4, CV_32FC2, Scalar::new(1.5, -2.0, 0.0, 0.0)).unwrap();
         let state = ColourState {
             last_ab: Some(ab),
@@ -173,9 +181,9 @@ mod tests {
 
         // The record promises frames 0 and 1: with one missing there is nothing to resume.
         std::fs::write(frames.path(0), b"").unwrap();
-        assert!(load(&frames, &film, 0..usize::MAX, false).unwrap().is_none());
+        assert!(load(&frames, &film, ALL, Refuse).unwrap().is_none());
         std::fs::write(frames.path(1), b"").unwrap();
-        let back = load(&frames, &film, 0..usize::MAX, false).unwrap().unwrap();
+        let back = load(&frames, &film, ALL, Refuse).unwrap().unwrap();
         assert_eq!(back.next, 2);
         assert_eq!(
             back.colour
@@ -188,34 +196,38 @@ mod tests {
         );
         assert!(back.colour.key.is_none());
 
-        let err = load(&frames, &other, 0..usize::MAX, false).err().unwrap().to_string();
+        let err = load(&frames, &other, ALL, Refuse).err().unwrap().to_string();
         assert!(
             err.contains("--width was 160, now none") && err.contains("--overwrite"),
             "{err}"
         );
-        assert!(load(&frames, &other, 0..usize::MAX, true).unwrap().is_none());
+        assert!(load(&frames, &other, ALL, Replace).unwrap().is_none());
     }
 
     #[test]
     fn frames_of_unknown_origin_are_not_taken_over() {
         let dir = tempfile::tempdir().unwrap();
-        let frames = FrameDir::create(dir.path(), "jpg", None).unwrap();
+        let frames = FrameDir::create(dir.path(), FrameFormat::Jpg, None).unwrap();
         assert!(
-            load(&frames, &sample(), 0..usize::MAX, false).unwrap().is_none(),
+            load(&frames, &sample(), ALL, Refuse).unwrap().is_none(),
             "an empty folder is fine"
         );
         std::fs::write(frames.path(2), b"someone's frame").unwrap();
         // Another shard's frame is no concern of this one's.
-        assert!(load(&frames, &sample(), 3..10, false).unwrap().is_none());
-        let err = load(&frames, &sample(), 0..usize::MAX, false).err().unwrap();
+        let part = Span {
+            start: 3,
+            end: Some(10),
+        };
+        assert!(load(&frames, &sample(), part, Refuse).unwrap().is_none());
+        let err = load(&frames, &sample(), ALL, Refuse).err().unwrap();
         assert!(err.to_string().contains("frame_000002.jpg"), "{err}");
-        assert!(load(&frames, &sample(), 0..usize::MAX, true).unwrap().is_none());
+        assert!(load(&frames, &sample(), ALL, Replace).unwrap().is_none());
     }
 
     #[test]
     fn a_damaged_record_is_an_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
-        let frames = FrameDir::create(dir.path(), "png", None).unwrap();
+        let frames = FrameDir::create(dir.path(), FrameFormat::Png, None).unwrap();
         let whole = format!("{MAGIC}\nnext 7\n{}\n", sample().to_text()).into_bytes();
         for junk in [
             &b""[..],
@@ -225,10 +237,7 @@ mod tests {
             b"\xff\xfe",
         ] {
             std::fs::write(path(&frames), junk).unwrap();
-            let err = load(&frames, &sample(), 0..usize::MAX, false)
-                .err()
-                .unwrap()
-                .to_string();
+            let err = load(&frames, &sample(), ALL, Refuse).err().unwrap().to_string();
             assert!(err.contains("is damaged") && err.contains("--overwrite"), "{err}");
         }
     }
@@ -236,16 +245,13 @@ mod tests {
     #[test]
     fn a_record_of_an_older_colorize_is_refused_saying_so() {
         let dir = tempfile::tempdir().unwrap();
-        let frames = FrameDir::create(dir.path(), "png", None).unwrap();
+        let frames = FrameDir::create(dir.path(), FrameFormat::Png, None).unwrap();
         std::fs::write(path(&frames), b"colorize-resume 3\nf|x\n7\n\x00\x00").unwrap();
-        let err = load(&frames, &sample(), 0..usize::MAX, false)
-            .err()
-            .unwrap()
-            .to_string();
+        let err = load(&frames, &sample(), ALL, Refuse).err().unwrap().to_string();
         assert!(
             err.contains("another version of colorize") && err.contains("--overwrite"),
             "{err}"
         );
-        assert!(load(&frames, &sample(), 0..usize::MAX, true).unwrap().is_none());
+        assert!(load(&frames, &sample(), ALL, Replace).unwrap().is_none());
     }
 }

@@ -19,6 +19,21 @@ fn mean_abs_diff(a: &Mat, b: &Mat) -> Result<f64> {
     Ok(core::norm2(a, b, core::NORM_L1, &core::no_array())? / (a.total() * a.channels() as usize) as f64)
 }
 
+/// Whether a frame starts a shot: smoothing restarts and nothing is carried across it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shot {
+    Starts,
+    Continues,
+}
+
+/// Whether a keyframe that repeats the last one reuses its prediction: never under `--exact`, which runs the
+/// network on every keyframe as the recipe does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Repeats {
+    Detect,
+    Never,
+}
+
 /// The reader's memory of network inputs: the previous frame's, for cuts, and the last keyframe's, for repeats.
 #[derive(Default)]
 pub struct Scene {
@@ -28,19 +43,19 @@ pub struct Scene {
 
 impl Scene {
     /// Whether a shot starts with this frame (as the range's first frame does).
-    pub fn cut(&mut self, input: &Mat) -> Result<bool> {
+    pub fn shot(&mut self, input: &Mat) -> Result<Shot> {
         let cut = match &self.previous {
             Some(previous) => mean_abs_diff(previous, input)? > CUT_THRESHOLD,
             None => true,
         };
         self.previous = Some(input.try_clone()?);
-        Ok(cut)
+        Ok(if cut { Shot::Starts } else { Shot::Continues })
     }
 
     /// Whether a keyframe repeats the last one (so its prediction can be reused); remembered if it does not.
-    pub fn repeats_key(&mut self, input: &Mat, cut: bool, detect: bool) -> Result<bool> {
-        let repeat = detect
-            && !cut
+    pub fn repeats_key(&mut self, input: &Mat, shot: Shot, repeats: Repeats) -> Result<bool> {
+        let repeat = repeats == Repeats::Detect
+            && shot == Shot::Continues
             && match &self.key {
                 Some(key) => mean_abs_diff(key, input)? < REPEAT_THRESHOLD,
                 None => false,
@@ -64,15 +79,16 @@ mod tests {
     #[test]
     fn cuts_and_repeats_of_the_last_keyframe() {
         let mut scene = Scene::default();
-        let mut judge = |level: f64, detect: bool| {
-            let cut = scene.cut(&input(level)).unwrap();
-            (cut, scene.repeats_key(&input(level), cut, detect).unwrap())
+        let mut judge = |level: f64, repeats: Repeats| {
+            let shot = scene.shot(&input(level)).unwrap();
+            (shot, scene.repeats_key(&input(level), shot, repeats).unwrap())
         };
-        assert_eq!(judge(0.0, true), (true, false));
-        assert_eq!(judge(0.15, true), (false, true));
+        use {Repeats::*, Shot::*};
+        assert_eq!(judge(0.0, Detect), (Starts, false));
+        assert_eq!(judge(0.15, Detect), (Continues, true));
         // A slow drift: each step looks like a repeat of the one before, but not of the last keyframe.
-        assert_eq!(judge(0.3, true), (false, false));
-        assert_eq!(judge(0.3, false), (false, false));
-        assert_eq!(judge(30.0, true), (true, false));
+        assert_eq!(judge(0.3, Detect), (Continues, false));
+        assert_eq!(judge(0.3, Never), (Continues, false));
+        assert_eq!(judge(30.0, Detect), (Starts, false));
     }
 }

@@ -9,22 +9,24 @@ use rayon::prelude::*;
 
 use super::finish::{finish_film, Sound};
 use super::frame::{Ab, Frame, Key, Segment};
-use super::frames::FrameDir;
-use super::manifest::Manifest;
+use super::frame_dir::FrameDir;
+use super::manifest::{part_record, Manifest};
+use super::outputs::{FrameFormat, Outputs};
 use super::painter::{ColourState, Painter};
 use super::picture::{picture, Picture};
-use super::plan::Plan;
+use super::plan::{Layout, Plan};
 use super::profile::{Profile, Stage};
 use super::resume;
 use super::shard::Shard;
 use super::timeline::Timeline;
-use super::writer::Film;
+use super::writer::FilmWriter;
 use crate::progress::Progress;
 use crate::sheet::{self, Sheet};
 
 /// What a finished film run did.
 pub struct Summary {
-    pub frames: usize,
+    /// Frames in the range, made now or found on disk.
+    pub frame_count: usize,
     /// Keyframes written, and those of them the network ran on (the rest repeat the keyframe before).
     pub keyframes: usize,
     pub computed: usize,
@@ -38,14 +40,18 @@ pub struct Summary {
 }
 
 pub struct Sink<'a> {
-    plan: &'a Plan<'a>,
+    plan: &'a Plan,
     frames: Option<FrameDir>,
-    film: Option<Film>,
+    /// Where the run's manifest goes: beside its frames, or beside a shard's part of the film.
+    record: Option<PathBuf>,
+    film: Option<FilmWriter>,
     timeline: Timeline,
     /// The newest picture, held until the next frame's time says how often the film shows it.
     held: Option<Mat>,
     painter: Painter,
     sheet: Sheet,
+    /// Where pictures are made, in parallel.
+    pictures: &'a rayon::ThreadPool,
     profile: &'a Profile,
     progress: &'a Progress,
     /// Frames taken, keyframes among them, those computed by the network, and frames found on disk.
@@ -58,38 +64,48 @@ pub struct Sink<'a> {
 impl<'a> Sink<'a> {
     /// Opens the frames folder (locked, and checked for a run to resume) and the film. Returns the sink and the
     /// index of the first frame that is not on disk yet.
-    pub fn new(plan: &'a Plan, profile: &'a Profile, progress: &'a Progress) -> Result<(Sink<'a>, usize)> {
-        let options = plan.options;
-        let frames = options
-            .frames
-            .as_ref()
-            .map(|(dir, ext)| FrameDir::create(dir, ext, options.shard))
+    pub fn new(
+        plan: &'a Plan,
+        pictures: &'a rayon::ThreadPool,
+        profile: &'a Profile,
+        progress: &'a Progress,
+    ) -> Result<(Sink<'a>, usize)> {
+        let frames = plan
+            .outputs
+            .frames()
+            .map(|f| FrameDir::create(&f.dir, f.format, plan.outputs.shard()))
             .transpose()?;
         let checkpoint = match &frames {
-            Some(frames) => resume::load(frames, &plan.fingerprint, plan.start..plan.end, options.overwrite)?,
+            Some(frames) => resume::load(frames, &plan.fingerprint, plan.span, plan.other_runs)?,
             None => None,
         };
         let (resume_at, state) = match checkpoint {
-            Some(c) => (c.next.max(plan.start), c.colour),
-            None => (plan.start, ColourState::default()),
+            Some(c) => (c.next.max(plan.span.start), c.colour),
+            None => (plan.span.start, ColourState::default()),
         };
-        if let Some(frames) = &frames {
-            manifest(plan, plan.end, f64::NAN, false).save(Some(frames), &options.film)?;
+        let record = match (&frames, &plan.outputs) {
+            (Some(frames), _) => Some(frames.record("manifest")),
+            (None, Outputs::ShardPart { part, .. }) => Some(part_record(part)),
+            (None, _) => None,
+        };
+        if let (Some(frames), Some(record)) = (&frames, &record) {
+            manifest(plan, Some(frames.format), plan.span.end, None, false).save(record)?;
         }
-        // A shard's frames become a film only once every shard is done, by `colorize assemble`; without a frames
-        // folder, the shard writes its part of the film, which `assemble` joins to the others.
-        let film = match (options.shard, &frames) {
-            (Some(_), Some(_)) => None,
-            _ => Some(Film::create(&options.film, plan.fps, plan.film_size)?),
-        };
+        let film = plan
+            .outputs
+            .film()
+            .map(|path| FilmWriter::create(path, plan.fps, plan.film_size))
+            .transpose()?;
         let sink = Sink {
             plan,
             frames,
+            record,
             film,
             timeline: Timeline::new(plan.fps, plan.follow_timestamps),
             held: None,
             painter: Painter::new(plan.smooth, plan.saturation, state),
             sheet: Sheet::default(),
+            pictures,
             profile,
             progress,
             taken: 0,
@@ -115,13 +131,15 @@ impl<'a> Sink<'a> {
         }
         self.resumed += outgoing.iter().filter(|f| matches!(f.work, Picture::OnDisk)).count();
         let (frames, profile) = (self.frames.as_ref(), self.profile);
-        let pictures: Vec<Result<(Frame<()>, Mat)>> = outgoing
-            .into_par_iter()
-            .map(|frame| {
-                let index = frame.index;
-                picture(frame, frames, profile).with_context(|| format!("frame {index}"))
-            })
-            .collect();
+        let pictures: Vec<Result<(Frame<()>, Mat)>> = self.pictures.install(|| {
+            outgoing
+                .into_par_iter()
+                .map(|frame| {
+                    let index = frame.index;
+                    picture(frame, frames, profile).with_context(|| format!("frame {index}"))
+                })
+                .collect()
+        });
         for picture in pictures {
             let (frame, bgr) = picture?;
             self.deliver(frame.index, frame.seconds, frame.original, bgr)?;
@@ -143,7 +161,7 @@ impl<'a> Sink<'a> {
             self.sheet
                 .add(index, original, &bgr, format!("{}  #{index}", sheet::timecode(time)))?;
         }
-        let picture = match original.filter(|_| self.plan.options.side_by_side) {
+        let picture = match original.filter(|_| self.plan.layout == Layout::SideBySide) {
             Some(original) => {
                 let mut both = Mat::default();
                 core::hconcat2(&original, &bgr, &mut both)?;
@@ -176,28 +194,31 @@ impl<'a> Sink<'a> {
     pub fn finish(mut self) -> Result<Summary> {
         let mut notes = self.plan_notes();
         self.show(1)?;
-        let origin = self.timeline.origin().unwrap_or(self.plan.start as f64 / self.plan.fps);
+        let origin = self
+            .timeline
+            .origin()
+            .unwrap_or(self.plan.span.start as f64 / self.plan.fps);
         let (film, sheet) = match self.film.take() {
             Some(film) => {
                 let written = film.written;
-                let options = self.plan.options;
-                // A shard's part gets its sound when the parts are joined.
-                let sound = (options.audio && options.shard.is_none()).then_some(Sound {
-                    source: &options.input,
-                    from: origin,
-                });
+                let sound = self
+                    .plan
+                    .sound_from
+                    .as_deref()
+                    .map(|source| Sound { source, from: origin });
                 let film = finish_film(film.close()?, written, self.plan.fps, sound, &mut notes)?;
                 let sheet = write_sheet(&self.sheet, self.plan, &film, &mut notes)?;
                 (Some(film), sheet)
             }
             None => (None, None),
         };
-        if self.frames.is_some() || self.plan.options.shard.is_some() {
-            let done = manifest(self.plan, self.plan.start + self.taken, origin, true);
-            done.save(self.frames.as_ref(), &self.plan.options.film)?;
+        if let Some(record) = &self.record {
+            let format = self.frames.as_ref().map(|f| f.format);
+            let end = Some(self.plan.span.start + self.taken);
+            manifest(self.plan, format, end, Some(origin), true).save(record)?;
         }
         Ok(Summary {
-            frames: self.taken,
+            frame_count: self.taken,
             keyframes: self.keyframes,
             computed: self.computed,
             resumed: self.resumed,
@@ -210,7 +231,7 @@ impl<'a> Sink<'a> {
 
     fn plan_notes(&self) -> Vec<String> {
         let mut notes = self.plan.notes.clone();
-        let name = self.plan.options.input.display();
+        let name = self.plan.input.display();
         if let Some(missing) = self
             .plan
             .announced
@@ -235,31 +256,32 @@ impl<'a> Sink<'a> {
     }
 }
 
-/// The record of this run's frames: `end` is where they end, `origin` the time of the first.
-fn manifest(plan: &Plan, end: usize, origin: f64, complete: bool) -> Manifest {
-    let ext = plan
-        .options
-        .frames
-        .as_ref()
-        .map(|(_, ext)| ext.clone())
-        .unwrap_or_default();
+/// The record of this run's frames (in `format`, if kept): `end` is where they end, `origin` the time of the first.
+fn manifest(
+    plan: &Plan,
+    format: Option<FrameFormat>,
+    end: Option<usize>,
+    origin: Option<f64>,
+    complete: bool,
+) -> Manifest {
     Manifest {
         fingerprint: plan.fingerprint.clone(),
-        shard: plan.options.shard.unwrap_or(Shard { index: 0, count: 1 }),
-        whole_start: plan.whole.0,
-        start: plan.start,
+        shard: plan.outputs.shard().unwrap_or(Shard { index: 0, count: 1 }),
+        whole_start: plan.whole.start,
+        start: plan.span.start,
         end,
         fps: plan.fps,
         // Only the first shard knows where the film's sound starts.
-        origin: if plan.start == plan.whole.0 { origin } else { f64::NAN },
-        ext,
+        origin: origin.filter(|_| plan.span.start == plan.whole.start),
+        ext: format.map_or("", FrameFormat::extension).to_string(),
         complete,
     }
 }
 
 /// Writes the contact sheet beside the film as `<name>.sheet.jpg`, if one was asked for.
 fn write_sheet(sheet: &Sheet, plan: &Plan, film: &Path, notes: &mut Vec<String>) -> Result<Option<PathBuf>> {
-    if plan.options.contact_sheet.is_none() || sheet.is_empty() {
+    // An empty sheet was not asked for, or the film did not say how many frames it holds.
+    if sheet.is_empty() {
         return Ok(None);
     }
     if sheet.len() < plan.sheet_picks.len() {

@@ -24,7 +24,7 @@ pub fn fourcc(path: &Path) -> Result<i32> {
 
 /// A film being written; dropped before `close`, it removes its temporary file, so an interrupted run never
 /// leaves something that looks like a finished film.
-pub struct Film {
+pub struct FilmWriter {
     writer: videoio::VideoWriter,
     tmp: TempFile,
     size: Size,
@@ -32,8 +32,8 @@ pub struct Film {
     pub written: usize,
 }
 
-impl Film {
-    pub fn create(path: &Path, fps: f64, size: Size) -> Result<Film> {
+impl FilmWriter {
+    pub fn create(path: &Path, fps: f64, size: Size) -> Result<FilmWriter> {
         let fourcc = fourcc(path)?;
         let dir = output::parent(path);
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
@@ -49,7 +49,7 @@ impl Film {
                     size.height
                 )
             })?;
-        Ok(Film {
+        Ok(FilmWriter {
             writer,
             tmp,
             size,

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use opencv::core::Mat;
 
+use super::outputs::FrameFormat;
+use super::position::Span;
 use super::shard::Shard;
 use crate::image_io;
 use crate::output::{write_atomically, FolderLock};
@@ -18,18 +20,18 @@ pub fn frame_path(dir: &Path, index: usize, ext: &str) -> PathBuf {
 
 pub struct FrameDir {
     pub dir: PathBuf,
-    pub ext: String,
+    pub format: FrameFormat,
     /// The shard this run is, if it is one: its records are its own.
     pub shard: Option<Shard>,
     _lock: FolderLock,
 }
 
 impl FrameDir {
-    pub fn create(dir: &Path, ext: &str, shard: Option<Shard>) -> Result<FrameDir> {
+    pub fn create(dir: &Path, format: FrameFormat, shard: Option<Shard>) -> Result<FrameDir> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create frames folder {}", dir.display()))?;
         Ok(FrameDir {
             dir: dir.to_owned(),
-            ext: ext.to_owned(),
+            format,
             shard,
             _lock: FolderLock::acquire(dir, shard.map(|s| s.tag()).as_deref())?,
         })
@@ -42,21 +44,21 @@ impl FrameDir {
     }
 
     pub fn path(&self, index: usize) -> PathBuf {
-        frame_path(&self.dir, index, &self.ext)
+        frame_path(&self.dir, index, self.format.extension())
     }
 
-    /// The first frame file of this run's kind in the folder with an index in `range`, if any.
-    pub fn any_frame(&self, range: std::ops::Range<usize>) -> Option<PathBuf> {
+    /// The first frame file of this run's kind in the folder with an index in `span`, if any.
+    pub fn any_frame(&self, span: Span) -> Option<PathBuf> {
         let entries = std::fs::read_dir(&self.dir).ok()?;
-        let suffix = format!(".{}", self.ext);
+        let suffix = format!(".{}", self.format.extension());
         entries.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
             let name = p.file_name().unwrap_or_default().to_string_lossy();
             let index = name.strip_prefix("frame_").and_then(|n| n.strip_suffix(&suffix));
-            index.and_then(|i| i.parse().ok()).is_some_and(|i| range.contains(&i))
+            index.and_then(|i| i.parse().ok()).is_some_and(|i| span.contains(i))
         })
     }
 
     pub fn write(&self, index: usize, frame: &Mat) -> Result<()> {
-        write_atomically(&self.path(index), &image_io::encode(frame, &self.ext)?)
+        write_atomically(&self.path(index), &image_io::encode(frame, self.format.extension())?)
     }
 }

@@ -1,0 +1,115 @@
+//! What a run writes, decided once from the arguments: a film and its frames, a film alone, a shard's frames into
+//! the folder all shards share, or a shard's part of the film.
+
+use std::path::{Path, PathBuf};
+
+use super::shard::Shard;
+
+/// How frames are stored in the frames folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameFormat {
+    Jpg,
+    Png,
+}
+
+impl FrameFormat {
+    /// The file extension, which is also how records and fingerprints name the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            FrameFormat::Jpg => "jpg",
+            FrameFormat::Png => "png",
+        }
+    }
+}
+
+/// A folder of frames, one file each, in one format.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FramesFolder {
+    pub dir: PathBuf,
+    pub format: FrameFormat,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outputs {
+    /// The film, and every frame in a folder, from which an interrupted run resumes.
+    FilmAndFrames { film: PathBuf, frames: FramesFolder },
+    /// The film alone (`--no-frames`): frames live in memory only, so nothing can resume.
+    FilmOnly { film: PathBuf },
+    /// A shard's frames, into the folder all shards share: `colorize assemble` makes the film once all are done.
+    ShardFrames { shard: Shard, frames: FramesFolder },
+    /// A shard's part of the film (`--no-frames`), which `colorize assemble` joins to the others.
+    ShardPart { shard: Shard, part: PathBuf },
+}
+
+impl Outputs {
+    /// A shard with a frames folder writes no film: it would hold only its part, and the folder is what joins.
+    pub fn new(film: PathBuf, frames: Option<FramesFolder>, shard: Option<Shard>) -> Outputs {
+        match (shard, frames) {
+            (None, Some(frames)) => Outputs::FilmAndFrames { film, frames },
+            (None, None) => Outputs::FilmOnly { film },
+            (Some(shard), Some(frames)) => Outputs::ShardFrames { shard, frames },
+            (Some(shard), None) => Outputs::ShardPart { shard, part: film },
+        }
+    }
+
+    /// The film this run writes (a shard's part of one, for a shard), if it writes one.
+    pub fn film(&self) -> Option<&Path> {
+        match self {
+            Outputs::FilmAndFrames { film, .. } | Outputs::FilmOnly { film } => Some(film),
+            Outputs::ShardPart { part, .. } => Some(part),
+            Outputs::ShardFrames { .. } => None,
+        }
+    }
+
+    pub fn frames(&self) -> Option<&FramesFolder> {
+        match self {
+            Outputs::FilmAndFrames { frames, .. } | Outputs::ShardFrames { frames, .. } => Some(frames),
+            Outputs::FilmOnly { .. } | Outputs::ShardPart { .. } => None,
+        }
+    }
+
+    pub fn shard(&self) -> Option<Shard> {
+        match self {
+            Outputs::ShardFrames { shard, .. } | Outputs::ShardPart { shard, .. } => Some(*shard),
+            Outputs::FilmAndFrames { .. } | Outputs::FilmOnly { .. } => None,
+        }
+    }
+
+    /// Whether the film is the whole one, which gets the source's sound; a shard's part gets it when the parts
+    /// are joined.
+    pub fn whole_film(&self) -> bool {
+        matches!(self, Outputs::FilmAndFrames { .. } | Outputs::FilmOnly { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shard_with_a_frames_folder_alone_writes_no_film() {
+        let film = PathBuf::from("out.avi");
+        let frames = FramesFolder {
+            dir: "frames".into(),
+            format: FrameFormat::Png,
+        };
+        let shard = Shard { index: 1, count: 4 };
+        let all = Outputs::new(film.clone(), Some(frames.clone()), None);
+        assert_eq!(
+            (all.film(), all.frames(), all.whole_film()),
+            (Some(film.as_path()), Some(&frames), true)
+        );
+        let alone = Outputs::new(film.clone(), None, None);
+        assert_eq!(
+            (alone.film(), alone.frames(), alone.whole_film()),
+            (Some(film.as_path()), None, true)
+        );
+        let frames_only = Outputs::new(film.clone(), Some(frames.clone()), Some(shard));
+        assert_eq!((frames_only.film(), frames_only.shard()), (None, Some(shard)));
+        let part = Outputs::new(film.clone(), None, Some(shard));
+        assert_eq!(
+            (part.film(), part.frames(), part.whole_film()),
+            (Some(film.as_path()), None, false)
+        );
+    }
+}
