@@ -1,12 +1,11 @@
 //! Contact sheets: read back, every tile is the frame or photo its label names, at the picked places.
 
-mod support;
-
 use colorize::sheet::{self, cell_origin, thumb_size, GAP, LABEL_HEIGHT};
 use opencv::core::{Mat, Rect, Size};
 use opencv::prelude::*;
 use opencv::{imgproc, videoio};
-use support::{mean_abs_diff, read_image, shared_media, Workspace};
+
+use crate::support::{self, mean_abs_diff, read_image, shared_media, Workspace};
 
 /// The part of `sheet` holding the original (0) or colorized (1) picture of cell `i`.
 fn tile(sheet: &Mat, i: usize, thumb: Size, which: i32) -> Mat {

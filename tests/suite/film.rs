@@ -1,13 +1,12 @@
 //! A finished film: sound, containers, exact rates, slices, controls, and runs that survive being stopped.
 
-mod support;
-
 use std::process::Command;
 
 use opencv::core::{self, Mat, Size};
 use opencv::prelude::*;
-use support::interrupt::stop_partway;
-use support::{make_clip, mean_abs_diff, names, probe, read_image, read_video, Workspace};
+
+use crate::support::interrupt::stop_partway;
+use crate::support::{self, make_clip, mean_abs_diff, names, probe, read_image, read_video, Workspace};
 
 fn video_and_audio(path: &std::path::Path) -> (support::Stream, Option<support::Stream>) {
     let mut streams = probe(path);

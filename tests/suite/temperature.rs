@@ -1,12 +1,11 @@
 //! `--temperature`: the annealed mean's temperature changes which colour the model picks, vividly below the
 //! published 0.38 and mutedly above it, and the default changes nothing.
 
-mod support;
-
 use opencv::core::{self, Mat, Size, Vector};
 use opencv::imgproc;
 use opencv::prelude::*;
-use support::{read_image, shared_media, standin, Workspace};
+
+use crate::support::{self, read_image, shared_media, standin, Workspace};
 
 /// Mean of sqrt(a^2 + b^2) in CIE Lab over every pixel of the PNGs in `dir`.
 fn mean_chroma(dir: &std::path::Path) -> f64 {

@@ -1,5 +1,4 @@
 //! Shared by the integration tests: stand-in models, test media, and running the binary.
-#![allow(dead_code)] // each test binary uses its own share of these helpers
 
 pub mod http;
 pub mod interrupt;

@@ -1,14 +1,14 @@
 //! fetch-model against a file server on 127.0.0.1: verified files land, bad ones never do, partials resume.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use colorize::fetch::{fetch_file, Expected, Options, Outcome};
 use sha2::{Digest, Sha256};
-use support::http::{Fault, Request, Server};
+
+use crate::support;
+use crate::support::http::{Fault, Request, Server};
 
 const PROTOTXT: &str = "colorization_deploy_v2.prototxt";
 const POINTS: &str = "pts_in_hull.npy";

@@ -1,12 +1,11 @@
 //! A shelf of films in one command: one model for the batch, a broken film reported while the rest go on, and a
 //! rerun that skips what is done and resumes what is not.
 
-mod support;
-
 use std::process::Output;
 
 use opencv::core::Size;
-use support::{names, read_video, write_video, Workspace};
+
+use crate::support::{names, read_video, write_video, Workspace};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

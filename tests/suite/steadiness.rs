@@ -2,15 +2,14 @@
 //! steadied along the motion) flickers far less than the recipe's frame-by-frame colour and no more than the
 //! network on every frame, while each frame stays close to the exact one.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
 use opencv::core::{self, Mat, Size, Vector};
 use opencv::prelude::*;
 use opencv::{imgproc, videoio};
-use support::{read_image, shared_media, Fidelity, Workspace};
+
+use crate::support::{read_image, shared_media, Fidelity, Workspace};
 
 /// a and b (CIE Lab units) of an 8-bit BGR frame.
 fn ab(bgr: &Mat) -> (Mat, Mat) {

@@ -1,14 +1,13 @@
 //! Keyframes: the network runs on every K-th frame and where shots start, the frames between get colour carried
 //! along the motion, and a slice's frames are the ones a whole run makes.
 
-mod support;
-
 use std::path::Path;
 
 use opencv::core::{Mat, Size};
 use opencv::prelude::*;
 use opencv::videoio;
-use support::{gray_picture, names, read_image, Workspace};
+
+use crate::support::{self, gray_picture, names, read_image, Workspace};
 
 /// A textured picture shifted `shift` pixels right, brightness `level`: a camera panning over a scene.
 fn panned(size: Size, shift: i32, level: u8) -> Mat {

@@ -5,8 +5,6 @@
 //! (each property alone, timed), or `PROPTEST_CASES=200000 cargo test --release --test fuzz`.
 //! Each property starts from valid input where it can, because random bytes rarely get past a magic number.
 
-mod support;
-
 use colorize::film::Position;
 use colorize::model::caffe::{bake_fixed_layers, fixed_layers, BlobProto, LayerParameter, NetParameter, SOFTMAX_SCALE};
 use colorize::model::points::{parse_npy, CENTRES};
@@ -14,6 +12,8 @@ use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use prost::encoding::{encode_key, encode_varint, WireType};
 use prost::Message;
+
+use crate::support;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Byte mutations shared by both formats.

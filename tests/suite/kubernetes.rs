@@ -1,12 +1,10 @@
 //! The Kubernetes manifests in deploy/kubernetes, exercised without a cluster: the Indexed Job's container
 //! command run here once per completion index, as its pods would, then the assemble Job's.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::{probe, Workspace};
+use crate::support::{self, probe, Workspace};
 
 /// The manifest's container `command: [...]` and the value of `key: N` if asked, as written.
 fn manifest(name: &str) -> (Vec<String>, String) {

@@ -1,13 +1,12 @@
 //! Cases a hostile or careless user runs into: work is never lost, nothing is left behind, the exit code tells the
 //! truth, and a refusal says what to do instead. Named for the behaviour each pins down.
 
-mod support;
-
 use std::process::Output;
 
 use opencv::core::Size;
 use opencv::prelude::*;
-use support::{names, read_image, read_video, standin, write_video, Workspace};
+
+use crate::support::{self, names, read_image, read_video, standin, write_video, Workspace};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

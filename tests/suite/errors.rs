@@ -1,13 +1,12 @@
 //! Bad input meets one clear line, a non-zero exit, no panic and no output: every case of the robustness issue.
 
-mod support;
-
 use std::path::Path;
 use std::process::Output;
 
 use opencv::core::Size;
 use opencv::prelude::*;
-use support::{names, write_video, Workspace};
+
+use crate::support::{self, names, write_video, Workspace};
 
 /// Asserts a clean failure: the exit code, one `error:` line containing `needle`, no panic.
 fn fails_with(out: &Output, code: i32, needle: &str) {

@@ -1,11 +1,10 @@
 //! `colorize image` on batches: 1-channel, sepia and PNG inputs, a bad file among good ones, no silent overwrite.
 
-mod support;
-
 use opencv::core::{self, Mat, Size, Vec3b};
 use opencv::prelude::*;
 use opencv::{imgcodecs, imgproc};
-use support::{mean_gray, names, read_image, Workspace};
+
+use crate::support::{self, mean_gray, names, read_image, Workspace};
 
 fn write(path: &std::path::Path, image: &Mat) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -1,14 +1,12 @@
 //! Shards: parts of one film colorized by separate runs into one frames folder, joined by `assemble` into the
 //! film a single run makes, frame for frame; `assemble` refuses a folder that is not complete.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::interrupt::stop_partway;
-use support::standin::{self, Width};
-use support::{names, probe, read_image, read_video, Fidelity, Workspace};
+use crate::support::interrupt::stop_partway;
+use crate::support::standin::{self, Width};
+use crate::support::{names, probe, read_image, read_video, Fidelity, Workspace};
 
 /// An ffmpeg testsrc2 clip (every frame differs: a moving picture and a frame counter) of `seconds` at `rate`,
 /// with a tone; `.mp4`/`.mkv` as H.264 with B-frames, `.avi` as MJPG.

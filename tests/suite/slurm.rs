@@ -2,12 +2,10 @@
 //! a 4-task array colorizes the Chaplin clip into one frames folder, the dependent assemble job makes the film,
 //! and its frames are a single machine's.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{cannot_run, names, probe, read_image, shared_media, Fidelity, Workspace};
+use crate::support::{cannot_run, names, probe, read_image, shared_media, Fidelity, Workspace};
 
 fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)

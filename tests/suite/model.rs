@@ -1,13 +1,13 @@
 //! The network as the recipe loads it: the fixed layers must be injected, and baking them in equals set_blobs.
 
-mod support;
-
 use colorize::lab;
 use colorize::model::{caffe, points, Engine, Model, ModelFiles};
 use opencv::core::{Mat, Vec2f, Vector};
 use opencv::dnn;
 use opencv::prelude::*;
-use support::standin::{self, Width};
+
+use crate::support;
+use crate::support::standin::{self, Width};
 
 fn gradient(rows: i32, cols: i32) -> Mat {
     let px: Vec<opencv::core::Vec3b> = (0..rows * cols)

@@ -2,8 +2,6 @@
 //! colorize still runs the network on OpenVINO and loads every library from the bundle or the system, none from
 //! ~/.cache/colorize or the checkout.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -11,7 +9,8 @@ use std::process::{Command, Output};
 use opencv::core::{self, Mat, Size};
 use opencv::imgcodecs;
 use opencv::prelude::*;
-use support::{read_image, read_video, write_video, Fidelity, Workspace};
+
+use crate::support::{self, read_image, read_video, write_video, Fidelity, Workspace};
 
 /// Whether `path` is in one of the system's library folders, where Debian's libraries (libc, FFmpeg, codecs) live.
 fn is_system(path: &Path) -> bool {

@@ -1,10 +1,9 @@
 //! `colorize video` and `colorize assemble` end to end, read back with VideoCapture.
 
-mod support;
-
 use opencv::core::Size;
 use opencv::prelude::*;
-use support::{mean_abs_diff, mean_gray, names, read_image, read_video, write_video, Workspace};
+
+use crate::support::{self, mean_abs_diff, mean_gray, names, read_image, read_video, write_video, Workspace};
 
 #[test]
 fn video_writes_every_frame_in_order_at_the_source_rate_and_size() {
