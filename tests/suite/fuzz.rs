@@ -2,7 +2,7 @@
 //!
 //! Stable Rust has no libFuzzer (cargo-fuzz needs nightly), so these are proptest properties: cheap enough by
 //! default to run with every `cargo test`, and a fuzzing campaign when given many cases: `scripts/fuzz 200000`
-//! (each property alone, timed), or `PROPTEST_CASES=200000 cargo test --release --test fuzz`.
+//! (each property alone, timed), or `PROPTEST_CASES=200000 cargo test --release --test suite fuzz::`.
 //! Each property starts from valid input where it can, because random bytes rarely get past a magic number.
 
 use colorize::film::Position;
