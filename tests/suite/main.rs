@@ -1,5 +1,7 @@
-//! The integration tests, as one binary: each linking OpenCV cost more than running most of them. One module per
-//! theme; `cargo test --test suite shards::` runs one of them.
+//! The integration tests, a module per theme, in one binary so that OpenCV is linked once rather than once per
+//! file (a binary per file spent longer linking than most of them spend testing). `cargo test --test suite
+//! shards::` runs one theme. libtest runs the tests on parallel threads of this one process: a test changes no
+//! process-wide state (environment, current folder, signal handlers) and takes its own temporary folder and port.
 
 mod support;
 
