@@ -1,7 +1,7 @@
 //! Writes a stand-in model (published architecture, seeded random weights) for benchmarks and trying the tool
 //! on machines without the released weights: `cargo run --release --example standin_model -- [--narrow] DIR`.
 
-#[path = "../tests/support/standin.rs"]
+#[path = "../tests/suite/support/standin.rs"]
 mod standin;
 
 fn main() {

@@ -1,16 +1,9 @@
 //! A shelf of films in one command: one model for the batch, a broken film reported while the rest go on, and a
 //! rerun that skips what is done and resumes what is not.
 
-mod support;
-
-use std::process::Output;
-
 use opencv::core::Size;
-use support::{names, read_video, write_video, Workspace};
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use crate::support::{fails_with, names, read_video, stderr, write_video, Workspace};
 
 fn shelf(ws: &Workspace) {
     write_video(&ws.path("input_videos/a.avi"), 10.0, Size::new(32, 24), &[20, 60, 100]);
@@ -28,11 +21,8 @@ fn with_no_film_named_every_film_in_input_videos_is_colorized_and_a_broken_one_n
     let ws = Workspace::new();
     shelf(&ws);
     let out = ws.run(&["video", "-q"]);
+    fails_with(&out, 1, &["broken.mp4"]);
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "{err}");
-    assert!(errors[0].contains("broken.mp4"), "{err}");
     assert_eq!(err.matches("model loaded once").count(), 1, "{err}");
     assert_eq!(names(&ws.path("colorized_videos")), ["a.avi", "b.avi"]);
     assert_eq!(names(&ws.path("colorized_frames/a")).len(), 3);

@@ -1,5 +1,4 @@
 //! Shared by the integration tests: stand-in models, test media, and running the binary.
-#![allow(dead_code)] // each test binary uses its own share of these helpers
 
 pub mod http;
 pub mod interrupt;
@@ -35,9 +34,55 @@ impl Workspace {
             .current_dir(self.dir.path())
             .output()
             .unwrap();
-        eprintln!("colorize {}\n{}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        eprintln!("colorize {}\n{}", args.join(" "), stderr(&out));
         out
     }
+
+    /// Runs `colorize` with `args` in the workspace, asserts that it succeeded and returns what it said on stderr.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let said = stderr(&out);
+        assert!(out.status.success(), "colorize {}: {said}", args.join(" "));
+        said
+    }
+
+    /// The names of everything directly in the workspace, hidden ones too: temporary files are hidden.
+    pub fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// What a run said on stderr.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts a clean refusal: exit code `code`, no panic, and exactly one `error:` line, which contains every one
+/// of `needles`.
+pub fn fails_with(out: &Output, code: i32, needles: &[&str]) {
+    let stderr = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "want one error: line: {stderr}");
+    for needle in needles {
+        assert!(errors[0].contains(needle), "the error line lacks {needle:?}: {stderr}");
+    }
+}
+
+/// Owned arguments as the `&str`s `Workspace::run` takes.
+pub fn refs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+/// `rel` in the checkout.
+pub fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
 /// Whether this is a CI run (CI set and not empty), where a check that cannot run is a failure, not a skip.
@@ -55,7 +100,7 @@ pub fn cannot_run(test: &str, why: &str) {
 /// A file or folder under ../shared (real media and the published model, kept beside the checkout), or None
 /// after `cannot_run` on a clone without it.
 pub fn shared_path(rel: &str, test: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel);
+    let path = repo("../shared").join(rel);
     if path.exists() {
         return Some(path);
     }
@@ -123,10 +168,30 @@ pub fn read_video(path: &Path) -> FilmInfo {
     FilmInfo { frames, fps, fourcc }
 }
 
+/// Writes `image` to `path` (its format from the extension), making the folders it needs.
+pub fn write_image(path: &Path, image: &Mat) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    assert!(
+        imgcodecs::imwrite_def(path.to_str().unwrap(), image).unwrap(),
+        "cannot write {}",
+        path.display()
+    );
+}
+
 pub fn read_image(path: &Path) -> Mat {
     let m = imgcodecs::imread(path, imgcodecs::IMREAD_UNCHANGED).unwrap();
     assert!(!m.empty(), "cannot read {}", path.display());
     m
+}
+
+/// An 8-bit BGR image in CIE Lab, as 32-bit floats (L from 0 to 100, a and b in their own units).
+pub fn lab(bgr: &Mat) -> Mat {
+    let mut float = Mat::default();
+    bgr.convert_to(&mut float, opencv::core::CV_32F, 1.0 / 255.0, 0.0)
+        .unwrap();
+    let mut lab = Mat::default();
+    opencv::imgproc::cvt_color_def(&float, &mut lab, opencv::imgproc::COLOR_BGR2Lab).unwrap();
+    lab
 }
 
 /// Mean of the luma of a BGR image.
@@ -193,7 +258,7 @@ pub fn run_recipe(python: &str, ws: &Workspace, args: &[&str]) {
     if !points.exists() {
         write_points(&points);
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/recipe/recipe.py");
+    let script = repo("tests/recipe/recipe.py");
     let (mode, rest) = args.split_first().unwrap();
     let out = Command::new(python)
         .arg(script)
@@ -326,25 +391,25 @@ pub fn probe(path: &Path) -> Vec<Stream> {
         .collect()
 }
 
-/// Makes a clip with ffmpeg: a moving test picture and, when `audio`, a tone.
+/// Makes a clip with ffmpeg: testsrc2 (a moving picture and a frame counter, so that every frame differs) of
+/// `seconds` at `rate` and, when `audio`, a tone. `.avi` is MJPG; anything else H.264 with B-frames, as films
+/// come, so that decoding order differs from display order, and AAC.
 pub fn make_clip(path: &Path, rate: &str, seconds: f64, audio: bool) {
     let mut cmd = Command::new("ffmpeg");
-    cmd.args([
-        "-v",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("testsrc=size=96x64:rate={rate}"),
-    ]);
+    cmd.args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size=128x72:rate={rate}"));
     if audio {
         cmd.args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"]);
     }
-    cmd.args(["-t", &seconds.to_string(), "-pix_fmt", "yuv420p", "-c:v", "libx264"]);
-    if audio {
-        cmd.args(["-c:a", "aac"]);
+    cmd.args(["-t", &seconds.to_string()]);
+    if path.extension().is_some_and(|e| e == "avi") {
+        cmd.args(["-c:v", "mjpeg", "-q:v", "3"]);
+    } else {
+        cmd.args(["-c:v", "libx264", "-bf", "3", "-g", "48", "-pix_fmt", "yuv420p"]);
+        if audio {
+            cmd.args(["-c:a", "aac"]);
+        }
     }
     let out = cmd.arg(path).output().expect("ffmpeg runs (apt-get install ffmpeg)");
-    assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "ffmpeg: {}", stderr(&out));
 }

@@ -1,16 +1,10 @@
 //! `colorize image` on batches: 1-channel, sepia and PNG inputs, a bad file among good ones, no silent overwrite.
 
-mod support;
-
 use opencv::core::{self, Mat, Size, Vec3b};
+use opencv::imgproc;
 use opencv::prelude::*;
-use opencv::{imgcodecs, imgproc};
-use support::{mean_gray, names, read_image, Workspace};
 
-fn write(path: &std::path::Path, image: &Mat) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    assert!(imgcodecs::imwrite_def(path.to_str().unwrap(), image).unwrap());
-}
+use crate::support::{self, mean_gray, names, read_image, stderr, write_image, Workspace};
 
 fn sepia(gray: &Mat) -> Mat {
     let px: Vec<Vec3b> = gray
@@ -35,9 +29,9 @@ fn batch_of_gray_sepia_and_png_photos() {
         imgproc::cvt_color_def(&support::frame(Size::new(120, 80), 70), &mut g, imgproc::COLOR_BGR2GRAY).unwrap();
         g
     };
-    write(&ws.path("album/one_channel.png"), &gray);
-    write(&ws.path("album/sepia.jpg"), &sepia(&gray));
-    write(&ws.path("loose.png"), &support::frame(Size::new(50, 90), 150));
+    write_image(&ws.path("album/one_channel.png"), &gray);
+    write_image(&ws.path("album/sepia.jpg"), &sepia(&gray));
+    write_image(&ws.path("loose.png"), &support::frame(Size::new(50, 90), 150));
 
     let out = ws.run(&["image", "album", "loose.png", "-q"]);
     assert!(out.status.success());
@@ -79,11 +73,11 @@ fn batch_of_gray_sepia_and_png_photos() {
 #[test]
 fn one_bad_photo_is_reported_and_the_rest_are_done() {
     let ws = Workspace::new();
-    write(&ws.path("album/good.png"), &support::frame(Size::new(40, 30), 90));
+    write_image(&ws.path("album/good.png"), &support::frame(Size::new(40, 30), 90));
     std::fs::write(ws.path("album/broken.jpg"), b"this is not a jpeg").unwrap();
     let out = ws.run(&["image", "album", "--format", "png", "-q"]);
     assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr(&out);
     assert!(
         stderr.contains("broken.jpg") && stderr.contains("cannot read"),
         "{stderr}"
@@ -94,12 +88,12 @@ fn one_bad_photo_is_reported_and_the_rest_are_done() {
 #[test]
 fn existing_outputs_are_kept_unless_overwrite() {
     let ws = Workspace::new();
-    write(&ws.path("p.png"), &support::frame(Size::new(40, 30), 90));
+    write_image(&ws.path("p.png"), &support::frame(Size::new(40, 30), 90));
     std::fs::create_dir_all(ws.path("colorized_images")).unwrap();
     std::fs::write(ws.path("colorized_images/Color_p.png"), b"the user's earlier work").unwrap();
     let out = ws.run(&["image", "p.png", "-q"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--overwrite"));
+    assert!(stderr(&out).contains("--overwrite"));
     assert_eq!(
         std::fs::read(ws.path("colorized_images/Color_p.png")).unwrap(),
         b"the user's earlier work"

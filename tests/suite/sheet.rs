@@ -1,12 +1,13 @@
 //! Contact sheets: read back, every tile is the frame or photo its label names, at the picked places.
 
-mod support;
+use std::path::Path;
 
 use colorize::sheet::{self, cell_origin, thumb_size, GAP, LABEL_HEIGHT};
 use opencv::core::{Mat, Rect, Size};
+use opencv::imgproc;
 use opencv::prelude::*;
-use opencv::{imgproc, videoio};
-use support::{mean_abs_diff, read_image, shared_media, Workspace};
+
+use crate::support::{self, mean_abs_diff, read_image, read_video, shared_media, write_image, Workspace};
 
 /// The part of `sheet` holding the original (0) or colorized (1) picture of cell `i`.
 fn tile(sheet: &Mat, i: usize, thumb: Size, which: i32) -> Mat {
@@ -64,12 +65,7 @@ fn a_films_sheet_shows_the_picked_frames_as_written() {
         )
     );
 
-    let mut capture = videoio::VideoCapture::from_file(clip, videoio::CAP_ANY).unwrap();
-    let mut originals = Vec::new();
-    let mut frame = Mat::default();
-    while capture.read(&mut frame).unwrap() {
-        originals.push(frame.clone());
-    }
+    let originals = read_video(Path::new(clip)).frames;
     let written: Vec<Mat> = picks
         .iter()
         .map(|i| shrink(&read_image(&ws.path(&format!("frames/frame_{i:06}.png"))), thumb))
@@ -96,10 +92,11 @@ fn a_films_sheet_shows_the_picked_frames_as_written() {
 #[test]
 fn a_batch_sheet_shows_the_picked_photos_in_order() {
     let ws = Workspace::new();
-    std::fs::create_dir(ws.path("album")).unwrap();
     for (name, level) in [("a.png", 30), ("b.png", 110), ("c.png", 190)] {
-        let path = ws.path(&format!("album/{name}"));
-        opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), &support::frame(Size::new(64, 48), level)).unwrap();
+        write_image(
+            &ws.path(&format!("album/{name}")),
+            &support::frame(Size::new(64, 48), level),
+        );
     }
     let out = ws.run(&["image", "--contact-sheet=2", "album", "--format", "png", "-q"]);
     assert!(out.status.success());

@@ -1,18 +1,13 @@
 //! The Kubernetes manifests in deploy/kubernetes, exercised without a cluster: the Indexed Job's container
 //! command run here once per completion index, as its pods would, then the assemble Job's.
 
-mod support;
-
-use std::path::Path;
 use std::process::Command;
 
-use support::{probe, Workspace};
+use crate::support::{self, probe, repo, stderr, Workspace};
 
 /// The manifest's container `command: [...]` and the value of `key: N` if asked, as written.
 fn manifest(name: &str) -> (Vec<String>, String) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("deploy/kubernetes")
-        .join(name);
+    let path = repo("deploy/kubernetes").join(name);
     let text = std::fs::read_to_string(&path).unwrap();
     let line = text
         .lines()
@@ -47,11 +42,7 @@ fn run_in_pod(ws: &Workspace, command: &[String], index: Option<usize>) {
         cmd.env("JOB_COMPLETION_INDEX", index.to_string());
     }
     let out = cmd.output().unwrap();
-    eprintln!(
-        "pod {index:?}: colorize {}\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    eprintln!("pod {index:?}: colorize {}\n{}", args.join(" "), stderr(&out));
     assert!(out.status.success(), "the pod's command failed");
 }
 

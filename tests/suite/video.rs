@@ -1,10 +1,11 @@
 //! `colorize video` and `colorize assemble` end to end, read back with VideoCapture.
 
-mod support;
-
 use opencv::core::Size;
 use opencv::prelude::*;
-use support::{mean_abs_diff, mean_gray, names, read_image, read_video, write_video, Workspace};
+
+use crate::support::{
+    self, mean_abs_diff, mean_gray, names, read_image, read_video, stderr, write_image, write_video, Workspace,
+};
 
 #[test]
 fn video_writes_every_frame_in_order_at_the_source_rate_and_size() {
@@ -89,7 +90,7 @@ fn repeated_frames_reuse_colour_and_give_the_exact_pixels() {
         "--backend",
         "opencv",
     ]);
-    let said = String::from_utf8_lossy(&out.stderr);
+    let said = stderr(&out);
     assert!(
         said.contains("7 frames (7 keyframes: 4 computed, 3 repeats; 0 carried"),
         "{said}"
@@ -105,7 +106,7 @@ fn repeated_frames_reuse_colour_and_give_the_exact_pixels() {
         "exact.avi",
         "--exact",
     ]);
-    let said = String::from_utf8_lossy(&out.stderr);
+    let said = stderr(&out);
     assert!(
         said.contains("7 frames (7 keyframes: 7 computed, 0 repeats; 0 carried"),
         "{said}"
@@ -123,11 +124,10 @@ fn repeated_frames_reuse_colour_and_give_the_exact_pixels() {
 fn assemble_orders_frames_numerically_at_the_chosen_rate() {
     let ws = Workspace::new();
     let dir = ws.path("frames");
-    std::fs::create_dir_all(&dir).unwrap();
     // Names whose text order is not their numeric order.
     for (i, level) in [(2u8, 60u8), (10, 160), (1, 30), (9, 120)] {
         let image = support::frame(Size::new(64, 40), level);
-        opencv::imgcodecs::imwrite_def(dir.join(format!("frame_{i}.png")).to_str().unwrap(), &image).unwrap();
+        write_image(&dir.join(format!("frame_{i}.png")), &image);
     }
     let out = ws.run(&["assemble", "frames", "-o", "film.avi", "--fps", "7.5", "-q"]);
     assert!(out.status.success());
@@ -138,7 +138,7 @@ fn assemble_orders_frames_numerically_at_the_chosen_rate() {
 
     let again = ws.run(&["assemble", "frames", "-o", "film.avi", "--fps", "7.5", "-q"]);
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("--overwrite"));
+    assert!(stderr(&again).contains("--overwrite"));
     assert!(ws
         .run(&[
             "assemble",

@@ -1,11 +1,11 @@
 //! The same pixels as the recipe: `colorize image --format png` and `colorize video --exact` against
 //! tests/recipe/recipe.py (the tutorial's Python, run on the same stand-in model) on real old photos and film.
 
-mod support;
-
 use std::path::Path;
 
-use support::{keep_for_inspection, read_image, recipe_python, run_recipe, shared_media, Fidelity, Workspace};
+use crate::support::{
+    self, keep_for_inspection, read_image, recipe_python, run_recipe, shared_media, Fidelity, Workspace,
+};
 
 fn compare(test: &str, expected: &Path, actual: &Path, total: &mut Fidelity) {
     let mut one = Fidelity::default();

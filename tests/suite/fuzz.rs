@@ -2,10 +2,8 @@
 //!
 //! Stable Rust has no libFuzzer (cargo-fuzz needs nightly), so these are proptest properties: cheap enough by
 //! default to run with every `cargo test`, and a fuzzing campaign when given many cases: `scripts/fuzz 200000`
-//! (each property alone, timed), or `PROPTEST_CASES=200000 cargo test --release --test fuzz`.
+//! (each property alone, timed), or `PROPTEST_CASES=200000 cargo test --release --test suite fuzz::`.
 //! Each property starts from valid input where it can, because random bytes rarely get past a magic number.
-
-mod support;
 
 use colorize::film::Position;
 use colorize::model::caffe::{bake_fixed_layers, fixed_layers, BlobProto, LayerParameter, NetParameter, SOFTMAX_SCALE};
@@ -14,6 +12,8 @@ use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use prost::encoding::{encode_key, encode_varint, WireType};
 use prost::Message;
+
+use crate::support;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Byte mutations shared by both formats.

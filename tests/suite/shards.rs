@@ -1,50 +1,11 @@
 //! Shards: parts of one film colorized by separate runs into one frames folder, joined by `assemble` into the
 //! film a single run makes, frame for frame; `assemble` refuses a folder that is not complete.
 
-mod support;
-
-use std::path::Path;
 use std::process::Command;
 
-use support::interrupt::stop_partway;
-use support::standin::{self, Width};
-use support::{names, probe, read_image, read_video, Fidelity, Workspace};
-
-/// An ffmpeg testsrc2 clip (every frame differs: a moving picture and a frame counter) of `seconds` at `rate`,
-/// with a tone; `.mp4`/`.mkv` as H.264 with B-frames, `.avi` as MJPG.
-fn testsrc2(path: &Path, rate: &str, seconds: u32) {
-    let video: &[&str] = match path.extension().and_then(|e| e.to_str()) {
-        Some("avi") => &["-c:v", "mjpeg", "-q:v", "3"],
-        _ => &["-c:v", "libx264", "-bf", "3", "-g", "48", "-pix_fmt", "yuv420p"],
-    };
-    let out = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("testsrc2=size=128x72:rate={rate}"),
-        ])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
-        .args(["-t", &seconds.to_string()])
-        .args(video)
-        .arg(path)
-        .output()
-        .expect("ffmpeg runs (apt-get install ffmpeg)");
-    assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn refs(args: &[String]) -> Vec<&str> {
-    args.iter().map(String::as_str).collect()
-}
-
-fn ok(ws: &Workspace, args: &[&str]) -> String {
-    let out = ws.run(args);
-    assert!(out.status.success(), "colorize {}", args.join(" "));
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use crate::support::interrupt::stop_partway;
+use crate::support::standin::{self, Width};
+use crate::support::{make_clip, names, probe, read_image, read_video, refs, stderr, Fidelity, Workspace};
 
 /// The frames of `dir` against those of `reference`: the same names, and how close.
 fn compare(ws: &Workspace, reference: &str, dir: &str) -> Fidelity {
@@ -71,7 +32,7 @@ fn whole_and_shards(ws: &Workspace, film: &str, dir: &str, shards: usize, extra:
         .chain(extra)
         .copied()
         .collect();
-    ok(ws, &args);
+    ws.ok(&args);
     let parts = format!("{dir}_shards");
     for i in 0..shards {
         let shard = format!("{i}/{shards}");
@@ -81,7 +42,7 @@ fn whole_and_shards(ws: &Workspace, film: &str, dir: &str, shards: usize, extra:
             .chain(extra)
             .copied()
             .collect();
-        ok(ws, &args);
+        ws.ok(&args);
     }
 }
 
@@ -96,7 +57,7 @@ fn shards_join_into_the_frames_of_a_single_run() {
         ("b25.mkv", "25"),
         ("m25.avi", "25"),
     ] {
-        testsrc2(&ws.path(film), rate, 10);
+        make_clip(&ws.path(film), rate, 10.0, true);
         // Each frame on its own: shards that start on any other frame than a single run's show at once.
         whole_and_shards(&ws, film, &format!("{film}_exact"), 4, &["--exact"]);
         let exact = compare(&ws, &format!("{film}_exact_whole"), &format!("{film}_exact_shards"));
@@ -121,17 +82,14 @@ fn shards_join_into_the_frames_of_a_single_run() {
         100.0 * steady.share_within_1()
     );
 
-    let said = ok(
-        &ws,
-        &[
-            "assemble",
-            "default_shards",
-            "-o",
-            "joined.mp4",
-            "--audio-from",
-            "b.mp4",
-        ],
-    );
+    let said = ws.ok(&[
+        "assemble",
+        "default_shards",
+        "-o",
+        "joined.mp4",
+        "--audio-from",
+        "b.mp4",
+    ]);
     assert!(said.contains("assembled 240 frames"), "{said}");
     let streams = probe(&ws.path("joined.mp4"));
     let video = streams.iter().find(|s| s.kind == "video").expect("a picture");
@@ -148,7 +106,7 @@ fn shards_join_into_the_frames_of_a_single_run() {
 #[test]
 fn a_killed_shard_resumes_its_own_range() {
     let ws = Workspace::new();
-    testsrc2(&ws.path("film.mp4"), "25", 6);
+    make_clip(&ws.path("film.mp4"), "25", 6.0, true);
     let shard = |i: usize| -> Vec<String> {
         [
             "video",
@@ -164,46 +122,43 @@ fn a_killed_shard_resumes_its_own_range() {
         .map(String::from)
         .to_vec()
     };
-    ok(&ws, &refs(&shard(0)));
+    ws.ok(&refs(&shard(0)));
     let status = stop_partway(&ws, &shard(1), "parts", 75 + 10, libc::SIGKILL);
     assert!(!status.success());
     let err = ws.run(&["assemble", "parts", "-o", "early.mp4"]);
     assert!(!err.status.success() && !ws.path("early.mp4").exists());
-    assert!(String::from_utf8_lossy(&err.stderr).contains("shard 1/2 (frames 75..) has not finished"));
+    assert!(stderr(&err).contains("shard 1/2 (frames 75..) has not finished"));
 
-    let said = ok(&ws, &refs(&shard(1)));
+    let said = ws.ok(&refs(&shard(1)));
     assert!(said.contains("already done"), "{said}");
-    ok(
-        &ws,
-        &[
-            "video",
-            "film.mp4",
-            "--frame-format",
-            "png",
-            "--frames-dir",
-            "whole",
-            "-o",
-            "whole.mp4",
-            "-q",
-        ],
-    );
+    ws.ok(&[
+        "video",
+        "film.mp4",
+        "--frame-format",
+        "png",
+        "--frames-dir",
+        "whole",
+        "-o",
+        "whole.mp4",
+        "-q",
+    ]);
     let steady = compare(&ws, "whole", "parts");
     assert!(
         steady.share_within_1() >= 0.999,
         "{:.4} % within 1 level",
         100.0 * steady.share_within_1()
     );
-    ok(&ws, &["assemble", "parts", "-o", "film.mkv"]);
+    ws.ok(&["assemble", "parts", "-o", "film.mkv"]);
 }
 
 #[test]
 fn assemble_names_what_is_missing_or_does_not_belong_and_writes_nothing() {
     let ws = Workspace::new();
-    testsrc2(&ws.path("film.mp4"), "25", 4);
+    make_clip(&ws.path("film.mp4"), "25", 4.0, true);
     let run = |dir: &str, shard: &str, extra: &[&str]| {
         let mut args = vec!["video", "film.mp4", "--frames-dir", dir, "--shard", shard, "-q"];
         args.extend_from_slice(extra);
-        ok(&ws, &args);
+        ws.ok(&args);
     };
     for shard in ["0/4", "1/4", "3/4"] {
         run("holes", shard, &[]);
@@ -212,7 +167,7 @@ fn assemble_names_what_is_missing_or_does_not_belong_and_writes_nothing() {
         let out = ws.run(&["assemble", dir, "-o", "film.mkv"]);
         assert!(!out.status.success(), "assembled {dir}");
         assert!(!ws.path("film.mkv").exists(), "a film was written from {dir}");
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        stderr(&out)
     };
     let said = refused("holes");
     assert!(
@@ -251,32 +206,26 @@ fn assemble_names_what_is_missing_or_does_not_belong_and_writes_nothing() {
 #[test]
 fn shards_parts_of_the_film_join_in_order_with_the_sound() {
     let ws = Workspace::new();
-    testsrc2(&ws.path("film.mp4"), "24000/1001", 4);
-    ok(&ws, &["video", "film.mp4", "--no-frames", "-o", "whole.mp4", "-q"]);
+    make_clip(&ws.path("film.mp4"), "24000/1001", 4.0, true);
+    ws.ok(&["video", "film.mp4", "--no-frames", "-o", "whole.mp4", "-q"]);
     for i in 0..3 {
         let (shard, part) = (format!("{i}/3"), format!("part-{i}.mp4"));
-        ok(
-            &ws,
-            &["video", "film.mp4", "--no-frames", "--shard", &shard, "-o", &part, "-q"],
-        );
+        ws.ok(&["video", "film.mp4", "--no-frames", "--shard", &shard, "-o", &part, "-q"]);
     }
     let out = ws.run(&["assemble", "part-0.mp4", "part-2.mp4", "-o", "joined.mp4"]);
     assert!(!out.status.success() && !ws.path("joined.mp4").exists());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("shard 1/3 has not run"));
+    assert!(stderr(&out).contains("shard 1/3 has not run"));
 
-    let said = ok(
-        &ws,
-        &[
-            "assemble",
-            "part-2.mp4",
-            "part-0.mp4",
-            "part-1.mp4",
-            "-o",
-            "joined.mp4",
-            "--audio-from",
-            "film.mp4",
-        ],
-    );
+    let said = ws.ok(&[
+        "assemble",
+        "part-2.mp4",
+        "part-0.mp4",
+        "part-1.mp4",
+        "-o",
+        "joined.mp4",
+        "--audio-from",
+        "film.mp4",
+    ]);
     assert!(said.contains("assembled 96 frames"), "{said}");
     let streams = probe(&ws.path("joined.mp4"));
     let video = streams.iter().find(|s| s.kind == "video").expect("a picture");
@@ -308,7 +257,7 @@ fn variable_rate_films_are_split_at_the_frames_decoding_gives() {
     let ws = Workspace::new();
     // 72 frames at 24 fps, then 36 at 12: a seek to index / 24 s past the change would land frames early.
     for (name, rate) in [("fast.mp4", "24"), ("slow.mp4", "12")] {
-        testsrc2(&ws.path(name), rate, 3);
+        make_clip(&ws.path(name), rate, 3.0, true);
     }
     std::fs::write(ws.path("list.txt"), "file 'fast.mp4'\nfile 'slow.mp4'\n").unwrap();
     for film in ["vfr.mp4", "vfr.mkv"] {
@@ -319,7 +268,7 @@ fn variable_rate_films_are_split_at_the_frames_decoding_gives() {
             .current_dir(ws.dir.path())
             .output()
             .unwrap();
-        assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "ffmpeg: {}", stderr(&out));
         whole_and_shards(&ws, film, film, 4, &["--exact"]);
         let exact = compare(&ws, &format!("{film}_whole"), &format!("{film}_shards"));
         assert!(exact.psnr().is_infinite(), "{film}: shards differ from a single run");

@@ -1,23 +1,17 @@
 //! `--temperature`: the annealed mean's temperature changes which colour the model picks, vividly below the
 //! published 0.38 and mutedly above it, and the default changes nothing.
 
-mod support;
-
-use opencv::core::{self, Mat, Size, Vector};
-use opencv::imgproc;
+use opencv::core::{self, Size};
 use opencv::prelude::*;
-use support::{read_image, shared_media, standin, Workspace};
+
+use crate::support::{self, fails_with, read_image, shared_media, standin, write_image, Workspace};
 
 /// Mean of sqrt(a^2 + b^2) in CIE Lab over every pixel of the PNGs in `dir`.
 fn mean_chroma(dir: &std::path::Path) -> f64 {
     let (mut total, mut pixels) = (0.0, 0.0);
     for name in support::names(dir) {
         let bgr = read_image(&dir.join(name));
-        let mut float = Mat::default();
-        bgr.convert_to(&mut float, core::CV_32F, 1.0 / 255.0, 0.0).unwrap();
-        let mut lab = Mat::default();
-        imgproc::cvt_color_def(&float, &mut lab, imgproc::COLOR_BGR2Lab).unwrap();
-        for px in lab.data_typed::<core::Vec3f>().unwrap() {
+        for px in support::lab(&bgr).data_typed::<core::Vec3f>().unwrap() {
             total += f64::from(px[1].hypot(px[2]));
         }
         pixels += bgr.total() as f64;
@@ -62,13 +56,7 @@ fn chroma_falls_as_the_temperature_rises() {
 #[test]
 fn the_default_is_the_published_temperature_and_exact_keeps_it() {
     let ws = Workspace::new();
-    let photo = ws.path("p.png");
-    opencv::imgcodecs::imwrite(
-        photo.to_str().unwrap(),
-        &support::frame(Size::new(64, 48), 80),
-        &Vector::new(),
-    )
-    .unwrap();
+    write_image(&ws.path("p.png"), &support::frame(Size::new(64, 48), 80));
     for (dir, extra) in [
         ("default", &[][..]),
         ("published", &["--temperature", "0.38"]),
@@ -82,24 +70,13 @@ fn the_default_is_the_published_temperature_and_exact_keeps_it() {
     assert_ne!(read("default"), read("warm"));
 
     let out = ws.run(&["image", "p.png", "-o", "exact", "--exact", "--temperature", "0.5", "-q"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        stderr.lines().filter(|l| l.starts_with("error:")).count(),
-        1,
-        "{stderr}"
-    );
-    assert!(stderr.contains("--exact keeps the published temperature"), "{stderr}");
+    fails_with(&out, 1, &["--exact keeps the published temperature"]);
     for bad in ["0", "-1", "1.5", "nan"] {
-        let out = ws.run(&["image", "p.png", "--temperature", bad]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{bad}");
-        assert_eq!(
-            stderr.lines().filter(|l| l.starts_with("error:")).count(),
-            1,
-            "{stderr}"
+        fails_with(
+            &ws.run(&["image", "p.png", "--temperature", bad]),
+            2,
+            &["--temperature"],
         );
-        assert!(stderr.contains("--temperature"), "{stderr}");
     }
     assert!(!ws.path("exact").exists());
 }

@@ -1,24 +1,16 @@
 //! The network as the recipe loads it: the fixed layers must be injected, and baking them in equals set_blobs.
 
-mod support;
-
 use colorize::lab;
 use colorize::model::{caffe, points, Engine, Model, ModelFiles};
-use opencv::core::{Mat, Vec2f, Vector};
+use opencv::core::{Mat, Size, Vec2f, Vector};
 use opencv::dnn;
 use opencv::prelude::*;
-use support::standin::{self, Width};
+
+use crate::support::standin::{self, Width};
+use crate::support::{self, gray_picture};
 
 fn gradient(rows: i32, cols: i32) -> Mat {
-    let px: Vec<opencv::core::Vec3b> = (0..rows * cols)
-        .map(|i| opencv::core::Vec3b::all(((i % cols) * 255 / cols.max(1) + (i / cols) * 7 % 40) as u8))
-        .collect();
-    Mat::from_slice(&px)
-        .unwrap()
-        .reshape(3, rows)
-        .unwrap()
-        .try_clone()
-        .unwrap()
+    gray_picture(Size::new(cols, rows), |x, y| (x * 255 / cols.max(1) + y * 7 % 40) as u8)
 }
 
 #[test]

@@ -2,24 +2,19 @@
 //! steadied along the motion) flickers far less than the recipe's frame-by-frame colour and no more than the
 //! network on every frame, while each frame stays close to the exact one.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
 use opencv::core::{self, Mat, Size, Vector};
 use opencv::prelude::*;
 use opencv::{imgproc, videoio};
-use support::{read_image, shared_media, Fidelity, Workspace};
+
+use crate::support::{lab, read_image, shared_media, Fidelity, Workspace};
 
 /// a and b (CIE Lab units) of an 8-bit BGR frame.
 fn ab(bgr: &Mat) -> (Mat, Mat) {
-    let mut float = Mat::default();
-    bgr.convert_to(&mut float, core::CV_32F, 1.0 / 255.0, 0.0).unwrap();
-    let mut lab = Mat::default();
-    imgproc::cvt_color_def(&float, &mut lab, imgproc::COLOR_BGR2Lab).unwrap();
     let mut planes = Vector::<Mat>::new();
-    core::split(&lab, &mut planes).unwrap();
+    core::split(&lab(bgr), &mut planes).unwrap();
     (planes.get(1).unwrap(), planes.get(2).unwrap())
 }
 

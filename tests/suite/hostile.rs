@@ -1,50 +1,25 @@
 //! Cases a hostile or careless user runs into: work is never lost, nothing is left behind, the exit code tells the
 //! truth, and a refusal says what to do instead. Named for the behaviour each pins down.
 
-mod support;
-
-use std::process::Output;
-
 use opencv::core::Size;
 use opencv::prelude::*;
-use support::{names, read_image, read_video, standin, write_video, Workspace};
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A failure with exit code 1 and exactly one `error:` line that contains every one of `needles`.
-fn refused(out: &Output, needles: &[&str]) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(lines.len(), 1, "{err}");
-    for needle in needles {
-        assert!(lines[0].contains(needle), "no {needle:?} in {}", lines[0]);
-    }
-}
-
-/// The files, hidden ones too, directly in the workspace.
-fn all_names(ws: &Workspace) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(ws.dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
+use crate::support::{
+    self, fails_with, names, read_image, read_video, standin, stderr, write_image, write_video, Workspace,
+};
 
 #[test]
 fn photos_of_one_name_from_two_folders_are_refused_not_lost() {
     let ws = Workspace::new();
     for (dir, level) in [("a", 60), ("b", 160)] {
-        std::fs::create_dir_all(ws.path(dir)).unwrap();
-        let path = ws.path(&format!("{dir}/x.png"));
-        opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), &support::frame(Size::new(24, 16), level)).unwrap();
+        write_image(
+            &ws.path(&format!("{dir}/x.png")),
+            &support::frame(Size::new(24, 16), level),
+        );
     }
     for extra in [&[][..], &["--overwrite"]] {
         let out = ws.run(&[&["image", "a/x.png", "b/x.png", "-q"][..], extra].concat());
-        refused(&out, &["a/x.png", "b/x.png", "Color_x.png", "-o"]);
+        fails_with(&out, 1, &["a/x.png", "b/x.png", "Color_x.png", "-o"]);
         assert!(!ws.path("colorized_images").exists(), "something was written");
     }
 }
@@ -57,9 +32,9 @@ fn a_start_at_or_past_the_end_is_refused_and_the_last_frame_still_works() {
         &["video", "in.avi", "--start", "4", "-q"][..],
         &["video", "in.avi", "--start", "9", "-o", "x.avi", "--no-audio", "-q"],
     ] {
-        refused(&ws.run(args), &["--start", "past the end", "last frame is 3"]);
+        fails_with(&ws.run(args), 1, &["--start", "past the end", "last frame is 3"]);
     }
-    assert_eq!(all_names(&ws), ["in.avi", "model"], "outputs were created");
+    assert_eq!(ws.entries(), ["in.avi", "model"], "outputs were created");
     let out = ws.run(&[
         "video",
         "in.avi",
@@ -81,12 +56,13 @@ fn a_folder_named_as_the_film_is_refused_before_any_work() {
     let ws = Workspace::new();
     write_video(&ws.path("in.avi"), 10.0, Size::new(32, 24), &[20, 60]);
     std::fs::create_dir(ws.path("out.mp4")).unwrap();
-    refused(
+    fails_with(
         &ws.run(&["video", "in.avi", "-o", "out.mp4", "--overwrite", "-q"]),
+        1,
         &["out.mp4", "is a folder"],
     );
     assert_eq!(
-        all_names(&ws),
+        ws.entries(),
         ["in.avi", "model", "out.mp4"],
         "frames or leftovers were written"
     );
@@ -100,8 +76,9 @@ fn a_frames_folder_in_use_by_another_run_is_refused() {
     std::fs::create_dir(ws.path("frames")).unwrap();
     // The same lock another colorize process takes for the folder it writes.
     let lock = colorize::output::FolderLock::acquire(&ws.path("frames"), None).unwrap();
-    refused(
+    fails_with(
         &ws.run(&["video", "in.avi", "--frames-dir", "frames", "-o", "out.avi", "-q"]),
+        1,
         &["frames", "another colorize run"],
     );
     assert!(names(&ws.path("frames")).is_empty());
@@ -121,7 +98,7 @@ fn frames_of_unknown_origin_are_kept_unless_overwrite() {
     std::fs::create_dir(ws.path("frames")).unwrap();
     std::fs::write(ws.path("frames/frame_000002.jpg"), b"the user's own frame").unwrap();
     let args = ["video", "in.avi", "--frames-dir", "frames", "-o", "out.avi", "-q"];
-    refused(&ws.run(&args), &["frame_000002.jpg", "--overwrite"]);
+    fails_with(&ws.run(&args), 1, &["frame_000002.jpg", "--overwrite"]);
     assert_eq!(
         std::fs::read(ws.path("frames/frame_000002.jpg")).unwrap(),
         b"the user's own frame"
@@ -153,14 +130,14 @@ fn resuming_with_another_backend_or_other_weights_is_refused_never_mixed() {
     assert!(run(&["--backend", "opencv"]).status.success());
     let first = read_image(&ws.path("frames/frame_000001.png"));
     if colorize::model::Available::here().openvino {
-        refused(&run(&["--backend", "openvino"]), &["another model", "--overwrite"]);
+        fails_with(&run(&["--backend", "openvino"]), 1, &["another model", "--overwrite"]);
     }
     std::fs::write(
         ws.path("model/colorization_release_v2.caffemodel"),
         standin::caffemodel(standin::Width::Narrow, 99),
     )
     .unwrap();
-    refused(&run(&["--backend", "opencv"]), &["another model", "--overwrite"]);
+    fails_with(&run(&["--backend", "opencv"]), 1, &["another model", "--overwrite"]);
     assert_eq!(
         support::mean_abs_diff(&first, &read_image(&ws.path("frames/frame_000001.png"))),
         0.0
@@ -181,9 +158,10 @@ fn a_rerun_with_a_changed_setting_is_refused_naming_the_setting() {
         ws.run(&[&args[..], extra].concat())
     };
     assert!(run(&["--width", "40"]).status.success());
-    refused(&run(&[]), &["--width was 40, now none", "--overwrite"]);
-    refused(
+    fails_with(&run(&[]), 1, &["--width was 40, now none", "--overwrite"]);
+    fails_with(
         &run(&["--width", "40", "--saturation", "1.5"]),
+        1,
         &["--saturation was 1, now 1.5", "--overwrite"],
     );
     assert!(run(&["--width", "40"]).status.success());
@@ -192,10 +170,11 @@ fn a_rerun_with_a_changed_setting_is_refused_naming_the_setting() {
 #[test]
 fn assemble_on_a_full_disk_fails_naming_the_film_and_leaves_nothing() {
     let ws = Workspace::new();
-    std::fs::create_dir(ws.path("frames")).unwrap();
     for i in 0..30 {
-        let path = ws.path(&format!("frames/frame_{i:06}.png"));
-        opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), &support::frame(Size::new(320, 240), i * 7)).unwrap();
+        write_image(
+            &ws.path(&format!("frames/frame_{i:06}.png")),
+            &support::frame(Size::new(320, 240), i * 7),
+        );
     }
     let script = format!(
         "ulimit -f 200 && exec {} assemble frames -o film.avi --fps 25 -q",
@@ -206,20 +185,16 @@ fn assemble_on_a_full_disk_fails_naming_the_film_and_leaves_nothing() {
         .current_dir(ws.dir.path())
         .output()
         .unwrap();
-    refused(&out, &["film.avi"]);
-    assert_eq!(all_names(&ws), ["frames", "model"], "left behind");
+    fails_with(&out, 1, &["film.avi"]);
+    assert_eq!(ws.entries(), ["frames", "model"], "left behind");
 }
 
 #[test]
 fn a_photo_given_as_a_film_points_to_image() {
     let ws = Workspace::new();
-    opencv::imgcodecs::imwrite_def(
-        ws.path("p.jpg").to_str().unwrap(),
-        &support::frame(Size::new(24, 16), 90),
-    )
-    .unwrap();
-    refused(&ws.run(&["video", "p.jpg", "-q"]), &["p.jpg", "colorize image"]);
-    assert_eq!(all_names(&ws), ["model", "p.jpg"]);
+    write_image(&ws.path("p.jpg"), &support::frame(Size::new(24, 16), 90));
+    fails_with(&ws.run(&["video", "p.jpg", "-q"]), 1, &["p.jpg", "colorize image"]);
+    assert_eq!(ws.entries(), ["model", "p.jpg"]);
 }
 
 #[test]
@@ -249,10 +224,11 @@ fn numbers_out_of_range_name_the_option() {
 #[test]
 fn a_gap_in_the_numbering_is_said_when_assembling() {
     let ws = Workspace::new();
-    std::fs::create_dir(ws.path("frames")).unwrap();
     for i in [0, 1, 5] {
-        let path = ws.path(&format!("frames/frame_{i:06}.png"));
-        opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), &support::frame(Size::new(32, 24), 50)).unwrap();
+        write_image(
+            &ws.path(&format!("frames/frame_{i:06}.png")),
+            &support::frame(Size::new(32, 24), 50),
+        );
     }
     let out = ws.run(&["assemble", "frames", "-o", "film.avi", "--fps", "10", "-q"]);
     assert!(out.status.success());
@@ -274,7 +250,7 @@ fn a_variable_rate_film_stays_in_step_with_its_sound() {
     for (i, seconds) in held.iter().enumerate() {
         let name = format!("f{i}.png");
         let image = support::frame(Size::new(64, 48), level(i));
-        opencv::imgcodecs::imwrite_def(ws.path(&name).to_str().unwrap(), &image).unwrap();
+        write_image(&ws.path(&name), &image);
         list.push_str(&format!("file {name}\nduration {seconds}\n"));
     }
     list.push_str(&format!("file f{}.png\n", held.len() - 1));
@@ -299,7 +275,7 @@ fn a_variable_rate_film_stays_in_step_with_its_sound() {
         .current_dir(ws.dir.path())
         .output()
         .expect("ffmpeg runs (apt-get install ffmpeg)");
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(made.status.success(), "{}", stderr(&made));
 
     let out = ws.run(&["video", "vfr.mp4", "-o", "out.mp4", "--no-frames", "-q"]);
     assert!(out.status.success());

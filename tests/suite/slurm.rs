@@ -2,16 +2,10 @@
 //! a 4-task array colorizes the Chaplin clip into one frames folder, the dependent assemble job makes the film,
 //! and its frames are a single machine's.
 
-mod support;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use support::{cannot_run, names, probe, read_image, shared_media, Fidelity, Workspace};
-
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
+use crate::support::{cannot_run, names, probe, read_image, repo, shared_media, stderr, Fidelity, Workspace};
 
 /// A cluster whose every file lives in a temporary folder; stopped (its own daemons only) when dropped.
 struct Cluster {
@@ -44,11 +38,7 @@ impl Cluster {
             dir,
             conf: String::new(),
         };
-        assert!(
-            out.status.success(),
-            "slurm-local start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "slurm-local start: {}", stderr(&out));
         let exports = String::from_utf8_lossy(&out.stdout);
         cluster.conf = exports
             .lines()
@@ -111,7 +101,7 @@ fn a_job_array_and_its_assemble_job_make_a_single_machines_film() {
             .env("COLORIZE_ARGS", &settings)
             .output()
             .unwrap();
-        eprintln!("submit ({mode}): {}", String::from_utf8_lossy(&out.stderr));
+        eprintln!("submit ({mode}): {}", stderr(&out));
         for log in names(&ws.path("logs")) {
             eprintln!(
                 "{log}:\n{}",

@@ -1,14 +1,13 @@
 //! Keyframes: the network runs on every K-th frame and where shots start, the frames between get colour carried
 //! along the motion, and a slice's frames are the ones a whole run makes.
 
-mod support;
-
 use std::path::Path;
 
 use opencv::core::{Mat, Size};
 use opencv::prelude::*;
 use opencv::videoio;
-use support::{gray_picture, names, read_image, Workspace};
+
+use crate::support::{self, gray_picture, names, read_image, Workspace};
 
 /// A textured picture shifted `shift` pixels right, brightness `level`: a camera panning over a scene.
 fn panned(size: Size, shift: i32, level: u8) -> Mat {
@@ -34,17 +33,11 @@ fn write_pan(path: &Path, frames: i32, cut: Option<(i32, u8)>) {
     writer.release().unwrap();
 }
 
-fn said(out: &std::process::Output) -> String {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 #[test]
 fn the_network_runs_every_k_frames_and_where_a_shot_starts() {
     let ws = Workspace::new();
     write_pan(&ws.path("pan.avi"), 30, None);
-    let run =
-        |k: &str, out: &str| said(&ws.run(&["video", "pan.avi", "--no-frames", "--keyframe-interval", k, "-o", out]));
+    let run = |k: &str, out: &str| ws.ok(&["video", "pan.avi", "--no-frames", "--keyframe-interval", k, "-o", out]);
     // 0, 3, ..., 27: a steady pan is carried everywhere between.
     assert!(run("3", "k3.avi").contains("30 frames (10 keyframes: 10 computed"));
     assert!(run("1", "k1.avi").contains("30 frames (30 keyframes: 30 computed, 0 repeats; 0 carried"));
@@ -52,7 +45,7 @@ fn the_network_runs_every_k_frames_and_where_a_shot_starts() {
 
     // A new shot at frame 5: a keyframe there, then the grid goes on (0, 3, 5, 6, 9).
     write_pan(&ws.path("cut.avi"), 10, Some((5, 200)));
-    let out = said(&ws.run(&["video", "cut.avi", "-o", "cut.mkv"]));
+    let out = ws.ok(&["video", "cut.avi", "-o", "cut.mkv"]);
     assert!(out.contains("10 frames (5 keyframes"), "{out}");
 }
 
@@ -74,7 +67,7 @@ fn run_to(ws: &Workspace, film: &str, dir: &str, extra: &[&str]) -> String {
     let out = format!("{dir}.avi");
     let mut args = vec!["video", film, "--frame-format", "png", "--frames-dir", dir, "-o", &out];
     args.extend_from_slice(extra);
-    said(&ws.run(&args))
+    ws.ok(&args)
 }
 
 /// Each of the frames `names` is the same picture in folder `a` as in folder `b`.

@@ -1,23 +1,12 @@
 //! Bad input meets one clear line, a non-zero exit, no panic and no output: every case of the robustness issue.
 
-mod support;
-
 use std::path::Path;
 use std::process::Output;
 
 use opencv::core::Size;
 use opencv::prelude::*;
-use support::{names, write_video, Workspace};
 
-/// Asserts a clean failure: the exit code, one `error:` line containing `needle`, no panic.
-fn fails_with(out: &Output, code: i32, needle: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "want one error: line: {stderr}");
-    assert!(errors[0].contains(needle), "the error line lacks {needle:?}: {stderr}");
-}
+use crate::support::{self, fails_with, names, stderr, write_video, Workspace};
 
 /// Nothing but the model and the inputs the test made is in the workspace.
 fn no_outputs(ws: &Workspace, inputs: &[&str]) {
@@ -44,7 +33,7 @@ fn missing_empty_and_foreign_inputs() {
         (&["image", "empty.jpg"], "cannot read"),
         (&["image", "notes.avi"], "cannot read"),
     ] {
-        fails_with(&ws.run(args), 1, needle);
+        fails_with(&ws.run(args), 1, &[needle]);
     }
     no_outputs(&ws, &["empty.jpg", "empty.mp4", "notes.avi"]);
 }
@@ -53,7 +42,7 @@ fn missing_empty_and_foreign_inputs() {
 fn a_video_without_a_decodable_frame() {
     let ws = Workspace::new();
     write_video(&ws.path("blank.avi"), 25.0, Size::new(32, 32), &[]);
-    fails_with(&ws.run(&["video", "blank.avi"]), 1, "no frame could be decoded");
+    fails_with(&ws.run(&["video", "blank.avi"]), 1, &["no frame could be decoded"]);
     no_outputs(&ws, &["blank.avi"]);
 }
 
@@ -68,7 +57,7 @@ fn an_output_folder_that_cannot_be_written_is_refused_before_any_work() {
         &["video", "in.avi", "--frames-dir", "file/frames", "--model-dir", "none"],
         &["image", "file", "-o", "file/photos", "--model-dir", "none"],
     ] {
-        fails_with(&ws.run(args), 1, "is not a folder");
+        fails_with(&ws.run(args), 1, &["is not a folder"]);
     }
     no_outputs(&ws, &["file", "in.avi"]);
 }
@@ -81,7 +70,7 @@ fn the_output_may_not_be_the_input_and_flags_must_make_sense() {
     fails_with(
         &ws.run(&["video", "in.avi", "-o", "in.avi", "--overwrite"]),
         1,
-        "is the input",
+        &["is the input"],
     );
     assert_eq!(std::fs::read(ws.path("in.avi")).unwrap(), before);
     for args in [
@@ -93,7 +82,7 @@ fn the_output_may_not_be_the_input_and_flags_must_make_sense() {
     ] {
         let out = ws.run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error:"));
+        assert!(stderr(&out).starts_with("error:"));
     }
     no_outputs(&ws, &["in.avi"]);
 }
@@ -106,7 +95,7 @@ fn with_size_limit(ws: &Workspace, kib: u32, args: &str) -> Output {
         .current_dir(ws.dir.path())
         .output()
         .unwrap();
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    eprintln!("{}", stderr(&out));
     out
 }
 
@@ -121,16 +110,12 @@ fn a_full_disk_mid_run_stops_with_the_file_named_and_no_film() {
         40,
         "video in.avi --frame-format png --frames-dir frames -o out.avi -q",
     );
-    fails_with(&out, 1, "File too large");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("frame_000000.png"));
+    fails_with(&out, 1, &["File too large"]);
+    assert!(stderr(&out).contains("frame_000000.png"));
     // The film outgrows the limit while the frames fit: OpenCV's writer does not say so, the check after it does.
     let out = with_size_limit(&ws, 300, "video in.avi --no-frames -o out.avi -q");
-    fails_with(&out, 1, "out.avi");
-    let left: Vec<String> = std::fs::read_dir(ws.dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("out"))
-        .collect();
+    fails_with(&out, 1, &["out.avi"]);
+    let left: Vec<String> = ws.entries().into_iter().filter(|n| n.contains("out")).collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
@@ -142,7 +127,7 @@ fn a_truncated_film_gives_every_frame_that_decodes() {
     let bytes = std::fs::read(ws.path("whole.avi")).unwrap();
     std::fs::write(ws.path("cut.avi"), &bytes[..bytes.len() * 6 / 10]).unwrap();
     let out = ws.run(&["video", "cut.avi", "-o", "cut_out.avi", "--frames-dir", "frames", "-q"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr(&out);
     assert!(out.status.success(), "{stderr}");
     let done = names(&ws.path("frames")).len();
     assert!((10..30).contains(&done), "{done} frames");
@@ -153,7 +138,7 @@ fn model_error(ws: &Workspace, args: &[&str], needle: &str) {
     std::fs::write(ws.path("p.png"), support_png()).unwrap();
     let mut all = vec!["image", "p.png", "-q"];
     all.extend_from_slice(args);
-    fails_with(&ws.run(&all), 1, needle);
+    fails_with(&ws.run(&all), 1, &[needle]);
     assert!(!ws.path("colorized_images").exists());
 }
 
@@ -191,7 +176,7 @@ fn weights_other_than_the_release_are_a_warning_not_an_error() {
     std::fs::write(ws.path("p.png"), support_png()).unwrap();
     let out = ws.run(&["image", "p.png", "-q"]);
     assert!(out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr(&out);
     assert!(
         stderr.contains("warning:") && stderr.contains("is not the published colorization_release_v2.caffemodel"),
         "{stderr}"
@@ -211,15 +196,15 @@ fn a_gpu_this_opencv_or_machine_lacks_is_one_line_and_auto_falls_back_to_the_cpu
             Cuda::NotBuilt => fails_with(
                 &out,
                 1,
-                "this OpenCV has no CUDA backend (build it with scripts/build-opencv --cuda)",
+                &["this OpenCV has no CUDA backend (build it with scripts/build-opencv --cuda)"],
             ),
-            Cuda::NoDevice => fails_with(&out, 1, "no NVIDIA GPU it can run on answers"),
-            Cuda::Ready => assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr)),
+            Cuda::NoDevice => fails_with(&out, 1, &["no NVIDIA GPU it can run on answers"]),
+            Cuda::Ready => assert!(out.status.success(), "{}", stderr(&out)),
         }
         fails_with(
             &ws.run(&["video", "clip.avi", "--exact", "--backend", backend]),
             1,
-            &format!("drop --backend {backend}"),
+            &[&format!("drop --backend {backend}")],
         );
     }
     if cuda != Cuda::Ready {
@@ -235,7 +220,7 @@ fn a_gpu_this_opencv_or_machine_lacks_is_one_line_and_auto_falls_back_to_the_cpu
         "-o",
         "auto.avi",
     ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr(&out);
     assert!(out.status.success(), "{stderr}");
     let notices = stderr.lines().filter(|l| l.contains("no NVIDIA GPU")).count();
     // Once, and only from a CUDA build that finds no GPU: a build without CUDA has nothing to say about GPUs.

@@ -2,16 +2,14 @@
 //! colorize still runs the network on OpenVINO and loads every library from the bundle or the system, none from
 //! ~/.cache/colorize or the checkout.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use opencv::core::{self, Mat, Size};
-use opencv::imgcodecs;
 use opencv::prelude::*;
-use support::{read_image, read_video, write_video, Fidelity, Workspace};
+
+use crate::support::{self, read_image, read_video, repo, stderr, write_image, write_video, Fidelity, Workspace};
 
 /// Whether `path` is in one of the system's library folders, where Debian's libraries (libc, FFmpeg, codecs) live.
 fn is_system(path: &Path) -> bool {
@@ -135,7 +133,7 @@ impl Bundle {
             .output()
             .unwrap();
         let command = format!("bundled colorize {}", args.join(" "));
-        eprintln!("{command}\n{}", String::from_utf8_lossy(&out.stderr));
+        eprintln!("{command}\n{}", stderr(&out));
         let libraries = loaded(report.path());
         assert!(!libraries.is_empty(), "{command}: the loader reported nothing");
         for library in &libraries {
@@ -158,17 +156,33 @@ impl Bundle {
     }
 }
 
+/// Whether the colorize under test runs on an OpenCV with OpenVINO, as scripts/build-opencv's, which is what
+/// scripts/bundle packs; if not, says so through `cannot_run`.
+fn has_openvino(ws: &Workspace, test: &str) -> bool {
+    let version = String::from_utf8(ws.run(&["--version"]).stdout).unwrap();
+    let has = version.contains("openvino");
+    if !has {
+        let why = format!(
+            "the colorize under test runs on an OpenCV without OpenVINO ({}): scripts/bundle packs \
+             scripts/build-opencv's",
+            version.trim()
+        );
+        support::cannot_run(test, &why);
+    }
+    has
+}
+
 /// Runs scripts/bundle on the colorize under test, unpacks its tarball somewhere new and removes what the script
 /// wrote, so that only the unpacked copy is left.
 fn make_bundle(portable: bool) -> Bundle {
     let out = tempfile::tempdir().unwrap();
-    let made = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bundle"))
+    let made = Command::new(repo("scripts/bundle"))
         .args(["--binary", env!("CARGO_BIN_EXE_colorize"), "--out"])
         .arg(out.path())
         .args(portable.then_some("--portable"))
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&made.stderr);
+    let stderr = stderr(&made);
     eprintln!("scripts/bundle\n{stderr}");
     assert!(made.status.success(), "scripts/bundle failed: {stderr}");
     let printed: Vec<PathBuf> = String::from_utf8(made.stdout)
@@ -217,16 +231,7 @@ fn make_bundle(portable: bool) -> Bundle {
 fn a_bundle_runs_anywhere_on_its_own_libraries() {
     let test = "a_bundle_runs_anywhere_on_its_own_libraries";
     let ws = Workspace::new();
-    let version = String::from_utf8(ws.run(&["--version"]).stdout).unwrap();
-    if !version.contains("openvino") {
-        let why = format!(
-            "the colorize under test runs on an OpenCV without OpenVINO ({})",
-            version.trim()
-        );
-        support::cannot_run(
-            test,
-            &format!("{why}: scripts/bundle packs scripts/build-opencv's OpenCV"),
-        );
+    if !has_openvino(&ws, test) {
         return;
     }
     let bundle = make_bundle(false);
@@ -246,7 +251,7 @@ fn a_bundle_runs_anywhere_on_its_own_libraries() {
 
     // (b) It colorizes a photo on OpenVINO, with the same pixels as the colorize it was made from.
     let gradient = support::gray_picture(Size::new(64, 48), |x, y| (40 + x * 2 + y) as u8);
-    assert!(imgcodecs::imwrite_def(ws.path("gradient.png").to_str().unwrap(), &gradient).unwrap());
+    write_image(&ws.path("gradient.png"), &gradient);
     let model = ws.path("model");
     let model = model.to_str().unwrap();
     let photo = |to| {
@@ -352,12 +357,10 @@ fn a_bundle_runs_anywhere_on_its_own_libraries() {
 #[test]
 fn a_portable_bundle_takes_only_glibc_and_the_cpp_runtime_from_the_system() {
     let ws = Workspace::new();
-    let version = String::from_utf8(ws.run(&["--version"]).stdout).unwrap();
-    if !version.contains("openvino") {
-        support::cannot_run(
-            "a_portable_bundle_takes_only_glibc_and_the_cpp_runtime_from_the_system",
-            "the colorize under test runs on an OpenCV without OpenVINO: scripts/bundle packs scripts/build-opencv's",
-        );
+    if !has_openvino(
+        &ws,
+        "a_portable_bundle_takes_only_glibc_and_the_cpp_runtime_from_the_system",
+    ) {
         return;
     }
     let bundle = make_bundle(true);

@@ -1,14 +1,14 @@
 //! fetch-model against a file server on 127.0.0.1: verified files land, bad ones never do, partials resume.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use colorize::fetch::{fetch_file, Expected, Options, Outcome};
 use sha2::{Digest, Sha256};
-use support::http::{Fault, Request, Server};
+
+use crate::support::http::{Fault, Request, Server};
+use crate::support::{self, stderr};
 
 const PROTOTXT: &str = "colorization_deploy_v2.prototxt";
 const POINTS: &str = "pts_in_hull.npy";
@@ -115,7 +115,7 @@ fn fetch_model_lands_verified_files_and_refuses_a_corrupt_caffemodel() {
             .current_dir(work.path())
             .output()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let stderr = stderr(&out);
         eprintln!("{stderr}");
         (out.status, String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
     };
@@ -161,7 +161,7 @@ fn fetch_model_refuses_a_mirror_that_is_not_http() {
         .current_dir(work.path())
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr(&out);
     assert!(!out.status.success());
     assert!(stderr.starts_with("error: the mirror model-copies/"), "{stderr}");
     assert!(!work.path().join("model").exists());

@@ -1,13 +1,12 @@
 //! A finished film: sound, containers, exact rates, slices, controls, and runs that survive being stopped.
 
-mod support;
-
 use std::process::Command;
 
 use opencv::core::{self, Mat, Size};
 use opencv::prelude::*;
-use support::interrupt::stop_partway;
-use support::{make_clip, mean_abs_diff, names, probe, read_image, read_video, Workspace};
+
+use crate::support::interrupt::stop_partway;
+use crate::support::{self, make_clip, mean_abs_diff, names, probe, read_image, read_video, refs, stderr, Workspace};
 
 fn video_and_audio(path: &std::path::Path) -> (support::Stream, Option<support::Stream>) {
     let mut streams = probe(path);
@@ -194,7 +193,7 @@ fn an_interrupted_run_resumes_to_the_same_frames() {
         let before = names(&ws.path(&dir)).len();
         let rerun = ws.run(&refs(&with(&dir, &film)));
         assert!(rerun.status.success());
-        let stderr = String::from_utf8_lossy(&rerun.stderr);
+        let stderr = stderr(&rerun);
         // The record follows a segment's frames (a keyframe and those before it, 3 at most here) once all are on
         // disk: a SIGKILL between them leaves up to that many frames to make again.
         let done: usize = stderr
@@ -219,10 +218,6 @@ fn an_interrupted_run_resumes_to_the_same_frames() {
     }
 }
 
-fn refs(args: &[String]) -> Vec<&str> {
-    args.iter().map(String::as_str).collect()
-}
-
 #[test]
 fn without_ffmpeg_the_film_is_silent_and_says_why() {
     let ws = Workspace::new();
@@ -233,7 +228,7 @@ fn without_ffmpeg_the_film_is_silent_and_says_why() {
         .env("PATH", ws.path("no-tools-here"))
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr(&out);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr.matches("ffmpeg not found").count(), 1, "{stderr}");
     let (video, audio) = video_and_audio(&ws.path("out.avi"));
