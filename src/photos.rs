@@ -84,10 +84,11 @@ pub fn check_distinct_outputs(inputs: &[PathBuf], options: &Options) -> Result<(
     Ok(())
 }
 
-/// A photo done: where it was written, and what was lost on the way.
+/// A photo done: where it was written, what was lost on the way, and how many colour hints it took.
 pub struct Done {
     pub output: PathBuf,
     pub notes: Vec<String>,
+    pub hints: usize,
 }
 
 /// What a batch did: how many photos failed, and the contact sheet, if one was asked for.
@@ -195,18 +196,22 @@ fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<
     if output.exists() && !options.overwrite {
         bail!("{} already exists (pass --overwrite to replace it)", output.display());
     }
-    let (image, mut notes) = image_io::read(input)?;
+    let (image, notes) = image_io::read(input)?;
     let hints = hints_for(input, &image, &options.hints)?;
     let prepared = lab::prepare(&image, 224)?;
     let mut ab = net.predict(&prepared.input)?;
     if !hints.is_empty() {
         ab = hints::spread(&prepared.l, &ab, &hints)?;
-        notes.push(format!("{} colour hints applied", hints.len()));
     }
     let colour = lab::finish(&prepared.l, &ab)?;
     std::fs::create_dir_all(&options.out_dir)
         .with_context(|| format!("cannot create output folder {}", options.out_dir.display()))?;
     let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("png");
     write_atomically(&output, &image_io::encode(&colour, ext)?)?;
-    Ok((Done { output, notes }, image, colour))
+    let done = Done {
+        output,
+        notes,
+        hints: hints.len(),
+    };
+    Ok((done, image, colour))
 }

@@ -39,6 +39,9 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
                 for note in &done.notes {
                     eprintln!("warning: {}: {note}", input.display());
                 }
+                if done.hints > 0 {
+                    eprintln!("note: {}: {} colour hints applied", input.display(), done.hints);
+                }
             }
             Err(e) => eprintln!("error: {}: {e:#}", input.display()),
         })

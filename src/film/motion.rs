@@ -5,7 +5,7 @@
 //! quarter of its input's side), and flow at half size costs milliseconds against a forward pass's hundreds.
 //!
 //! The constants were tuned on ../shared/media/video/bikes.mp4, a colour film whose true a/b stood in for the
-//! network's (tests/keyframes.rs keeps them honest).
+//! network's (tests/suite/keyframes.rs keeps them honest).
 
 use anyhow::{ensure, Result};
 use opencv::core::{self, Mat, Ptr, Scalar, Size, Vec2f, CV_32FC2};

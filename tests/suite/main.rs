@@ -12,6 +12,7 @@ mod fetch;
 mod fidelity;
 mod film;
 mod fuzz;
+mod hints;
 mod hostile;
 mod image;
 mod keyframes;
