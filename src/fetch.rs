@@ -1,7 +1,7 @@
 //! Downloading the model files: sources tried in order, partial downloads resumed, and each file's size and sha256
 //! checked before it takes its final name.
 
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -218,7 +218,13 @@ fn download(agent: &Agent, url: &str, partial: &Path, size: u64, bar: &ProgressB
         .with_context(|| format!("opening {} failed", partial.display()))?;
     bar.set_position(start);
     // One byte beyond the expected size is enough to tell that the server has something else.
-    let mut body = response.into_body().into_reader().take(size - start + 1);
+    let body = response.into_body().into_reader().take(size - start + 1);
+    receive(body, &mut file, partial, bar)?;
+    Ok(start)
+}
+
+/// Appends what the server sends to `file` (the partial download at `partial`), chunk by chunk.
+fn receive(mut body: impl Read, file: &mut File, partial: &Path, bar: &ProgressBar) -> Result<()> {
     let mut buf = vec![0; 64 * 1024];
     loop {
         // Ctrl-C stops between chunks, leaving a partial that a rerun resumes.
@@ -234,8 +240,7 @@ fn download(agent: &Agent, url: &str, partial: &Path, size: u64, bar: &ProgressB
         bar.inc(n as u64);
     }
     file.sync_all()
-        .with_context(|| format!("writing {} failed", partial.display()))?;
-    Ok(start)
+        .with_context(|| format!("writing {} failed", partial.display()))
 }
 
 /// Keeps `partial` only if it is exactly what was expected: a bad one is removed so the next try starts clean.

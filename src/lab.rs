@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use anyhow::{ensure, Context, Result};
 use opencv::core::{self, Mat, Scalar, Size, Vector, CV_32F, CV_32FC2, CV_8UC3};
+use opencv::imgproc;
 use opencv::prelude::*;
-use opencv::{dnn, imgproc};
 
 /// What the network sees of a frame, and what the colour is put back on.
 pub struct Prepared {
@@ -45,7 +45,10 @@ pub fn prepare(bgr: &Mat, side: i32) -> Result<Prepared> {
     core::lut(&gray, &table, &mut l)?;
     let mut small = Mat::default();
     imgproc::resize(&l, &mut small, Size::new(side, side), 0.0, 0.0, imgproc::INTER_LINEAR)?;
-    let input = dnn::blob_from_image(&small, 1.0, Size::default(), Scalar::all(50.0), false, false, CV_32F)?;
+    // The blob dnn's blobFromImage makes, by hand so that only model/ touches dnn: L - 50 as 1x1xSxS.
+    let mut centred = Mat::default();
+    small.convert_to(&mut centred, CV_32F, 1.0, -50.0)?;
+    let input = centred.reshape_nd(1, &[1, 1, side, side])?.try_clone()?;
     Ok(Prepared { l, input })
 }
 

@@ -97,13 +97,7 @@ impl Plan {
     pub fn resolve(options: Options, model: &Identity) -> Result<(Plan, Source)> {
         let mut source = Source::open(&options.input, options.width)?;
         let mut notes = Vec::new();
-        let fps = options.fps.or(source.fps).unwrap_or_else(|| {
-            notes.push(format!(
-                "warning: {} reports no usable frame rate; wrote 25 fps (pass --fps)",
-                options.input.display()
-            ));
-            25.0
-        });
+        let fps = frame_rate(&options, &source, &mut notes);
         let whole = range(&options, source.fps.unwrap_or(fps))?;
         let shard = options.outputs.shard();
         let span = match shard {
@@ -157,6 +151,17 @@ impl Plan {
         };
         Ok((plan, source))
     }
+}
+
+/// The film's rate: `--fps`, else the source's, else 25 with a warning.
+fn frame_rate(options: &Options, source: &Source, notes: &mut Vec<String>) -> f64 {
+    options.fps.or(source.fps).unwrap_or_else(|| {
+        notes.push(format!(
+            "warning: {} reports no usable frame rate; wrote 25 fps (pass --fps)",
+            options.input.display()
+        ));
+        25.0
+    })
 }
 
 /// Smoothing, saturation and keyframe interval as they colour this film: `--exact` turns them all off.
