@@ -182,7 +182,7 @@ measure() {
 
 count_frames() { find "$1" -maxdepth 1 \( -name '*.png' -o -name '*.jpg' \) 2>/dev/null | wc -l; }
 
-names=() labels=() fps=() walls=() cpus=() rsses=() nframes=() kinds=() keys=() passes=()
+names=() labels=() fps=() walls=() cpus=() rsses=() nframes=() kinds=() keys=() passes=() busy=()
 record() { # record NAME LABEL KIND FRAMES_DIR
   local n
   n=$(count_frames "$4")
@@ -191,8 +191,10 @@ record() { # record NAME LABEL KIND FRAMES_DIR
   if [[ $3 == tool ]]; then
     keys+=("$(sed -n 's/.*frames (\([0-9]*\) keyframes.*/\1/p' "$out/$1.log" | tail -n 1)")
     passes+=("$(sed -n 's/.* keyframes: \([0-9]*\) computed.*/\1/p' "$out/$1.log" | tail -n 1)")
+    # --profile: forward seconds per network over the film's run (model loading aside).
+    busy+=("$(sed -n 's/.*network busy \([0-9]*\) %.*/\1 %/p' "$out/$1.log" | tail -n 1)")
   else
-    keys+=("$n") passes+=("$n")
+    keys+=("$n") passes+=("$n") busy+=(-)
   fi
   cpus+=("$m_cpu")
   fps+=("$(awk -v n="$n" -v w="$m_wall" 'BEGIN {printf "%.3f", (w > 0) ? n / w : 0}')")
@@ -201,7 +203,7 @@ failed() { # failed NAME LABEL: tell, show the log's end, and keep a row for the
   log "$2 exited with status $m_rc; last lines of its stderr:"
   tail -n 15 "$out/$1.log" >&2
   names+=("$1") labels+=("$2") kinds+=(failed) nframes+=(-) walls+=("$m_wall") rsses+=(-) fps+=("exit $m_rc")
-  keys+=(-) passes+=(-)
+  keys+=(-) passes+=(-) busy+=(-)
   cpus+=("$m_cpu")
 }
 passthrough() { tr '\r' '\n' <"$out/$1.log" | grep -E "^($2)" || true; }
@@ -287,17 +289,19 @@ fps_pip=$(recipe_fps recipe-pip)
 ratio() { awk -v a="$1" -v b="${2:-0}" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else print "-"}'; }
 
 echo
-printf '%-40s %6s %5s %7s %8s %8s %9s %9s %8s %8s\n' run frames keys forward "wall s" "CPU s" frames/s "peak MiB" \
-  "vs 4.6" "vs pip"
+printf '%-40s %6s %5s %7s %8s %8s %9s %8s %9s %8s %8s\n' run frames keys forward "wall s" "CPU s" frames/s "net busy" \
+  "peak MiB" "vs 4.6" "vs pip"
 for k in "${!names[@]}"; do
   r_deb=- r_pip=- rate=${fps[k]}
   if [[ ${kinds[k]} == tool ]]; then
     r_deb=$(ratio "${fps[k]}" "$fps_deb") r_pip=$(ratio "${fps[k]}" "$fps_pip")
   fi
   [[ ${kinds[k]} == failed ]] || rate=$(printf '%.2f' "${fps[k]}")
-  printf '%-40s %6s %5s %7s %8s %8s %9s %9s %8s %8s\n' "${labels[k]:0:40}" "${nframes[k]}" "${keys[k]:--}" \
-    "${passes[k]:--}" "${walls[k]}" "${cpus[k]}" "$rate" "${rsses[k]}" "$r_deb" "$r_pip"
+  printf '%-40s %6s %5s %7s %8s %8s %9s %8s %9s %8s %8s\n' "${labels[k]:0:40}" "${nframes[k]}" "${keys[k]:--}" \
+    "${passes[k]:--}" "${walls[k]}" "${cpus[k]}" "$rate" "${busy[k]:--}" "${rsses[k]}" "$r_deb" "$r_pip"
 done
+echo "net busy = the network's share of the film's run: forward seconds summed over network threads / networks /"
+echo "wall seconds of the film (from --profile; 100 % when the network never waits for the rest)"
 echo "keys = keyframes, forward = forward passes (keyframes less repeats); the frames between get colour carried"
 echo "along the motion. frames/s = frames written / wall seconds of the whole process (model loading included);"
 echo "CPU s = its user + system seconds (less sensitive than wall time to other load on the machine)"

@@ -224,7 +224,14 @@ fn colorize_one(
         println!("{}", path.display());
     }
     if args.profile {
-        eprintln!("{}", profile.line());
+        let share = profile.network_share(nets.len(), seconds);
+        eprintln!(
+            "{}; network busy {:.0} % of the run ({} network{})",
+            profile.line(),
+            100.0 * share,
+            nets.len(),
+            if nets.len() == 1 { "" } else { "s" }
+        );
     }
     for note in &summary.notes {
         eprintln!("{note}");

@@ -29,6 +29,13 @@ impl Profile {
         out
     }
 
+    /// The share of a run of `seconds` that `networks` networks spent in forward passes: 1 when the network never
+    /// waits for the rest of the pipeline.
+    pub fn network_share(&self, networks: usize, seconds: f64) -> f64 {
+        let forward = self.nanos[Stage::Forward as usize].load(Ordering::Relaxed) as f64 / 1e9;
+        forward / networks.max(1) as f64 / seconds.max(f64::MIN_POSITIVE)
+    }
+
     pub fn line(&self) -> String {
         let parts: Vec<String> = NAMES
             .iter()
@@ -36,5 +43,19 @@ impl Profile {
             .map(|(name, n)| format!("{name} {:.2} s", n.load(Ordering::Relaxed) as f64 / 1e9))
             .collect();
         format!("profile: {} (summed over threads)", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_network_share_is_forward_time_per_network_over_the_run() {
+        let profile = Profile::default();
+        profile.nanos[Stage::Forward as usize].store(6_000_000_000, Ordering::Relaxed);
+        profile.nanos[Stage::Motion as usize].store(9_000_000_000, Ordering::Relaxed);
+        assert!((profile.network_share(2, 4.0) - 0.75).abs() < 1e-9);
+        assert!((profile.network_share(1, 12.0) - 0.5).abs() < 1e-9);
     }
 }
