@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::film::{Position, ShardSpec};
+use crate::film::{Interval, Position, ShardSpec};
 use crate::model::{caffe, BackendChoice};
 
 /// Bring old black-and-white photographs and films to colour (Zhang, Isola & Efros, ECCV 2016, on OpenCV dnn).
@@ -189,10 +189,12 @@ pub struct VideoArgs {
     /// along the motion and reset at scene cuts; 0 turns it off.
     #[arg(long, value_name = "S", default_value_t = 0.5, value_parser = smooth_strength, allow_negative_numbers = true)]
     pub smooth: f64,
-    /// Run the network at least every K frames and carry its colour along the motion to the frames between
-    /// (more often where a shot starts or the picture changes too much to carry it); 1 runs it on every frame.
-    #[arg(long, value_name = "K", default_value_t = 3, value_parser = keyframe_interval)]
-    pub keyframe_interval: usize,
+    /// Run the network at least every K frames (1 to 25) and carry its colour along the motion to the frames
+    /// between (more often where a shot starts or the picture changes too much to carry it); 1 runs it on every
+    /// frame. `auto`: every third frame where the picture moves, up to every twelfth where the carried colour stays
+    /// trustworthy (still shots).
+    #[arg(long, value_name = "K|auto", default_value = "3", value_parser = keyframe_interval)]
+    pub keyframe_interval: Interval,
     /// Keyframes per forward pass of the network [default: 16 on a GPU, where a batch costs little more than one
     /// frame; 1 on the CPU]. Frames are the same whatever the batch; larger batches hold more frames in memory.
     #[arg(long, value_name = "N", value_parser = batch)]
@@ -324,9 +326,12 @@ fn smooth_strength(s: &str) -> Result<f64, String> {
     number_in(s, 0.0..=0.95, "the smoothing strength")
 }
 
-fn keyframe_interval(s: &str) -> Result<usize, String> {
+fn keyframe_interval(s: &str) -> Result<Interval, String> {
+    if s == "auto" {
+        return Ok(Interval::Auto);
+    }
     // Frames wait in memory for their next keyframe, and flow over longer spans is seldom right.
-    whole_number_in(s, 1..=25, "the keyframe interval").map(|k| k as usize)
+    whole_number_in(s, 1..=25, "the keyframe interval").map(|k| Interval::Every(k as usize))
 }
 
 fn batch(s: &str) -> Result<usize, String> {

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use anyhow::{ensure, Context, Result};
 use sha2::{Digest, Sha256};
 
+use super::keys::Interval;
 use crate::model::files::hex;
 use crate::model::{Engine, Identity};
 
@@ -29,7 +30,7 @@ pub struct Prediction {
     pub width: Option<u32>,
     pub render_size: i32,
     pub exact: bool,
-    pub keyframe_interval: usize,
+    pub keyframe_interval: Interval,
     /// The first frame of the whole range all shards cover: keyframes are counted from it.
     pub start: usize,
 }
@@ -105,7 +106,11 @@ impl Fingerprint {
             field("width", optional(p.width.as_ref()), Value("--width")),
             field("render-size", p.render_size, Value("--render-size")),
             field("exact", on_off(p.exact), Value("--exact")),
-            field("keyframe-interval", p.keyframe_interval, Value("--keyframe-interval")),
+            field(
+                "keyframe-interval",
+                interval(p.keyframe_interval),
+                Value("--keyframe-interval"),
+            ),
             field("start", p.start, Value("the first frame (--start)")),
             field(
                 "painter",
@@ -154,7 +159,7 @@ impl Fingerprint {
             width: read_optional(next("width")?)?,
             render_size: number(next("render-size")?)?,
             exact: read_on_off(next("exact")?)?,
-            keyframe_interval: number(next("keyframe-interval")?)?,
+            keyframe_interval: read_interval(next("keyframe-interval")?)?,
             start: number(next("start")?)?,
         };
         let finishing = Finishing {
@@ -198,6 +203,21 @@ fn on_off(on: bool) -> &'static str {
         "on"
     } else {
         "off"
+    }
+}
+
+/// The keyframe interval as `--keyframe-interval` takes it: a number, or `auto`.
+fn interval(interval: Interval) -> String {
+    match interval {
+        Interval::Every(k) => k.to_string(),
+        Interval::Auto => "auto".to_string(),
+    }
+}
+
+fn read_interval(text: &str) -> Result<Interval> {
+    match text {
+        "auto" => Ok(Interval::Auto),
+        _ => Ok(Interval::Every(number(text)?)),
     }
 }
 
@@ -263,7 +283,7 @@ pub(super) mod tests {
                 width: Some(160),
                 render_size: 224,
                 exact: false,
-                keyframe_interval: 3,
+                keyframe_interval: Interval::Every(3),
                 start: 10,
             },
             finishing: Finishing {

@@ -10,7 +10,7 @@ use opencv::imgproc;
 use opencv::prelude::*;
 
 use super::frame::{Ab, Frame, Input, Key, Segment};
-use super::keys::Keys;
+use super::keys::{Interval, Keys};
 use super::motion::{self, Flow};
 use super::painter::{ColourState, Painter};
 use super::picture::Picture;
@@ -88,11 +88,14 @@ fn with_truth(segment: Segment<Key<Input>>, truths: &[Mat]) -> Result<Segment<Ke
 
 /// Per-frame PSNR of the carried frames, and of holding the last keyframe's colour on them instead: the colour
 /// of `colour`, carried along the motion of `film` (the same frames, or a gray, grainy copy of them).
-fn carried_and_held(colour: &Path, film: &Path, interval: usize) -> Result<(Vec<f64>, Vec<f64>, usize)> {
+fn carried_and_held(colour: &Path, film: &Path, interval: Interval) -> Result<(Vec<f64>, Vec<f64>, usize)> {
     let mut truths = Vec::new();
     let mut reader = Source::open(colour, None)?;
     // On past the frames compared: the keyframe that ends the last segment gives them colour too.
-    while let Some(frame) = reader.next_frame()?.filter(|_| truths.len() < FRAMES + interval) {
+    while let Some(frame) = reader
+        .next_frame()?
+        .filter(|_| truths.len() < FRAMES + interval.longest())
+    {
         truths.push(truth(&frame.picture)?);
     }
     let profile = Profile::default();
@@ -141,7 +144,7 @@ fn carried_colour_is_close_to_the_truth_and_well_above_holding_the_keyframe() {
     let Some(film) = crate::shared_files::shared("media/video/bikes.mp4", test) else {
         return;
     };
-    let (carried, held, keys) = carried_and_held(&film, &film, 3).unwrap();
+    let (carried, held, keys) = carried_and_held(&film, &film, Interval::Every(3)).unwrap();
     let ((mean, p5), (held_mean, held_p5)) = (summary(carried), summary(held));
     eprintln!(
         "bikes.mp4, {FRAMES} frames, K=3: {keys} keyframes; carried {mean:.1} dB (p5 {p5:.1}), holding the last \
@@ -173,8 +176,8 @@ fn grain_neither_costs_carried_colour_nor_adds_keyframes() {
         .status()
         .expect("ffmpeg runs (apt-get install ffmpeg)");
     assert!(made.success(), "ffmpeg could not add grain to {}", film.display());
-    let (clean, _, clean_keys) = carried_and_held(&film, &film, 3).unwrap();
-    let (grain, _, grain_keys) = carried_and_held(&film, &grainy, 3).unwrap();
+    let (clean, _, clean_keys) = carried_and_held(&film, &film, Interval::Every(3)).unwrap();
+    let (grain, _, grain_keys) = carried_and_held(&film, &grainy, Interval::Every(3)).unwrap();
     let ((clean, clean_p5), (grain, grain_p5)) = (summary(clean), summary(grain));
     eprintln!(
         "bikes.mp4, {FRAMES} frames, K=3: clean {clean:.1} dB (p5 {clean_p5:.1}), {clean_keys} keyframes; with grain \
@@ -185,4 +188,18 @@ fn grain_neither_costs_carried_colour_nor_adds_keyframes() {
         grain_keys as f64 <= clean_keys as f64 * 1.1,
         "with grain {grain_keys} keyframes, clean {clean_keys}"
     );
+}
+
+/// `--keyframe-interval auto` lets keyframes go only where the carried colour stays trustworthy: on a film that
+/// moves throughout, the carried colour stays as close to the truth as with a keyframe every third frame.
+#[test]
+fn auto_keyframes_keep_the_carried_colour_close_to_the_truth() {
+    let test = "auto_keyframes_keep_the_carried_colour_close_to_the_truth";
+    let Some(film) = crate::shared_files::shared("media/video/bikes.mp4", test) else {
+        return;
+    };
+    let (carried, _, keys) = carried_and_held(&film, &film, Interval::Auto).unwrap();
+    let (mean, p5) = summary(carried);
+    eprintln!("bikes.mp4, {FRAMES} frames, auto: {keys} keyframes; carried {mean:.2} dB (p5 {p5:.1})");
+    assert!(mean >= 50.0 && p5 >= 40.0, "carried colour: {mean:.2} dB, p5 {p5:.1}");
 }

@@ -33,6 +33,7 @@ use crate::progress::Progress;
 use crate::{interrupt, pipeline};
 pub use finish::{finish_film, join_parts, Sound};
 use frame::{Ab, Frame, Input, Key, Segment};
+pub use keys::Interval;
 use keys::Keys;
 pub use manifest::{check_folder, check_parts};
 pub use outputs::{FrameFormat, FramesFolder, Outputs};

@@ -67,6 +67,11 @@ pub struct Carry {
     trust: Mat,
     /// Share of pixels whose carried colour is likely wrong.
     pub wrong: f64,
+    /// Share of pixels whose carried colour is less than half trusted: what `--keyframe-interval auto` asks
+    /// before it lets a keyframe go.
+    pub unsure: f64,
+    /// 95th percentile of how far pixels moved since the keyframe, in analysis pixels.
+    pub moved: f64,
 }
 
 /// A flow estimator for one thread: DIS keeps scratch buffers between calls.
@@ -116,11 +121,19 @@ impl Flow {
         let wrong = moved.iter().filter(|&&e| e > WRONG_LEVELS).count() as f64 / moved.len() as f64;
         let still = unexplained(&difference(frame, key)?, grain)?;
         pin_still(&mut flow, &still, &moved)?;
+        let moved_far = percentile_95(flow.data_typed::<Vec2f>()?.iter().map(|f| f[0].hypot(f[1])).collect());
         let map = self.map(&flow)?;
         let error = unexplained(&difference(frame, &remap(key, &map)?)?, grain)?;
         let trust: Vec<f32> = error.iter().map(|e| (-(e / SCALE).powi(2)).exp() + FLOOR).collect();
+        let unsure = trust.iter().filter(|&&t| t < 0.5).count() as f64 / trust.len() as f64;
         let trust = Mat::from_slice(&trust)?.reshape(1, frame.rows())?.try_clone()?;
-        Ok(Carry { map, trust, wrong })
+        Ok(Carry {
+            map,
+            trust,
+            wrong,
+            unsure,
+            moved: moved_far,
+        })
     }
 }
 
@@ -182,6 +195,15 @@ fn unexplained(difference: &Mat, grain: f32) -> Result<Vec<f32>> {
         .iter()
         .map(|e| (e - floor).max(0.0))
         .collect())
+}
+
+/// The value 95 % of `values` do not exceed (0 for none).
+fn percentile_95(mut values: Vec<f32>) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let at = values.len() * 95 / 100;
+    f64::from(*values.select_nth_unstable_by(at, f32::total_cmp).1)
 }
 
 /// The standard deviation of `values`' bulk, from their median absolute size (1.4826 makes it σ for a normal

@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use opencv::core::Size;
 
 use super::fingerprint::{content_digest, Fingerprint, Finishing, Prediction};
+use super::keys::Interval;
 use super::outputs::Outputs;
 use super::painter;
 use super::position::{Position, Span};
@@ -31,7 +32,7 @@ pub struct Options {
     /// Weight of the past in the temporal mean of a/b (0 = off).
     pub smooth: f64,
     /// Run the network at least every this many frames (1: on every frame).
-    pub keyframe_interval: usize,
+    pub keyframe_interval: Interval,
     /// Segments whose keyframes share one forward pass.
     pub batch: usize,
     pub saturation: f64,
@@ -76,7 +77,7 @@ pub struct Plan {
     pub sheet_picks: Vec<usize>,
     pub smooth: f64,
     pub saturation: f64,
-    pub keyframe_interval: usize,
+    pub keyframe_interval: Interval,
     pub repeats: Repeats,
     /// Colour moves along the motion: to frames between keyframes, or from keyframe to keyframe when steadied.
     pub carries_colour: bool,
@@ -107,7 +108,7 @@ impl Plan {
         let (smooth, saturation, keyframe_interval) = colour_settings(&options);
         let warmup = options
             .warmup
-            .unwrap_or_else(|| warmup(smooth, keyframe_interval, options.exact));
+            .unwrap_or_else(|| warmup(smooth, keyframe_interval.longest(), options.exact));
         // A shard warms up from before its part; the source is left at the first frame to decode.
         let first = span.start.saturating_sub(warmup).max(whole.start);
         go_to(&options, &mut source, first, &mut notes)?;
@@ -133,7 +134,7 @@ impl Plan {
             saturation,
             keyframe_interval,
             repeats: if options.exact { Repeats::Never } else { Repeats::Detect },
-            carries_colour: keyframe_interval > 1 || smooth > 0.0,
+            carries_colour: keyframe_interval != Interval::Every(1) || smooth > 0.0,
             render_size: options.render_size,
             batch: options.batch,
             layout: options.layout,
@@ -165,11 +166,11 @@ fn frame_rate(options: &Options, source: &Source, notes: &mut Vec<String>) -> f6
 }
 
 /// Smoothing, saturation and keyframe interval as they colour this film: `--exact` turns them all off.
-fn colour_settings(options: &Options) -> (f64, f64, usize) {
+fn colour_settings(options: &Options) -> (f64, f64, Interval) {
     if options.exact {
-        (0.0, 1.0, 1)
+        (0.0, 1.0, Interval::Every(1))
     } else {
-        (options.smooth, options.saturation, options.keyframe_interval.max(1))
+        (options.smooth, options.saturation, options.keyframe_interval)
     }
 }
 
@@ -294,7 +295,7 @@ fn size_notes(options: &Options, source: &Source, film: Size) -> Vec<String> {
 fn fingerprint(
     options: &Options,
     model: &Identity,
-    (smooth, saturation, keyframe_interval): (f64, f64, usize),
+    (smooth, saturation, keyframe_interval): (f64, f64, Interval),
     start: usize,
 ) -> Result<Fingerprint> {
     Ok(Fingerprint {

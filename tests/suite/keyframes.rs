@@ -61,6 +61,31 @@ fn a_slice_ends_with_the_frames_a_whole_run_makes() {
     assert_same_frames(&ws, &slice, "whole", "slice");
 }
 
+/// On the Chaplin clip (a still camera, people walking) `auto` lets most keyframes go: the network runs on at
+/// most a quarter of the frames; and a slice still ends with the frames a whole run makes.
+#[test]
+fn auto_keyframes_run_the_network_on_a_quarter_of_a_still_shot_and_slice_like_a_whole_run() {
+    let test = "auto_keyframes_run_the_network_on_a_quarter_of_a_still_shot_and_slice_like_a_whole_run";
+    let Some(clip) = crate::support::shared_media("video/chaplin_moviepy.mp4", test) else {
+        return;
+    };
+    let ws = Workspace::new();
+    let clip = clip.to_str().unwrap();
+    let auto = ["--keyframe-interval", "auto", "--width", "500", "--no-audio"];
+    let said = run_to(&ws, clip, "whole", &auto);
+    let computed: usize = said
+        .split(" keyframes: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no keyframe count in: {said}"));
+    assert!(computed * 4 <= 241, "{computed} forward passes for 241 frames: {said}");
+    run_to(&ws, clip, "slice", &[&auto[..], &["--end", "100"]].concat());
+    let slice = names(&ws.path("slice"));
+    assert_eq!(slice.len(), 100);
+    assert_same_frames(&ws, &slice, "whole", "slice");
+}
+
 /// Colorizes `film` with PNG frames into folder `dir` and the film `dir`.avi, with `extra` options; returns what
 /// it said.
 fn run_to(ws: &Workspace, film: &str, dir: &str, extra: &[&str]) -> String {

@@ -82,6 +82,15 @@ fn shards_join_into_the_frames_of_a_single_run() {
         100.0 * steady.share_within_1()
     );
 
+    // Keyframes that adapt to the shot still look back no further than their own grid: shards agree with one run.
+    whole_and_shards(&ws, "b.mp4", "auto", 4, &["--keyframe-interval", "auto"]);
+    let auto = compare(&ws, "auto_whole", "auto_shards");
+    assert!(
+        auto.share_within_1() >= 0.999,
+        "--keyframe-interval auto: {:.4} % within 1 level",
+        100.0 * auto.share_within_1()
+    );
+
     let said = ws.ok(&[
         "assemble",
         "default_shards",
