@@ -192,6 +192,16 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     Ok(outcome)
 }
 
+/// Where a film's time went, and how busy its `networks` were over its `seconds`.
+fn say_profile(profile: &film::Profile, networks: usize, seconds: f64) {
+    eprintln!(
+        "{}; network busy {:.0} % of the run ({networks} network{})",
+        profile.line(),
+        100.0 * profile.network_share(networks, seconds),
+        if networks == 1 { "" } else { "s" }
+    );
+}
+
 /// Colorizes one film of the batch and reports it; returns its outcome and its line for the batch summary.
 fn colorize_one(
     args: &VideoArgs,
@@ -224,14 +234,7 @@ fn colorize_one(
         println!("{}", path.display());
     }
     if args.profile {
-        let share = profile.network_share(nets.len(), seconds);
-        eprintln!(
-            "{}; network busy {:.0} % of the run ({} network{})",
-            profile.line(),
-            100.0 * share,
-            nets.len(),
-            if nets.len() == 1 { "" } else { "s" }
-        );
+        say_profile(&profile, nets.len(), seconds);
     }
     for note in &summary.notes {
         eprintln!("{note}");
