@@ -63,7 +63,7 @@ pub struct ModelArgs {
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
     /// Temperature of the annealed mean that turns the network's 313 colour probabilities into one colour (Zhang
-    /// et al., section 3.2), above 0 and at most 1: lower is more vivid, higher more muted. --exact keeps 0.38, the
+    /// et al., section 3.2), from 2e-34 (below, the scaled logits overflow f32) to 1: lower is more vivid, higher more muted. --exact keeps 0.38, the
     /// published model's.
     #[arg(long, value_name = "T", default_value_t = caffe::TEMPERATURE, value_parser = temperature,
           allow_negative_numbers = true)]
@@ -282,10 +282,16 @@ fn positive_fps(s: &str) -> Result<f64, String> {
 
 fn temperature(s: &str) -> Result<f64, String> {
     let t: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
-    if t > 0.0 && t <= 1.0 {
+    let min = caffe::MIN_TEMPERATURE;
+    if (min..=1.0).contains(&t) {
         Ok(t)
+    } else if t > 0.0 && t < min {
+        Err(format!(
+            "{s} is too low a temperature: below {min:e} the network's scaled logits overflow f32 and every pixel \
+             comes out white (give one from {min:e} to 1)"
+        ))
     } else {
-        Err("the temperature must be above 0 and at most 1".into())
+        Err(format!("the temperature must be from {min:e} to 1"))
     }
 }
 
