@@ -254,7 +254,8 @@ pub struct AssembleArgs {
     /// Frame rate of the film [default: the rate colorize recorded with the frames, the source's exact one].
     #[arg(long, value_name = "F", value_parser = positive_fps, allow_negative_numbers = true)]
     pub fps: Option<f64>,
-    /// Give the film this film's sound, from the time of the first frame.
+    /// Give the film this film's sound, from the time of the first frame (a film without sound leaves it silent,
+    /// with a note).
     #[arg(long, value_name = "SOURCE")]
     pub audio_from: Option<PathBuf>,
     /// Replace a film that already exists.

@@ -32,7 +32,7 @@ use opencv::core::Mat;
 use crate::model::{Colorizer, Model};
 use crate::progress::Progress;
 use crate::{interrupt, pipeline};
-pub use finish::{finish_film, join_parts, Sound};
+pub use finish::{check_sound_source, finish_film, join_parts, Sound};
 use frame::{Ab, Frame, Input, Key, Segment};
 use keys::Keys;
 pub use manifest::check_folder;

@@ -226,7 +226,10 @@ fn shards_parts_of_the_film_join_in_order_with_the_sound() {
         "--audio-from",
         "film.mp4",
     ]);
-    assert!(said.contains("assembled 96 frames"), "{said}");
+    assert!(
+        said.contains("assembled 96 frames") && !said.contains("has no sound"),
+        "{said}"
+    );
     let streams = probe(&ws.path("joined.mp4"));
     let video = streams.iter().find(|s| s.kind == "video").expect("a picture");
     assert_eq!(video.rate, "24000/1001");
@@ -324,4 +327,40 @@ fn assemble_refuses_a_part_named_twice_or_copied() {
     let said = ws.ok(&["assemble", "part-2.mp4", "part-0.mp4", "part-1.mp4", "-o", "dup.mp4"]);
     assert!(said.contains("assembled 30 frames"), "{said}");
     assert_eq!(read_video(&ws.path("dup.mp4")).frames.len(), 30);
+}
+
+/// Issue 23, BAD 6: `--audio-from` a missing file, a folder or /dev/null gave rc 0 and a silent film without a word.
+/// Those are refused before anything is written; a film without sound gives a silent film and says so.
+#[test]
+fn assemble_refuses_audio_from_what_is_not_a_film_and_notes_a_silent_one() {
+    let ws = Workspace::new();
+    three_parts(&ws, false);
+    std::fs::create_dir(ws.path("folder")).unwrap();
+    let before = ws.entries();
+    for (source, why) in [
+        ("nope.mp4", "it does not exist"),
+        ("folder", "it is a folder"),
+        ("/dev/null", "it is not a regular file"),
+    ] {
+        let parts = ["assemble", "part-0.mp4", "part-1.mp4", "part-2.mp4", "-o", "joined.mp4"];
+        let out = ws.run(&[&parts[..], &["--audio-from", source]].concat());
+        let said = format!("cannot take the sound from {source}: {why}");
+        fails_with(&out, 1, &[&said, "give --audio-from the film"]);
+        assert_eq!(ws.entries(), before, "--audio-from {source} left something");
+    }
+    let said = ws.ok(&[
+        "assemble",
+        "part-0.mp4",
+        "part-1.mp4",
+        "part-2.mp4",
+        "-o",
+        "joined.mp4",
+        "--audio-from",
+        "film.mp4",
+    ]);
+    assert!(
+        said.contains("note: film.mp4 has no sound; the film is silent"),
+        "{said}"
+    );
+    assert!(probe(&ws.path("joined.mp4")).iter().all(|s| s.kind != "audio"));
 }
