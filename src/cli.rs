@@ -230,7 +230,7 @@ pub struct VideoArgs {
     /// Leave out the source's sound.
     #[arg(long)]
     pub no_audio: bool,
-    /// Replace an existing film, and frames of another run in the frames folder.
+    /// Replace an existing film and its contact sheet, and frames of another run in the frames folder.
     #[arg(long)]
     pub overwrite: bool,
     /// Print the time spent in each stage.

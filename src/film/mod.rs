@@ -36,7 +36,7 @@ pub use finish::{check_sound_source, finish_film, join_parts, Sound};
 use frame::{Ab, Frame, Input, Key, Segment};
 use keys::Keys;
 pub use manifest::check_folder;
-pub use outputs::{FrameFormat, FramesFolder, Outputs};
+pub use outputs::{sheet_beside, FrameFormat, FramesFolder, Outputs};
 pub use parts::check_parts;
 use plan::Plan;
 pub use plan::{Layout, Options};
