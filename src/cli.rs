@@ -63,8 +63,8 @@ pub struct ModelArgs {
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
     /// Temperature of the annealed mean that turns the network's 313 colour probabilities into one colour (Zhang
-    /// et al., section 3.2), from 2e-34 (below, the scaled logits overflow f32) to 1: lower is more vivid, higher more muted. --exact keeps 0.38, the
-    /// published model's.
+    /// et al., section 3.2), from 2e-34 (below, the scaled logits overflow f32) to 1: lower is more vivid, higher
+    /// more muted. --exact keeps 0.38, the published model's.
     #[arg(long, value_name = "T", default_value_t = caffe::TEMPERATURE, value_parser = temperature,
           allow_negative_numbers = true)]
     pub temperature: f64,

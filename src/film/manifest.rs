@@ -1,6 +1,6 @@
-//! What a run records beside its frames (or a shard beside its part of the film, see parts.rs): which film, settings and model
-//! made them, which range, at what rate, and whether the run finished. `assemble` reads the records of every
-//! shard to prove a folder, or a set of parts, complete before it makes the film.
+//! What a run records beside its frames (or a shard beside its part of the film, see parts.rs): which film,
+//! settings and model made them, which range, at what rate, and whether the run finished. `assemble` reads the
+//! records of every shard to prove a folder, or a set of parts, complete before it makes the film.
 
 use std::path::{Path, PathBuf};
 
