@@ -63,8 +63,8 @@ pub struct ModelArgs {
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
     /// Temperature of the annealed mean that turns the network's 313 colour probabilities into one colour (Zhang
-    /// et al., section 3.2), above 0 and at most 1: lower is more vivid, higher more muted. --exact keeps 0.38, the
-    /// published model's.
+    /// et al., section 3.2), from 2e-34 (below, the scaled logits overflow f32) to 1: lower is more vivid, higher
+    /// more muted. --exact keeps 0.38, the published model's.
     #[arg(long, value_name = "T", default_value_t = caffe::TEMPERATURE, value_parser = temperature,
           allow_negative_numbers = true)]
     pub temperature: f64,
@@ -232,7 +232,7 @@ pub struct VideoArgs {
     /// Leave out the source's sound.
     #[arg(long)]
     pub no_audio: bool,
-    /// Replace an existing film, and frames of another run in the frames folder.
+    /// Replace an existing film and its contact sheet, and frames of another run in the frames folder.
     #[arg(long)]
     pub overwrite: bool,
     /// Print the time spent in each stage.
@@ -256,7 +256,8 @@ pub struct AssembleArgs {
     /// Frame rate of the film [default: the rate colorize recorded with the frames, the source's exact one].
     #[arg(long, value_name = "F", value_parser = positive_fps, allow_negative_numbers = true)]
     pub fps: Option<f64>,
-    /// Give the film this film's sound, from the time of the first frame.
+    /// Give the film this film's sound, from the time of the first frame (a film without sound leaves it silent,
+    /// with a note).
     #[arg(long, value_name = "SOURCE")]
     pub audio_from: Option<PathBuf>,
     /// Replace a film that already exists.
@@ -284,10 +285,16 @@ fn positive_fps(s: &str) -> Result<f64, String> {
 
 fn temperature(s: &str) -> Result<f64, String> {
     let t: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
-    if t > 0.0 && t <= 1.0 {
+    let min = caffe::MIN_TEMPERATURE;
+    if (min..=1.0).contains(&t) {
         Ok(t)
+    } else if t > 0.0 && t < min {
+        Err(format!(
+            "{s} is too low a temperature: below {min:e} the network's scaled logits overflow f32 and every pixel \
+             comes out white (give one from {min:e} to 1)"
+        ))
     } else {
-        Err("the temperature must be above 0 and at most 1".into())
+        Err(format!("the temperature must be from {min:e} to 1"))
     }
 }
 

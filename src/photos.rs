@@ -84,6 +84,22 @@ pub fn check_distinct_outputs(inputs: &[PathBuf], options: &Options) -> Result<(
     Ok(())
 }
 
+/// Where a batch's contact sheet goes, if one is wanted: `contact-sheet.jpg` in the output folder.
+fn sheet_path(options: &Options) -> Option<PathBuf> {
+    options.contact_sheet.map(|_| options.out_dir.join("contact-sheet.jpg"))
+}
+
+/// Refuses, before any work, a contact sheet that would replace a file already there (a photo of that name, or
+/// an earlier sheet) unless `--overwrite` says so.
+pub fn check_sheet(options: &Options) -> Result<()> {
+    match sheet_path(options) {
+        Some(path) if path.exists() && !options.overwrite => {
+            bail!("{} already exists (pass --overwrite to replace it)", path.display())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A photo done: where it was written, what was lost on the way, and how many colour hints it took.
 pub struct Done {
     pub output: PathBuf,
@@ -137,10 +153,9 @@ pub fn colorize_all(
             .sum()
     });
     let sheet = sheet.into_inner().unwrap_or_else(|e| e.into_inner());
-    if sheet.is_empty() {
+    let Some(path) = sheet_path(options).filter(|_| !sheet.is_empty()) else {
         return Ok(Batch { failed, sheet: None });
-    }
-    let path = options.out_dir.join("contact-sheet.jpg");
+    };
     sheet.write(&path)?;
     Ok(Batch {
         failed,

@@ -21,6 +21,9 @@ pub fn run(args: AssembleArgs) -> Result<Outcome> {
     }
     film::fourcc(&args.output)?;
     let mut notes = Vec::new();
+    if let Some(source) = &args.audio_from {
+        film::check_sound_source(source, &mut notes)?;
+    }
     // Where the film's sound starts, when its record says; from the start otherwise.
     let sound = |origin: Option<f64>| {
         args.audio_from.as_deref().map(|source| Sound {

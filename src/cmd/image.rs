@@ -28,6 +28,7 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
         hints: read_hints(&args.hints, args.exact)?,
     };
     photos::check_distinct_outputs(&inputs, &options)?;
+    photos::check_sheet(&options)?;
     photos::check_hints(&inputs, &options.hints)?;
     let model = load_model(&args.model, args.exact)?;
     let progress = Progress::new("photos", args.run.quiet);

@@ -100,6 +100,7 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>, shard: Option<film::Shar
         if let Some(film) = outputs.film() {
             check_output(film, &input)?;
             film::fourcc(film)?;
+            check_sheet(args, film)?;
         }
         if let Some(frames) = outputs.frames() {
             check_writable(&frames.dir)?;
@@ -107,6 +108,17 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>, shard: Option<film::Shar
         jobs.push(Job { input, outputs });
     }
     Ok(jobs)
+}
+
+/// Refuses, before any work, a contact sheet that would replace a file already beside the film unless
+/// `--overwrite` says so. A film that is there already is skipped, sheet and all, so only a film still to make
+/// can clobber one.
+fn check_sheet(args: &VideoArgs, film: &Path) -> Result<()> {
+    let sheet = film::sheet_beside(film);
+    if args.contact_sheet.is_some() && !args.overwrite && !film.exists() && sheet.exists() {
+        bail!("{} already exists (pass --overwrite to replace it)", sheet.display());
+    }
+    Ok(())
 }
 
 fn options(args: &VideoArgs, job: &Job, model: &Model) -> film::Options {

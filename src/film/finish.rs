@@ -21,6 +21,34 @@ pub struct Sound<'a> {
     pub from: f64,
 }
 
+/// Checks a film named to give its sound (`assemble --audio-from`) before anything is written: it must be a file
+/// that can be read, else the film would come out silent without a word. One with no sound stream is a note in
+/// `notes`; without ffmpeg, `finish_film` warns that no film gets sound.
+pub fn check_sound_source(source: &Path, notes: &mut Vec<String>) -> Result<()> {
+    let refuse = |why: &str| {
+        anyhow::anyhow!(
+            "cannot take the sound from {}: {why} (give --audio-from the film whose sound to use)",
+            source.display()
+        )
+    };
+    let metadata = match std::fs::metadata(source) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(refuse("it does not exist")),
+        Err(e) => return Err(refuse(&e.to_string())),
+        Ok(metadata) => metadata,
+    };
+    if metadata.is_dir() {
+        return Err(refuse("it is a folder"));
+    }
+    if !metadata.is_file() {
+        return Err(refuse("it is not a regular file"));
+    }
+    std::fs::File::open(source).map_err(|e| refuse(&e.to_string()))?;
+    if ffmpeg_available() && !probe::has_audio(source) {
+        notes.push(format!("note: {} has no sound; the film is silent", source.display()));
+    }
+    Ok(())
+}
+
 /// Turns a closed film into the finished one at its destination; returns its path. `frames` is how many frames
 /// were handed to the writer: OpenCV's writer reports no write errors, so a full disk shows only as a film
 /// shorter than that. Warnings go to `notes`.

@@ -1,6 +1,6 @@
-//! What a run records beside its frames (or a shard beside its part of the film): which film, settings and model
-//! made them, which range, at what rate, and whether the run finished. `assemble` reads the records of every
-//! shard to prove a folder, or a set of parts, complete before it makes the film.
+//! What a run records beside its frames (or a shard beside its part of the film, see parts.rs): which film,
+//! settings and model made them, which range, at what rate, and whether the run finished. `assemble` reads the
+//! records of every shard to prove a folder, or a set of parts, complete before it makes the film.
 
 use std::path::{Path, PathBuf};
 
@@ -53,7 +53,7 @@ impl Manifest {
         write_atomically(path, text.as_bytes())
     }
 
-    fn parse(text: &str) -> Result<Manifest> {
+    pub(super) fn parse(text: &str) -> Result<Manifest> {
         let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
         if first != MAGIC {
             match first.strip_prefix("colorize-manifest ") {
@@ -101,12 +101,6 @@ impl Manifest {
     }
 }
 
-/// Where the record of a shard's part of the film is: `.NAME.colorize-manifest` beside it.
-pub fn part_record(film: &Path) -> PathBuf {
-    let name = film.file_name().unwrap_or_default().to_string_lossy();
-    film.with_file_name(format!(".{name}.colorize-manifest"))
-}
-
 /// Every manifest in `dir`, by file name.
 pub fn read_all(dir: &Path) -> Result<Vec<(String, Manifest)>> {
     let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
@@ -122,30 +116,6 @@ pub fn read_all(dir: &Path) -> Result<Vec<(String, Manifest)>> {
     }
     found.sort_by_key(|(_, m)| (m.shard.count, m.shard.index));
     Ok(found)
-}
-
-/// Shards' parts of a film, checked complete, in order, with what they promise.
-pub fn check_parts(films: &[PathBuf]) -> Result<(Vec<PathBuf>, Complete)> {
-    let mut found = Vec::new();
-    for film in films {
-        let record = part_record(film);
-        let text = std::fs::read_to_string(&record).with_context(|| {
-            format!(
-                "{} has no record beside it ({}): it is not a finished shard's film",
-                film.display(),
-                record.display()
-            )
-        })?;
-        let manifest = Manifest::parse(&text).with_context(|| record.display().to_string())?;
-        found.push((film.clone(), manifest));
-    }
-    found.sort_by_key(|(_, m)| (m.shard.count, m.shard.index));
-    let named: Vec<(String, Manifest)> = found
-        .iter()
-        .map(|(p, m)| (p.display().to_string(), m.clone()))
-        .collect();
-    let complete = complete(&named)?;
-    Ok((found.into_iter().map(|(film, _)| film).collect(), complete))
 }
 
 /// What a complete set of manifests promises: the frames `start..end`, their format, rate and sound's start.
@@ -279,6 +249,7 @@ mod tests {
     use crate::film::fingerprint::tests::sample;
     use crate::film::frame_dir::FrameDir;
     use crate::film::outputs::FrameFormat;
+    use crate::film::parts::part_record;
 
     fn shard(index: usize, count: usize, start: usize, end: Option<usize>) -> (String, Manifest) {
         let m = Manifest {

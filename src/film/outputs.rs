@@ -82,6 +82,12 @@ impl Outputs {
     }
 }
 
+/// Where a film's contact sheet goes: `<name>.sheet.jpg` beside it.
+pub fn sheet_beside(film: &Path) -> PathBuf {
+    let stem = film.file_stem().unwrap_or_default().to_string_lossy();
+    film.with_file_name(format!("{stem}.sheet.jpg"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

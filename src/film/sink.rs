@@ -10,9 +10,10 @@ use rayon::prelude::*;
 use super::finish::{finish_film, Sound};
 use super::frame::{Ab, Frame, Key, Segment};
 use super::frame_dir::FrameDir;
-use super::manifest::{part_record, Manifest};
-use super::outputs::{FrameFormat, Outputs};
+use super::manifest::Manifest;
+use super::outputs::{sheet_beside, FrameFormat, Outputs};
 use super::painter::{ColourState, Painter};
+use super::parts::part_record;
 use super::picture::{picture, Picture};
 use super::plan::{Layout, Plan};
 use super::profile::{Profile, Stage};
@@ -291,8 +292,7 @@ fn write_sheet(sheet: &Sheet, plan: &Plan, film: &Path, notes: &mut Vec<String>)
             plan.sheet_picks.len()
         ));
     }
-    let stem = film.file_stem().unwrap_or_default().to_string_lossy();
-    let path = film.with_file_name(format!("{stem}.sheet.jpg"));
+    let path = sheet_beside(film);
     sheet.write(&path)?;
     Ok(Some(path))
 }

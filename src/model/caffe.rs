@@ -18,6 +18,15 @@ pub const SOFTMAX_SCALE: f32 = 2.606;
 /// The temperature the published scale stands for.
 pub const TEMPERATURE: f64 = 0.38;
 
+/// The lowest temperature whose annealed mean stays finite. The softmax takes exp(s·z - max s·z), whose argument
+/// is never above 0, so exp itself cannot overflow; what can is the product s·z, in f32 before the exp: once it
+/// reaches ±inf, inf - inf is NaN and the pixel comes out white (every channel 255). With s = 2.606 x 0.38 / T
+/// and |z| <= 65504, s·z stays below f32::MAX while T >= 2.606 x 0.38 x 65504 / f32::MAX = 1.906e-34, rounded up
+/// here to a number a person can type. 65504, f16's largest finite value, bounds the logits of `conv8_313`: a
+/// half-precision backend (`--backend cuda`) holds no larger one, so a model whose logits went past it would
+/// already be broken there.
+pub const MIN_TEMPERATURE: f64 = 2e-34;
+
 /// The scale for an annealed-mean temperature: inversely proportional to it, and exactly the published value at
 /// the default, so the default changes no pixel. Lower is more vivid (closer to the most likely colour), higher
 /// more muted (closer to the mean of all).
@@ -173,6 +182,24 @@ mod tests {
         let scales: Vec<f32> = [0.2, 0.38, 0.7, 1.0].map(softmax_scale).to_vec();
         assert!(scales.windows(2).all(|w| w[0] > w[1]), "{scales:?}");
         assert!((softmax_scale(1.0) - 0.99028).abs() < 1e-5);
+    }
+
+    /// f16's largest finite value, the bound on the logits `MIN_TEMPERATURE` is derived from.
+    const LARGEST_LOGIT: f64 = 65504.0;
+
+    #[test]
+    fn at_the_lowest_temperature_the_largest_logit_scales_to_a_finite_f32() {
+        let derived = f64::from(SOFTMAX_SCALE) * TEMPERATURE * LARGEST_LOGIT / f64::from(f32::MAX);
+        assert!(
+            MIN_TEMPERATURE >= derived && MIN_TEMPERATURE < derived * 1.1,
+            "{derived:e}"
+        );
+        let scale = softmax_scale(MIN_TEMPERATURE);
+        assert!((scale * LARGEST_LOGIT as f32).is_finite(), "{scale}");
+        assert!((-scale * LARGEST_LOGIT as f32).is_finite(), "{scale}");
+        // Below the derived bound the same logit overflows: the bound is where it must be.
+        let below = softmax_scale(derived * 0.99);
+        assert!((below * LARGEST_LOGIT as f32).is_infinite(), "{below}");
     }
 
     fn small_model() -> Vec<u8> {

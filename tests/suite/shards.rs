@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::support::interrupt::stop_partway;
 use crate::support::standin::{self, Width};
-use crate::support::{make_clip, names, probe, read_image, read_video, refs, stderr, Fidelity, Workspace};
+use crate::support::{fails_with, make_clip, names, probe, read_image, read_video, refs, stderr, Fidelity, Workspace};
 
 /// The frames of `dir` against those of `reference`: the same names, and how close.
 fn compare(ws: &Workspace, reference: &str, dir: &str) -> Fidelity {
@@ -235,7 +235,10 @@ fn shards_parts_of_the_film_join_in_order_with_the_sound() {
         "--audio-from",
         "film.mp4",
     ]);
-    assert!(said.contains("assembled 96 frames"), "{said}");
+    assert!(
+        said.contains("assembled 96 frames") && !said.contains("has no sound"),
+        "{said}"
+    );
     let streams = probe(&ws.path("joined.mp4"));
     let video = streams.iter().find(|s| s.kind == "video").expect("a picture");
     assert_eq!(video.rate, "24000/1001");
@@ -282,4 +285,91 @@ fn variable_rate_films_are_split_at_the_frames_decoding_gives() {
         let exact = compare(&ws, &format!("{film}_whole"), &format!("{film}_shards"));
         assert!(exact.psnr().is_infinite(), "{film}: shards differ from a single run");
     }
+}
+
+/// A 30-frame film in three parts, `part-0.mp4` to `part-2.mp4`, each with its record; `audio` gives the film sound.
+fn three_parts(ws: &Workspace, audio: bool) {
+    make_clip(&ws.path("film.mp4"), "24", 1.25, audio);
+    for i in 0..3 {
+        let (shard, part) = (format!("{i}/3"), format!("part-{i}.mp4"));
+        ws.ok(&["video", "film.mp4", "--no-frames", "--shard", &shard, "-o", &part, "-q"]);
+    }
+}
+
+/// Issue 23, BAD 5: part 1 named twice said "assembled 30 frames" of a film that held 32 (part 1 twice, most of part
+/// 2 gone). A part named twice, or a copy of one, is refused naming it, and nothing is written.
+#[test]
+fn assemble_refuses_a_part_named_twice_or_copied() {
+    let ws = Workspace::new();
+    three_parts(&ws, false);
+    let before = ws.entries();
+    let out = ws.run(&[
+        "assemble",
+        "part-0.mp4",
+        "part-1.mp4",
+        "part-1.mp4",
+        "part-2.mp4",
+        "-o",
+        "dup.mp4",
+    ]);
+    fails_with(&out, 1, &["part-1.mp4 is named twice", "name each shard's part once"]);
+    std::fs::copy(ws.path("part-1.mp4"), ws.path("copy.mp4")).unwrap();
+    std::fs::copy(
+        ws.path(".part-1.mp4.colorize-manifest"),
+        ws.path(".copy.mp4.colorize-manifest"),
+    )
+    .unwrap();
+    let out = ws.run(&[
+        "assemble",
+        "part-0.mp4",
+        "part-1.mp4",
+        "copy.mp4",
+        "part-2.mp4",
+        "-o",
+        "dup.mp4",
+    ]);
+    fails_with(&out, 1, &["part-1.mp4 and copy.mp4 are both shard 1/3"]);
+    std::fs::remove_file(ws.path("copy.mp4")).unwrap();
+    std::fs::remove_file(ws.path(".copy.mp4.colorize-manifest")).unwrap();
+    assert_eq!(ws.entries(), before, "a refused assemble left something");
+    // Named in any order, each once, the parts make the whole film.
+    let said = ws.ok(&["assemble", "part-2.mp4", "part-0.mp4", "part-1.mp4", "-o", "dup.mp4"]);
+    assert!(said.contains("assembled 30 frames"), "{said}");
+    assert_eq!(read_video(&ws.path("dup.mp4")).frames.len(), 30);
+}
+
+/// Issue 23, BAD 6: `--audio-from` a missing file, a folder or /dev/null gave rc 0 and a silent film without a word.
+/// Those are refused before anything is written; a film without sound gives a silent film and says so.
+#[test]
+fn assemble_refuses_audio_from_what_is_not_a_film_and_notes_a_silent_one() {
+    let ws = Workspace::new();
+    three_parts(&ws, false);
+    std::fs::create_dir(ws.path("folder")).unwrap();
+    let before = ws.entries();
+    for (source, why) in [
+        ("nope.mp4", "it does not exist"),
+        ("folder", "it is a folder"),
+        ("/dev/null", "it is not a regular file"),
+    ] {
+        let parts = ["assemble", "part-0.mp4", "part-1.mp4", "part-2.mp4", "-o", "joined.mp4"];
+        let out = ws.run(&[&parts[..], &["--audio-from", source]].concat());
+        let said = format!("cannot take the sound from {source}: {why}");
+        fails_with(&out, 1, &[&said, "give --audio-from the film"]);
+        assert_eq!(ws.entries(), before, "--audio-from {source} left something");
+    }
+    let said = ws.ok(&[
+        "assemble",
+        "part-0.mp4",
+        "part-1.mp4",
+        "part-2.mp4",
+        "-o",
+        "joined.mp4",
+        "--audio-from",
+        "film.mp4",
+    ]);
+    assert!(
+        said.contains("note: film.mp4 has no sound; the film is silent"),
+        "{said}"
+    );
+    assert!(probe(&ws.path("joined.mp4")).iter().all(|s| s.kind != "audio"));
 }

@@ -7,7 +7,9 @@ use opencv::core::{Mat, Rect, Size};
 use opencv::imgproc;
 use opencv::prelude::*;
 
-use crate::support::{self, mean_abs_diff, read_image, read_video, shared_media, write_image, Workspace};
+use crate::support::{
+    self, fails_with, make_clip, mean_abs_diff, read_image, read_video, shared_media, write_image, Workspace,
+};
 
 /// The part of `sheet` holding the original (0) or colorized (1) picture of cell `i`.
 fn tile(sheet: &Mat, i: usize, thumb: Size, which: i32) -> Mat {
@@ -120,4 +122,81 @@ fn a_batch_sheet_shows_the_picked_photos_in_order() {
             "cell {i} is not {name}"
         );
     }
+}
+
+/// Issue 23, BAD 2: a photo named contact-sheet.jpg in the output folder, or an earlier sheet, was replaced
+/// without a word. Without --overwrite the batch is refused before any work; with it the sheet is replaced.
+#[test]
+fn a_batch_sheet_replaces_no_file_without_overwrite() {
+    let ws = Workspace::new();
+    for (name, level) in [("a.png", 30), ("b.png", 190)] {
+        write_image(
+            &ws.path(&format!("album/{name}")),
+            &support::frame(Size::new(64, 48), level),
+        );
+    }
+    write_image(&ws.path("out/contact-sheet.jpg"), &support::frame(Size::new(32, 32), 7));
+    let photo = std::fs::read(ws.path("out/contact-sheet.jpg")).unwrap();
+    let out = ws.run(&["image", "album", "-o", "out", "--contact-sheet", "-q"]);
+    fails_with(
+        &out,
+        1,
+        &["out/contact-sheet.jpg already exists (pass --overwrite to replace it)"],
+    );
+    assert_eq!(std::fs::read(ws.path("out/contact-sheet.jpg")).unwrap(), photo);
+    assert_eq!(
+        support::names(&ws.path("out")),
+        ["contact-sheet.jpg"],
+        "photos were colorized"
+    );
+
+    // An earlier sheet is kept too, and replaced when asked.
+    ws.ok(&["image", "album", "-o", "again", "--contact-sheet", "-q"]);
+    let earlier = std::fs::read(ws.path("again/contact-sheet.jpg")).unwrap();
+    let out = ws.run(&["image", "album", "-o", "again", "--contact-sheet=1", "-q"]);
+    fails_with(
+        &out,
+        1,
+        &["again/contact-sheet.jpg already exists (pass --overwrite to replace it)"],
+    );
+    assert_eq!(std::fs::read(ws.path("again/contact-sheet.jpg")).unwrap(), earlier);
+    ws.ok(&[
+        "image",
+        "album",
+        "-o",
+        "again",
+        "--contact-sheet=1",
+        "--overwrite",
+        "-q",
+    ]);
+    assert_ne!(std::fs::read(ws.path("again/contact-sheet.jpg")).unwrap(), earlier);
+}
+
+/// Issue 23, BAD 2: `-o mine.avi --contact-sheet` replaced the mine.sheet.jpg already there. It is refused before
+/// any work (no film, no frames), and replaced with --overwrite.
+#[test]
+fn a_films_sheet_replaces_no_file_without_overwrite() {
+    let ws = Workspace::new();
+    make_clip(&ws.path("film.mp4"), "24", 0.5, false);
+    write_image(&ws.path("mine.sheet.jpg"), &support::frame(Size::new(32, 32), 7));
+    let photo = std::fs::read(ws.path("mine.sheet.jpg")).unwrap();
+    let before = ws.entries();
+    let out = ws.run(&["video", "film.mp4", "-o", "mine.avi", "--contact-sheet=2", "-q"]);
+    fails_with(
+        &out,
+        1,
+        &["mine.sheet.jpg already exists (pass --overwrite to replace it)"],
+    );
+    assert_eq!(ws.entries(), before, "a refused run wrote something");
+    assert_eq!(std::fs::read(ws.path("mine.sheet.jpg")).unwrap(), photo);
+    ws.ok(&[
+        "video",
+        "film.mp4",
+        "-o",
+        "mine.avi",
+        "--contact-sheet=2",
+        "--overwrite",
+        "-q",
+    ]);
+    assert_ne!(std::fs::read(ws.path("mine.sheet.jpg")).unwrap(), photo);
 }

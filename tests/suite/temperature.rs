@@ -80,3 +80,20 @@ fn the_default_is_the_published_temperature_and_exact_keeps_it() {
     }
     assert!(!ws.path("exact").exists());
 }
+
+/// Issue 23, BAD 3: 1e-40 and 1e-39 gave a pure white photo and 1e-38 a partly white one, their scaled logits
+/// overflowing f32. The bound is 2e-34 (src/model/caffe.rs says why): at it a photo is coloured, below it refused.
+#[test]
+fn a_temperature_whose_scaled_logits_overflow_is_refused_at_the_edge() {
+    let ws = Workspace::new();
+    write_image(&ws.path("p.png"), &support::frame(Size::new(64, 48), 80));
+    ws.ok(&["image", "p.png", "-o", "edge", "--temperature", "2e-34", "-q"]);
+    let coloured = read_image(&ws.path("edge/Color_p.png"));
+    assert!(support::mean_gray(&coloured) < 250.0, "white at the bound");
+    for low in ["1.99e-34", "1e-38", "1e-39", "1e-40"] {
+        let dir = format!("low{low}");
+        let out = ws.run(&["image", "p.png", "-o", &dir, "--temperature", low, "-q"]);
+        fails_with(&out, 2, &["too low a temperature", "give one from 2e-34 to 1"]);
+        assert!(!ws.path(&dir).exists(), "{low} wrote {dir}");
+    }
+}
