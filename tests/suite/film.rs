@@ -158,7 +158,13 @@ fn an_interrupted_run_resumes_to_the_same_frames() {
     let ws = Workspace::new();
     let levels: Vec<u8> = (0..90).map(|i| 30 + (i * 2) as u8).collect();
     support::write_video(&ws.path("long.avi"), 24.0, Size::new(96, 64), &levels);
-    for (mode, extra) in [("exact", &["--exact"][..]), ("default", &[][..])] {
+    let auto = ["--keyframe-interval", "auto"];
+    // The longest segment each mode makes: a keyframe and the frames before it.
+    for (mode, extra, segment) in [
+        ("exact", &["--exact"][..], 1),
+        ("default", &[][..], 3),
+        ("auto", &auto[..], 12),
+    ] {
         let reference = format!("{mode}_ref");
         let mut args = vec!["video", "long.avi", "--frame-format", "png", "-q"];
         args.extend_from_slice(extra);
@@ -194,8 +200,8 @@ fn an_interrupted_run_resumes_to_the_same_frames() {
         let rerun = ws.run(&refs(&with(&dir, &film)));
         assert!(rerun.status.success());
         let stderr = stderr(&rerun);
-        // The record follows a segment's frames (a keyframe and those before it, 3 at most here) once all are on
-        // disk: a SIGKILL between them leaves up to that many frames to make again.
+        // The record follows a segment's frames once all are on disk: a SIGKILL between them leaves up to a
+        // segment of frames to make again.
         let done: usize = stderr
             .split(" already done")
             .next()
@@ -203,7 +209,7 @@ fn an_interrupted_run_resumes_to_the_same_frames() {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no count of frames already done: {stderr}"));
         assert!(
-            done <= before && before - done <= 3,
+            done <= before && before - done <= segment,
             "{done} already done of {before} on disk"
         );
         assert_eq!(names(&ws.path(&dir)), names(&ws.path(&reference)));
