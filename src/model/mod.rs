@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use opencv::core::{Mat, Vector};
 use opencv::dnn;
 use opencv::prelude::*;
@@ -15,10 +15,12 @@ use files::{hex, CAFFEMODEL, POINTS, PROTOTXT};
 
 pub mod caffe;
 mod engine;
+pub mod entropy;
 pub mod files;
 pub mod points;
 
 pub use engine::{choose_engine, Available, BackendChoice, Cuda, Engine};
+pub use entropy::Uncertainty;
 
 /// Where the three model files are: named explicitly, or by their published names in the model folder.
 #[derive(Clone, Debug)]
@@ -169,21 +171,38 @@ impl Colorizer {
     /// One forward pass over several prepared 1x1xSxS inputs stacked into one Nx1xSxS blob: a GPU does a batch in
     /// little more time than a single frame.
     pub fn predict_batch(&mut self, inputs: &[&Mat]) -> Result<Vec<Mat>> {
-        let stacked;
-        let blob = match inputs {
-            [one] => *one,
-            _ => {
-                stacked = lab::stack(inputs)?;
-                &stacked
-            }
-        };
-        self.net.set_input_def(blob)?;
-        let out = self
-            .net
-            .forward_single("class8_ab")
-            .map_err(|e| anyhow::anyhow!("forward pass failed: {}", opencv_message(&e)))?;
+        self.set_input(inputs)?;
+        let out = self.net.forward_single("class8_ab").map_err(forward_failed)?;
         lab::ab_from_blob(&out)
     }
+
+    /// As `predict_batch`, with each item's uncertainty from the same pass: the layer before the softmax is
+    /// asked for as a second output only here, so a run without a review page costs what it did.
+    pub fn predict_batch_unsure(&mut self, inputs: &[&Mat]) -> Result<Vec<(Mat, Uncertainty)>> {
+        self.set_input(inputs)?;
+        let mut outs = Vector::<Mat>::new();
+        let names = Vector::<String>::from_iter(["class8_ab", "conv8_313"]);
+        self.net.forward(&mut outs, &names).map_err(forward_failed)?;
+        let ab = lab::ab_from_blob(&outs.get(0)?)?;
+        let unsure = entropy::uncertainty(&outs.get(1)?)?;
+        ensure!(
+            ab.len() == unsure.len(),
+            "the network gave a/b and colour distributions for different batches"
+        );
+        Ok(ab.into_iter().zip(unsure).collect())
+    }
+
+    fn set_input(&mut self, inputs: &[&Mat]) -> Result<()> {
+        match inputs {
+            [one] => self.net.set_input_def(*one)?,
+            _ => self.net.set_input_def(&lab::stack(inputs)?)?,
+        }
+        Ok(())
+    }
+}
+
+fn forward_failed(e: opencv::Error) -> anyhow::Error {
+    anyhow::anyhow!("forward pass failed: {}", opencv_message(&e))
 }
 
 /// The first line of OpenCV's message without the source location that precedes it.
