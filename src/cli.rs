@@ -229,6 +229,15 @@ pub struct VideoArgs {
     #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "12",
           value_parser = sheet_size)]
     pub contact_sheet: Option<usize>,
+    /// Write <name>.report.html beside each film, a review page in one self-contained file: a timeline of where
+    /// the colour changes more than the motion explains and where the network was unsure, the frames to look at
+    /// first before and after, and colour hints placed by clicking and saved as a --hints file.
+    #[arg(long, conflicts_with = "shard")]
+    pub report: bool,
+    /// Write the review's numbers as JSON to FILE (one film): each frame's kind, cut, stability and
+    /// uncertainty, the attention list and the settings.
+    #[arg(long, value_name = "FILE", conflicts_with = "shard")]
+    pub report_json: Option<PathBuf>,
     /// Leave out the source's sound.
     #[arg(long)]
     pub no_audio: bool,

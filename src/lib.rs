@@ -13,6 +13,7 @@ pub mod output;
 pub mod photos;
 pub mod pipeline;
 pub mod progress;
+pub mod report;
 #[cfg(test)]
 mod shared_files;
 pub mod sheet;

@@ -13,6 +13,7 @@ use crate::film;
 use crate::model::{Colorizer, Model};
 use crate::output::{check_output, check_writable};
 use crate::progress::Progress;
+use crate::report;
 
 /// One film of the batch and what its run writes.
 struct Job {
@@ -101,6 +102,7 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>, shard: Option<film::Shar
             check_output(film, &input)?;
             film::fourcc(film)?;
             check_sheet(args, film)?;
+            check_page(args, film)?;
         }
         if let Some(frames) = outputs.frames() {
             check_writable(&frames.dir)?;
@@ -119,6 +121,24 @@ fn check_sheet(args: &VideoArgs, film: &Path) -> Result<()> {
         bail!("{} already exists (pass --overwrite to replace it)", sheet.display());
     }
     Ok(())
+}
+
+/// Refuses, before any work, a review page that would replace a file beside a film still to make, as for sheets.
+fn check_page(args: &VideoArgs, film: &Path) -> Result<()> {
+    let page = report::page_beside(film);
+    if args.report && !args.overwrite && !film.exists() && page.exists() {
+        bail!("{} already exists (pass --overwrite to replace it)", page.display());
+    }
+    Ok(())
+}
+
+/// What review a film's run writes, if any.
+fn review(args: &VideoArgs, job: &Job) -> Option<report::Wanted> {
+    let wanted = report::Wanted {
+        page: job.outputs.film().filter(|_| args.report).map(report::page_beside),
+        json: args.report_json.clone(),
+    };
+    wanted.any().then_some(wanted)
 }
 
 fn options(args: &VideoArgs, job: &Job, model: &Model) -> film::Options {
@@ -144,6 +164,7 @@ fn options(args: &VideoArgs, job: &Job, model: &Model) -> film::Options {
         overwrite: args.overwrite,
         contact_sheet: args.contact_sheet,
         warmup: args.warmup,
+        report: review(args, job),
     }
 }
 
@@ -154,6 +175,9 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
         .map(|spec| spec.resolve(|name| std::env::var(name).ok()))
         .transpose()?;
     let films = destinations(&args, inputs, shard)?;
+    if args.report_json.is_some() && films.len() != 1 {
+        bail!("--report-json names one file: name one film, or use --report, whose page holds the same JSON");
+    }
     if shard.is_some() && films.len() != 1 {
         bail!("--shard colorizes a part of one film: name one film");
     }
@@ -242,7 +266,8 @@ fn colorize_one(
             return (outcome, format!("{word} after {seconds:.1} s"));
         }
     };
-    for path in summary.frames_dir.iter().chain(&summary.film).chain(&summary.sheet) {
+    let paths = summary.frames_dir.iter().chain(&summary.film).chain(&summary.sheet);
+    for path in paths.chain(&summary.report) {
         println!("{}", path.display());
     }
     if args.profile {
@@ -257,13 +282,14 @@ fn colorize_one(
         String::new()
     };
     let line = format!(
-        "colorized {} frames ({} keyframes: {} computed, {} repeats; {} carried along the motion{resumed}) in \
-         {seconds:.1} s, {:.2} frames/s",
+        "colorized {} frames ({} keyframes: {} computed, {} repeats; {} carried along the motion{resumed}; {} cuts) \
+         in {seconds:.1} s, {:.2} frames/s",
         summary.frame_count,
         summary.keyframes,
         summary.computed,
         summary.keyframes - summary.computed,
         summary.frame_count - summary.keyframes - summary.resumed,
+        summary.cuts,
         summary.frame_count as f64 / seconds.max(1e-9)
     );
     eprintln!("{line}");

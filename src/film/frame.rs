@@ -50,6 +50,8 @@ pub enum Key<T> {
         net: Option<T>,
         /// From the previous keyframe, for steadying its colour; None where a shot starts.
         back: Option<Carry>,
+        /// A shot starts here after another: the picture is too unlike the frame before to be the same shot.
+        cut: bool,
         /// In the range written; otherwise it warms a shard up, or lies past the range's end and is read only so
         /// the frames before it get colour from both sides.
         written: bool,

@@ -64,10 +64,13 @@ fn with_truth(segment: Segment<Key<Input>>, truths: &[Mat]) -> Result<Segment<Ke
             let truth = truths.get(frame.index).context("a keyframe past the frames read")?;
             let work = match frame.work {
                 Key::Resumed => Key::Resumed,
-                Key::Computed { l, back, written, .. } => Key::Computed {
+                Key::Computed {
+                    l, back, written, cut, ..
+                } => Key::Computed {
                     l,
                     net: Some(Ab(truth.try_clone()?)),
                     back,
+                    cut,
                     written,
                 },
             };

@@ -161,6 +161,8 @@ impl<'a> Keys<'a> {
             }
             return Ok(None);
         }
+        // The first frame read starts a shot too, but no cut comes before it.
+        let after_cut = cut && self.last.is_some();
         let between = self.carry_ahead((!cut).then_some(&frame))?;
         let repeat = self.scene.repeats_key(&frame.input, shot, self.repeats)?;
         self.last = Some(LastKey {
@@ -175,6 +177,7 @@ impl<'a> Keys<'a> {
                 l: frame.l,
                 net: (!repeat).then_some(Input(frame.input)),
                 back,
+                cut: after_cut,
                 written: frame.role == Role::Written,
             },
         };

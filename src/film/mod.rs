@@ -1,6 +1,7 @@
 //! Films, as a short sequence of named steps: the settings resolved into a plan, a reader that yields jobs, a pool
 //! of networks that colour them, and a sink that writes frames and film in order and finishes the film.
 
+mod change;
 mod fingerprint;
 mod finish;
 mod frame;
@@ -20,6 +21,7 @@ mod probe;
 mod profile;
 mod read;
 mod resume;
+mod review;
 mod scene;
 mod shard;
 mod sink;
@@ -29,7 +31,7 @@ mod writer;
 use anyhow::{bail, ensure, Context, Result};
 use opencv::core::Mat;
 
-use crate::model::{Colorizer, Model};
+use crate::model::{Colorizer, Model, Uncertainty};
 use crate::progress::Progress;
 use crate::{interrupt, pipeline};
 pub use finish::{check_sound_source, finish_film, join_parts, Sound};
@@ -83,9 +85,10 @@ fn run(
         .carries_colour
         .then(|| motion::Flow::new(motion::analysis_size(source.size)))
         .transpose()?;
-    let originals = match plan.layout {
-        Layout::SideBySide => Originals::All,
-        Layout::Colour => Originals::Only(&plan.sheet_picks),
+    // The review page shows any frame before and after.
+    let originals = match (plan.layout, &plan.report) {
+        (Layout::SideBySide, _) | (_, Some(_)) => Originals::All,
+        (Layout::Colour, None) => Originals::Only(&plan.sheet_picks),
     };
     let keys = Keys::new(plan.keyframe_interval, plan.repeats, flow, &profile);
     let jobs = Jobs::new(
@@ -104,11 +107,12 @@ fn run(
     } else {
         2 * nets.len() + 2
     };
+    let unsure = plan.report.is_some();
     let work = |net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>| {
         let index = batch.iter().find_map(|s| s.key.as_ref()).map_or(0, |k| k.index);
-        pipeline::unpanic(|| forward(net, batch, &profile)).with_context(|| format!("frame {index}"))
+        pipeline::unpanic(|| forward(net, batch, unsure, &profile)).with_context(|| format!("frame {index}"))
     };
-    let take = |batch: Vec<Segment<Key<Ab>>>| sink.take(batch);
+    let take = |(batch, unsure): Forwarded| sink.take(batch, unsure);
     let outcome = pipeline::run(pipeline::batched(jobs, plan.batch), nets, work, in_flight, take);
     if let Err(e) = outcome.and_then(|()| interrupt::check()) {
         if interrupt::requested() {
@@ -126,24 +130,35 @@ fn run(
     Ok((sink.finish()?, profile))
 }
 
+/// A batch with the network's predictions, and the uncertainty of each keyframe predicted when a review page
+/// asks for it.
+type Forwarded = (Vec<Segment<Key<Ab>>>, Vec<(usize, Uncertainty)>);
+
 /// A worker's share of a batch: one forward pass for the keyframes that need one, that is all but those on disk
-/// already and those that repeat the last.
-fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, profile: &Profile) -> Result<Vec<Segment<Key<Ab>>>> {
+/// already and those that repeat the last; with their uncertainty too when `unsure`.
+fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, unsure: bool, profile: &Profile) -> Result<Forwarded> {
     interrupt::check()?;
-    let inputs: Vec<&Mat> = batch
+    let (indices, inputs): (Vec<usize>, Vec<&Mat>) = batch
         .iter()
-        .filter_map(|segment| match &segment.key.as_ref()?.work {
-            Key::Computed {
-                net: Some(Input(input)),
-                ..
-            } => Some(input),
-            _ => None,
+        .filter_map(|segment| {
+            let key = segment.key.as_ref()?;
+            match &key.work {
+                Key::Computed {
+                    net: Some(Input(input)),
+                    ..
+                } => Some((key.index, input)),
+                _ => None,
+            }
         })
-        .collect();
-    let predicted = if inputs.is_empty() {
-        Vec::new()
-    } else {
-        profile.time(Stage::Forward, || net.predict_batch(&inputs))?
+        .unzip();
+    let (predicted, uncertain) = match (inputs.is_empty(), unsure) {
+        (true, _) => (Vec::new(), Vec::new()),
+        (false, false) => (profile.time(Stage::Forward, || net.predict_batch(&inputs))?, Vec::new()),
+        (false, true) => {
+            let both = profile.time(Stage::Forward, || net.predict_batch_unsure(&inputs))?;
+            let (ab, uncertain): (Vec<Mat>, Vec<Uncertainty>) = both.into_iter().unzip();
+            (ab, indices.into_iter().zip(uncertain).collect())
+        }
     };
     ensure!(
         predicted.len() == inputs.len(),
@@ -158,20 +173,28 @@ fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, profile: &Profi
         original: key.original,
         work: match key.work {
             Key::Resumed => Key::Resumed,
-            Key::Computed { l, net, back, written } => Key::Computed {
+            Key::Computed {
+                l,
+                net,
+                back,
+                cut,
+                written,
+            } => Key::Computed {
                 l,
                 // One prediction per input, in order: `inputs` was taken from these same keyframes.
                 net: net.and_then(|_| predicted.next().map(Ab)),
                 back,
+                cut,
                 written,
             },
         },
     };
-    Ok(batch
+    let segments = batch
         .into_iter()
         .map(|segment| Segment {
             between: segment.between,
             key: segment.key.map(&mut coloured),
         })
-        .collect())
+        .collect();
+    Ok((segments, uncertain))
 }

@@ -131,7 +131,9 @@ impl Painter {
     fn key_colour(&self, key: Frame<Key<Ab>>) -> Result<Frame<Option<KeyColour>>> {
         let work = match key.work {
             Key::Resumed => None,
-            Key::Computed { l, net, back, written } => {
+            Key::Computed {
+                l, net, back, written, ..
+            } => {
                 let computed = net.is_some();
                 let prediction = match net {
                     Some(Ab(ab)) => ab,
@@ -228,6 +230,7 @@ mod tests {
                 l: Mat::default(),
                 net: net.map(Ab),
                 back,
+                cut: false,
                 written: true,
             },
         }

@@ -47,6 +47,8 @@ pub struct Options {
     pub contact_sheet: Option<usize>,
     /// Frames before a shard's part colorized and not written (None: enough to settle the colour).
     pub warmup: Option<usize>,
+    /// The review page and its JSON, when asked for.
+    pub report: Option<crate::report::Wanted>,
 }
 
 /// What the film shows.
@@ -88,6 +90,10 @@ pub struct Plan {
     pub sound_from: Option<PathBuf>,
     pub other_runs: OtherRuns,
     pub film_size: Size,
+    /// The frames as coloured (after --width), and the source's own size, which hints are given in.
+    pub size: Size,
+    pub native: Size,
+    pub report: Option<crate::report::Wanted>,
     /// The input's content, every pixel-affecting setting, the backend and the model files.
     pub fingerprint: Fingerprint,
     pub notes: Vec<String>,
@@ -145,6 +151,9 @@ impl Plan {
                 OtherRuns::Refuse
             },
             film_size,
+            size: source.size,
+            native: source.native,
+            report: options.report,
             fingerprint,
             notes,
             input: options.input,

@@ -18,9 +18,11 @@ use super::picture::{picture, Picture};
 use super::plan::{Layout, Plan};
 use super::profile::{Profile, Stage};
 use super::resume;
+use super::review::Review;
 use super::shard::Shard;
 use super::timeline::Timeline;
 use super::writer::FilmWriter;
+use crate::model::Uncertainty;
 use crate::progress::Progress;
 use crate::sheet::{self, Sheet};
 
@@ -33,10 +35,14 @@ pub struct Summary {
     pub computed: usize,
     /// Frames found finished on disk by a resumed run.
     pub resumed: usize,
+    /// Shots that start after another, among the frames made now.
+    pub cuts: usize,
     /// None for a shard, whose frames wait for `colorize assemble`.
     pub film: Option<PathBuf>,
     pub sheet: Option<PathBuf>,
     pub frames_dir: Option<PathBuf>,
+    /// The review page, when one was asked for.
+    pub report: Option<PathBuf>,
     pub notes: Vec<String>,
 }
 
@@ -51,6 +57,7 @@ pub struct Sink<'a> {
     held: Option<Mat>,
     painter: Painter,
     sheet: Sheet,
+    review: Option<Review>,
     /// Where pictures are made, in parallel.
     pictures: &'a rayon::ThreadPool,
     profile: &'a Profile,
@@ -60,6 +67,7 @@ pub struct Sink<'a> {
     keyframes: usize,
     computed: usize,
     resumed: usize,
+    cuts: usize,
 }
 
 impl<'a> Sink<'a> {
@@ -106,6 +114,7 @@ impl<'a> Sink<'a> {
             held: None,
             painter: Painter::new(plan.smooth, plan.saturation, state),
             sheet: Sheet::default(),
+            review: Review::new(plan),
             pictures,
             profile,
             progress,
@@ -113,6 +122,7 @@ impl<'a> Sink<'a> {
             keyframes: 0,
             computed: 0,
             resumed: 0,
+            cuts: 0,
         };
         Ok((sink, resume_at))
     }
@@ -120,7 +130,12 @@ impl<'a> Sink<'a> {
     /// Takes the next segments, in order. Colour is worked out frame by frame (the painter); the pictures are then
     /// made and written to the frames folder in parallel (at 1080p that is most of a frame's time on the CPU), and
     /// go into the film in order; the resume record follows once they are all on disk.
-    pub fn take(&mut self, batch: Vec<Segment<Key<Ab>>>) -> Result<()> {
+    /// `unsure` holds the uncertainty of keyframes the network ran on, when a review page asks for it.
+    pub fn take(&mut self, batch: Vec<Segment<Key<Ab>>>, unsure: Vec<(usize, Uncertainty)>) -> Result<()> {
+        self.cuts += batch.iter().filter(|s| starts_shot(s.key.as_ref())).count();
+        if let Some(review) = &mut self.review {
+            review.take(&batch, unsure);
+        }
         let mut outgoing = Vec::new();
         let mut record = None;
         for segment in batch {
@@ -153,12 +168,15 @@ impl<'a> Sink<'a> {
 
     /// Adds a finished frame to the contact sheet and the film.
     fn deliver(&mut self, index: usize, seconds: f64, original: Option<Mat>, bgr: Mat) -> Result<()> {
+        let time = if seconds.is_finite() {
+            seconds
+        } else {
+            index as f64 / self.plan.fps
+        };
+        if let Some(review) = &mut self.review {
+            review.deliver(index, time, original.as_ref(), &bgr)?;
+        }
         if let (Some(original), Ok(_)) = (&original, self.plan.sheet_picks.binary_search(&index)) {
-            let time = if seconds.is_finite() {
-                seconds
-            } else {
-                index as f64 / self.plan.fps
-            };
             self.sheet
                 .add(index, original, &bgr, format!("{}  #{index}", sheet::timecode(time)))?;
         }
@@ -213,6 +231,9 @@ impl<'a> Sink<'a> {
             }
             None => (None, None),
         };
+        if let Some(review) = self.review.take() {
+            review.finish(self.plan, self.taken)?;
+        }
         if let Some(record) = &self.record {
             let format = self.frames.as_ref().map(|f| f.format);
             let end = Some(self.plan.span.start + self.taken);
@@ -223,9 +244,11 @@ impl<'a> Sink<'a> {
             keyframes: self.keyframes,
             computed: self.computed,
             resumed: self.resumed,
+            cuts: self.cuts,
             film,
             sheet,
             frames_dir: self.frames.as_ref().map(|f| f.dir.clone()),
+            report: self.plan.report.as_ref().and_then(|r| r.page.clone()),
             notes,
         })
     }
@@ -255,6 +278,20 @@ impl<'a> Sink<'a> {
         }
         notes
     }
+}
+
+/// Whether a segment's keyframe, written in this run, starts a shot after another.
+fn starts_shot(key: Option<&Frame<Key<Ab>>>) -> bool {
+    key.is_some_and(|k| {
+        matches!(
+            k.work,
+            Key::Computed {
+                cut: true,
+                written: true,
+                ..
+            }
+        )
+    })
 }
 
 /// The record of this run's frames (in `format`, if kept): `end` is where they end, `origin` the time of the first.

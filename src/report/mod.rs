@@ -1,0 +1,128 @@
+//! The review page: what a run measured of each frame (kind, cut, how steady its colour, how sure the network),
+//! the shots to look at first, and the page itself, one self-contained HTML file with those numbers embedded as
+//! JSON for tools.
+
+mod attention;
+mod collect;
+mod page;
+mod picture;
+mod plot;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+pub use attention::{Attention, Why};
+pub use collect::Collector;
+pub use picture::Shown;
+
+/// What a run writes of its review: the page, the JSON alone, or both.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Wanted {
+    pub page: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+}
+
+impl Wanted {
+    pub fn any(&self) -> bool {
+        self.page.is_some() || self.json.is_some()
+    }
+}
+
+/// `<name>.report.html` beside a film.
+pub fn page_beside(film: &Path) -> PathBuf {
+    let stem = film.file_stem().unwrap_or_default().to_string_lossy();
+    film.with_file_name(format!("{stem}.report.html"))
+}
+
+/// How a frame got its colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// The network ran on it.
+    Keyframe,
+    /// Colour carried along the motion from the keyframes on either side.
+    Carried,
+    /// A keyframe that repeats the one before, whose prediction it reuses.
+    Repeat,
+}
+
+impl Kind {
+    /// Its name in the JSON and on the page.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Keyframe => "keyframe",
+            Kind::Carried => "carried",
+            Kind::Repeat => "repeat",
+        }
+    }
+}
+
+/// One frame of the film, as the page's JSON gives it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrameRecord {
+    pub index: usize,
+    /// Seconds from the film's start.
+    pub time: f64,
+    pub kind: Kind,
+    /// A shot starts here.
+    pub cut: bool,
+    /// Colour change the motion does not explain since the frame before (mean CIE76 delta E, lightness included;
+    /// 0 is perfectly steady); None at the film's first frame and at cuts.
+    pub stability: Option<f64>,
+    /// The network's mean normalised entropy (0 sure, 1 no idea); keyframes the network ran on only.
+    pub uncertainty: Option<f64>,
+    /// Colour hints applied to the frame.
+    pub hints: usize,
+}
+
+/// The model as used, by the digests of its files.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelDigests {
+    pub prototxt: String,
+    pub caffemodel: String,
+    pub points: String,
+}
+
+/// The run's settings, as the page's header and JSON give them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Settings {
+    pub frames: usize,
+    /// Seconds of film.
+    pub length: f64,
+    pub fps: f64,
+    /// Width and height of the frames coloured, and of the source (hint coordinates are the source's pixels).
+    pub size: [i32; 2],
+    pub source_size: [i32; 2],
+    pub keyframe_interval: String,
+    pub smooth: f64,
+    pub saturation: f64,
+    pub render_size: i32,
+    pub backend: String,
+    pub model: ModelDigests,
+    /// Seconds the run took.
+    pub seconds: f64,
+}
+
+/// Everything the page says, in numbers.
+#[derive(Debug, Serialize)]
+pub struct Data {
+    pub film: String,
+    pub settings: Settings,
+    pub frames: Vec<FrameRecord>,
+    pub attention: Vec<Attention>,
+}
+
+/// Writes what `wanted` asks for: the JSON alone, and the page with the pictures in `shown`.
+pub fn write(wanted: &Wanted, data: &Data, shown: &[Shown]) -> Result<()> {
+    if let Some(path) = &wanted.json {
+        let json = serde_json::to_string_pretty(data)?;
+        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &wanted.page {
+        let html = page::html(data, shown)?;
+        std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}

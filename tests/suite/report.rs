@@ -1,0 +1,212 @@
+//! The review page (`--report`, `--report-json`): a record per frame that agrees with the run's summary, the
+//! page self-contained with the same JSON inside, stability that tells motion from a jump, and the network's
+//! uncertainty on the full-size stand-in.
+
+use std::path::Path;
+
+use opencv::core::{Mat, Size};
+use opencv::prelude::*;
+use opencv::videoio;
+use serde_json::Value;
+
+use crate::support::{gray_picture, shared_media, standin, Workspace};
+
+pub const SIZE: Size = Size::new(160, 120);
+
+/// A textured picture, moved `shift` pixels right and made `lift` levels brighter; `other` is another scene.
+pub fn picture(shift: i32, lift: u8, other: bool) -> Mat {
+    gray_picture(SIZE, |x, y| {
+        let (x, y) = (f64::from(x - shift), f64::from(y));
+        let wave = if other {
+            (x / 5.0).cos() * (y / 13.0).sin()
+        } else {
+            (x / 9.0).sin() * (y / 7.0).cos() + 0.5 * ((x + y) / 17.0).sin()
+        };
+        let base = if other { 190.0 } else { 100.0 };
+        (base + 40.0 * wave).clamp(0.0, 255.0) as u8 + lift
+    })
+}
+
+/// Writes `frames` as an MJPG AVI at 25 fps.
+pub fn write_film(path: &Path, frames: &[Mat]) {
+    let fourcc = videoio::VideoWriter::fourcc('M', 'J', 'P', 'G').unwrap();
+    let mut writer = videoio::VideoWriter::new(path, fourcc, 25.0, SIZE, true).unwrap();
+    assert!(writer.is_opened().unwrap());
+    for frame in frames {
+        writer.write(frame).unwrap();
+    }
+    writer.release().unwrap();
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The JSON the page embeds.
+pub fn embedded_json(page: &str) -> Value {
+    let start = r#"<script type="application/json" id="colorize-report">"#;
+    let from = page.find(start).expect("the page embeds its JSON") + start.len();
+    let to = from + page[from..].find("</script>").unwrap();
+    serde_json::from_str(&page[from..to]).unwrap()
+}
+
+/// The numbers in the run's summary line: frames, keyframes, computed, repeats, carried, cuts.
+fn summary(said: &str) -> Vec<usize> {
+    let line = said
+        .lines()
+        .find(|l| l.starts_with("colorized "))
+        .expect("a summary line");
+    line.split(|c: char| !c.is_ascii_digit() && c != '.')
+        .filter(|w| !w.is_empty() && !w.contains('.'))
+        .take(6)
+        .map(|w| w.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_90_frame_film_has_90_records_with_the_kinds_and_cuts_of_its_summary() {
+    let ws = Workspace::new();
+    let frames: Vec<Mat> = (0..90).map(|i| picture(2 * (i % 45), 0, i >= 45)).collect();
+    write_film(&ws.path("film.avi"), &frames);
+    let said = ws.ok(&[
+        "video",
+        "film.avi",
+        "-o",
+        "out.avi",
+        "--report",
+        "--report-json",
+        "out.json",
+        "-q",
+    ]);
+    let [count, keyframes, computed, repeats, carried, cuts] = summary(&said)[..] else {
+        panic!("summary: {said}")
+    };
+    assert_eq!((count, cuts), (90, 1), "{said}");
+    let json = read_json(&ws.path("out.json"));
+    let records = json["frames"].as_array().unwrap();
+    assert_eq!(records.len(), 90);
+    let kind = |k: &str| records.iter().filter(|r| r["kind"] == k).count();
+    assert_eq!(
+        (kind("keyframe"), kind("repeat"), kind("carried")),
+        (computed, repeats, carried)
+    );
+    assert_eq!(kind("keyframe") + kind("repeat"), keyframes);
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(r["index"], i);
+        assert_eq!(r["cut"], i == 45, "frame {i}");
+        let h = r["uncertainty"].as_f64();
+        assert_eq!(h.is_some(), r["kind"] == "keyframe", "frame {i}: {r}");
+        assert!(h.is_none_or(|h| (0.0..=1.0).contains(&h)), "frame {i}: {r}");
+        // Nothing to compare the first frame and a cut with.
+        assert_eq!(r["stability"].is_null(), i == 0 || i == 45, "frame {i}: {r}");
+        assert!((r["time"].as_f64().unwrap() - i as f64 / 25.0).abs() < 1e-6);
+    }
+    assert_eq!(json["settings"]["source_size"], serde_json::json!([160, 120]));
+    let page = std::fs::read_to_string(ws.path("out.report.html")).unwrap();
+    assert_eq!(
+        embedded_json(&page),
+        json,
+        "the page holds the same JSON as --report-json"
+    );
+    for remote in ["http://", "https://", "//cdn", "<link"] {
+        assert!(!page.contains(remote), "the page refers to {remote}");
+    }
+    assert!(page.contains("<svg") && page.matches("<figure class=\"frame\"").count() >= 12);
+}
+
+/// The unexplained change of every frame of a film, and the frames its attention list names as unsteady.
+fn stability(ws: &Workspace, frames: &[Mat], name: &str) -> (Vec<f64>, Vec<u64>) {
+    write_film(&ws.path(&format!("{name}.avi")), frames);
+    let json_name = format!("{name}.json");
+    ws.ok(&[
+        "video",
+        &format!("{name}.avi"),
+        "--no-frames",
+        "-o",
+        &format!("{name}-out.avi"),
+        "--report-json",
+        &json_name,
+        "-q",
+    ]);
+    let json = read_json(&ws.path(&json_name));
+    let changes = json["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["stability"].as_f64())
+        .collect();
+    let unsteady = json["attention"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["why"] == "unsteady")
+        .map(|a| a["frame"].as_u64().unwrap())
+        .collect();
+    (changes, unsteady)
+}
+
+#[test]
+fn a_picture_moving_reads_steady_and_a_jump_at_one_frame_is_flagged() {
+    let ws = Workspace::new();
+    let moving: Vec<Mat> = (0..30).map(|i| picture(2 * i, 0, false)).collect();
+    let (changes, unsteady) = stability(&ws, &moving, "moving");
+    assert!(unsteady.is_empty(), "{unsteady:?}");
+    let worst = changes.iter().copied().fold(0.0, f64::max);
+    assert!(worst < 5.0, "a picture moving 2 pixels a frame changed by {worst}");
+    // Lighter by 22 levels at frame 17 alone: too little for a cut, a jump the motion does not explain.
+    let jump: Vec<Mat> = (0..30)
+        .map(|i| picture(2 * i, if i == 17 { 22 } else { 0 }, false))
+        .collect();
+    let (changes, unsteady) = stability(&ws, &jump, "jump");
+    assert_eq!(changes.len(), 29, "no cut at the jump");
+    assert!(
+        unsteady.contains(&17),
+        "frame 17 is not flagged: {unsteady:?}, changes {changes:?}"
+    );
+    assert!(unsteady.iter().all(|&f| f == 17 || f == 18), "{unsteady:?}");
+}
+
+#[test]
+fn keyframe_uncertainty_on_the_full_size_network_lies_between_0_and_1() {
+    let Some(clip) = shared_media(
+        "video/chaplin_moviepy.mp4",
+        "keyframe_uncertainty_on_the_full_size_network",
+    ) else {
+        return;
+    };
+    let ws = Workspace::new();
+    standin::write(&ws.path("full"), standin::Width::Full);
+    let clip = clip.to_string_lossy();
+    let args = [
+        "video",
+        &clip,
+        "--model-dir",
+        "full",
+        "--width",
+        "320",
+        "--end",
+        "24",
+        "--no-frames",
+        "-o",
+        "chaplin.avi",
+        "--report",
+        "-q",
+    ];
+    ws.ok(&args);
+    let page = std::fs::read_to_string(ws.path("chaplin.report.html")).unwrap();
+    let json = embedded_json(&page);
+    let unsure: Vec<f64> = json["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["uncertainty"].as_f64())
+        .collect();
+    assert!(
+        !unsure.is_empty() && unsure.iter().all(|&h| h > 0.0 && h < 1.0),
+        "{unsure:?}"
+    );
+    assert!(
+        !json["attention"].as_array().unwrap().is_empty(),
+        "nothing to look at on the Chaplin clip"
+    );
+}
