@@ -134,6 +134,11 @@ pub struct ImageArgs {
     /// opaque pixels give their colour. Coordinates are pixels of the photo, origin top left.
     #[arg(long, value_name = "PATH")]
     pub hints: Vec<PathBuf>,
+    /// Write report.html in the output folder, a review page in one self-contained file: each photo before and
+    /// after, the ones the network was least sure of first, and colour hints placed by clicking and saved as a
+    /// --hints file.
+    #[arg(long)]
+    pub report: bool,
     #[command(flatten)]
     pub model: ModelArgs,
     #[command(flatten)]

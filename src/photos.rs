@@ -11,9 +11,10 @@ use rayon::prelude::*;
 use crate::hints::{self, Hint, HintFile};
 use crate::image_io::{self, is_image};
 use crate::lab;
-use crate::model::{Colorizer, Model};
+use crate::model::{Colorizer, Model, Uncertainty};
 use crate::output::write_atomically;
 use crate::progress::Progress;
+use crate::report::{ModelDigests, PhotoCollector, PhotoRecord, PhotoSettings};
 use crate::sheet::{self, Sheet};
 
 pub struct Options {
@@ -25,6 +26,8 @@ pub struct Options {
     /// Pairs on a contact sheet of the batch, if one is wanted.
     pub contact_sheet: Option<usize>,
     pub hints: Vec<HintFile>,
+    /// The review page, when asked for: the inputs as the command named them, for the command it shows.
+    pub report: Option<Vec<String>>,
 }
 
 /// Files as given, and the images directly inside each folder given, in name order.
@@ -89,15 +92,20 @@ fn sheet_path(options: &Options) -> Option<PathBuf> {
     options.contact_sheet.map(|_| options.out_dir.join("contact-sheet.jpg"))
 }
 
-/// Refuses, before any work, a contact sheet that would replace a file already there (a photo of that name, or
-/// an earlier sheet) unless `--overwrite` says so.
+/// Where a batch's review page goes, if one is wanted: `report.html` in the output folder.
+fn page_path(options: &Options) -> Option<PathBuf> {
+    options.report.as_ref().map(|_| options.out_dir.join("report.html"))
+}
+
+/// Refuses, before any work, a contact sheet or review page that would replace a file already there (a photo of
+/// that name, or an earlier one) unless `--overwrite` says so.
 pub fn check_sheet(options: &Options) -> Result<()> {
-    match sheet_path(options) {
-        Some(path) if path.exists() && !options.overwrite => {
+    for path in sheet_path(options).into_iter().chain(page_path(options)) {
+        if path.exists() && !options.overwrite {
             bail!("{} already exists (pass --overwrite to replace it)", path.display())
         }
-        _ => Ok(()),
     }
+    Ok(())
 }
 
 /// A photo done: where it was written, what was lost on the way, and how many colour hints it took.
@@ -107,10 +115,11 @@ pub struct Done {
     pub hints: usize,
 }
 
-/// What a batch did: how many photos failed, and the contact sheet, if one was asked for.
+/// What a batch did: how many photos failed, and the contact sheet and review page, if asked for.
 pub struct Batch {
     pub failed: usize,
     pub sheet: Option<PathBuf>,
+    pub report: Option<PathBuf>,
 }
 
 /// Colorizes every photo, handing each result to `report` as soon as it is known.
@@ -131,6 +140,11 @@ pub fn colorize_all(
         .contact_sheet
         .map_or(Vec::new(), |n| sheet::picks(inputs.len(), n));
     let sheet = Mutex::new(Sheet::default());
+    let started = std::time::Instant::now();
+    let review = options
+        .report
+        .as_ref()
+        .map(|_| Mutex::new(PhotoCollector::new(inputs.len())));
     let failed = pool.install(|| {
         inputs
             .par_iter()
@@ -138,9 +152,20 @@ pub fn colorize_all(
             .map(|(position, input)| {
                 let net = &nets[rayon::current_thread_index().unwrap_or(0) % nets.len()];
                 let mut net = net.lock().unwrap_or_else(|e| e.into_inner());
-                let result = colorize_one(input, options, &mut net).and_then(|(done, before, after)| {
+                let result = colorize_one(input, options, &mut net).and_then(|(done, before, after, unsure)| {
+                    let name = input.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                    if let (Some(review), Some(unsure)) = (&review, unsure) {
+                        let record = PhotoRecord {
+                            index: position,
+                            file: name.clone(),
+                            size: [before.cols(), before.rows()],
+                            uncertainty: unsure.mean,
+                            hints: done.hints,
+                        };
+                        let mut review = review.lock().unwrap_or_else(|e| e.into_inner());
+                        review.add(record, &unsure, &before, &after)?;
+                    }
                     if picks.binary_search(&position).is_ok() {
-                        let name = input.file_name().unwrap_or_default().to_string_lossy().into_owned();
                         let mut sheet = sheet.lock().unwrap_or_else(|e| e.into_inner());
                         sheet.add(position, &before, &after, name)?;
                     }
@@ -153,14 +178,36 @@ pub fn colorize_all(
             .sum()
     });
     let sheet = sheet.into_inner().unwrap_or_else(|e| e.into_inner());
-    let Some(path) = sheet_path(options).filter(|_| !sheet.is_empty()) else {
-        return Ok(Batch { failed, sheet: None });
+    let sheet = match sheet_path(options).filter(|_| !sheet.is_empty()) {
+        Some(path) => Some(sheet.write(&path).map(|()| path)?),
+        None => None,
     };
-    sheet.write(&path)?;
-    Ok(Batch {
-        failed,
-        sheet: Some(path),
-    })
+    let report = match (review, page_path(options)) {
+        (Some(review), Some(path)) => {
+            let review = review.into_inner().unwrap_or_else(|e| e.into_inner());
+            let seconds = started.elapsed().as_secs_f64();
+            write_review(review, options, model, seconds, &path)?;
+            Some(path)
+        }
+        _ => None,
+    };
+    Ok(Batch { failed, sheet, report })
+}
+
+fn write_review(review: PhotoCollector, options: &Options, model: &Model, seconds: f64, path: &Path) -> Result<()> {
+    let identity = model.identity();
+    let settings = PhotoSettings {
+        inputs: options.report.clone().unwrap_or_default(),
+        backend: identity.engine.name().to_string(),
+        model: ModelDigests {
+            prototxt: identity.prototxt.clone(),
+            caffemodel: identity.caffemodel.clone(),
+            points: identity.points.clone(),
+        },
+        seconds,
+    };
+    let (data, shown) = review.finish(settings);
+    crate::report::write_photos(path, &data, &shown)
 }
 
 /// The hints of every file that fall on `input`, checked against its size.
@@ -206,7 +253,7 @@ pub fn check_hints(inputs: &[PathBuf], files: &[HintFile]) -> Result<()> {
 
 /// One photo, and the picture before and after; its errors leave naming the input to the caller, so the file is
 /// named once.
-fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<(Done, Mat, Mat)> {
+fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<(Done, Mat, Mat, Option<Uncertainty>)> {
     let output = output_path(input, options);
     if output.exists() && !options.overwrite {
         bail!("{} already exists (pass --overwrite to replace it)", output.display());
@@ -214,7 +261,13 @@ fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<
     let (image, notes) = image_io::read(input)?;
     let hints = hints_for(input, &image, &options.hints)?;
     let prepared = lab::prepare(&image, 224)?;
-    let mut ab = net.predict(&prepared.input)?;
+    let (mut ab, unsure) = match options.report {
+        Some(_) => {
+            let (ab, unsure) = net.predict_batch_unsure(&[&prepared.input])?.remove(0);
+            (ab, Some(unsure))
+        }
+        None => (net.predict(&prepared.input)?, None),
+    };
     if !hints.is_empty() {
         ab = hints::spread(&prepared.l, &ab, &hints)?;
     }
@@ -228,5 +281,5 @@ fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<
         notes,
         hints: hints.len(),
     };
-    Ok((done, image, colour))
+    Ok((done, image, colour, unsure))
 }

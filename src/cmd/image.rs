@@ -26,6 +26,9 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
         workers: threads(&args.run)?.networks,
         contact_sheet: args.contact_sheet,
         hints: read_hints(&args.hints, args.exact)?,
+        report: args
+            .report
+            .then(|| args.inputs.iter().map(|i| i.display().to_string()).collect()),
     };
     photos::check_distinct_outputs(&inputs, &options)?;
     photos::check_sheet(&options)?;
@@ -47,15 +50,15 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
             Err(e) => eprintln!("error: {}: {e:#}", input.display()),
         })
     };
-    let photos::Batch { failed, sheet } = photos::colorize_all(&inputs, &options, &model, &progress, report)?;
+    let photos::Batch { failed, sheet, report } = photos::colorize_all(&inputs, &options, &model, &progress, report)?;
     progress.finish();
     let outcome = if failed > 0 {
         Outcome::of_error()
     } else {
         Outcome::Success
     };
-    if let Some(sheet) = sheet {
-        println!("{}", sheet.display());
+    for path in sheet.iter().chain(&report) {
+        println!("{}", path.display());
     }
     // With one photo its own error line says it all.
     if failed > 0 && inputs.len() > 1 {

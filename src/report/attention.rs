@@ -93,24 +93,28 @@ pub fn rank(records: &[FrameRecord], unsteady: &Top, unsure: &Top) -> Vec<Attent
             score: change / bar,
         })
         .collect();
-    list.extend(
-        unsure
-            .items()
-            .iter()
-            .filter(|&&(h, _)| h >= UNSURE)
-            .map(|&(h, frame)| Attention {
-                frame,
-                time: time(frame),
-                why: Why::Unsure,
-                reason: format!(
-                    "the network is unsure of the colour: uncertainty {h:.2}, as if about {:.0} colours were alike",
-                    (COLOURS as f64).powf(h)
-                ),
-                score: h / UNSURE,
-            }),
-    );
+    list.extend(unsure.items().iter().filter_map(|&(h, frame)| {
+        unsure_reason(h).map(|(reason, score)| Attention {
+            frame,
+            time: time(frame),
+            why: Why::Unsure,
+            reason,
+            score,
+        })
+    }));
     list.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.frame.cmp(&b.frame)));
     list
+}
+
+/// Why an uncertainty `h` is worth a look, and how far past the bar it is; None below the bar.
+pub fn unsure_reason(h: f64) -> Option<(String, f64)> {
+    (h >= UNSURE).then(|| {
+        let reason = format!(
+            "the network is unsure of the colour: uncertainty {h:.2}, as if about {:.0} colours were alike",
+            (COLOURS as f64).powf(h)
+        );
+        (reason, h / UNSURE)
+    })
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

@@ -5,6 +5,7 @@
 mod attention;
 mod collect;
 mod page;
+mod photos;
 mod picture;
 mod plot;
 
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use attention::{Attention, Why};
 pub use collect::Collector;
+pub use photos::{PhotoCollector, PhotoData, PhotoRecord, PhotoSettings};
 pub use picture::Shown;
 
 /// What a run writes of its review: the page, the JSON alone, or both.
@@ -125,4 +127,10 @@ pub fn write(wanted: &Wanted, data: &Data, shown: &[Shown]) -> Result<()> {
         std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Writes a batch of photos' page.
+pub fn write_photos(path: &Path, data: &PhotoData, shown: &[Shown]) -> Result<()> {
+    let html = photos::html(data, shown)?;
+    std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))
 }

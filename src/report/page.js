@@ -2,8 +2,9 @@
 // saved as a CSV file that `--hints` reads. Nothing is sent anywhere.
 'use strict';
 const report = JSON.parse(document.getElementById('colorize-report').textContent);
-const [sourceWidth, sourceHeight] = report.settings.source_size;
-const first = report.frames.length ? report.frames[0].index : 0;
+// A film's hints name their frame, a batch's their photo.
+const photos = Array.isArray(report.photos);
+const first = !photos && report.frames.length ? report.frames[0].index : 0;
 const hints = [];
 const colour = document.getElementById('hint-colour');
 const radius = document.getElementById('hint-radius');
@@ -12,12 +13,6 @@ let picking = false;
 function timecode(seconds) {
   const m = Math.floor(seconds / 60);
   return `${m}:${(seconds - 60 * m).toFixed(2).padStart(5, '0')}`;
-}
-
-function stem(path) {
-  const name = path.split(/[\\/]/).pop();
-  const dot = name.lastIndexOf('.');
-  return dot > 0 ? name.slice(0, dot) : name;
 }
 
 // Where a click fell on a frame's picture, as a fraction of its width and height; null outside it.
@@ -49,10 +44,12 @@ function clicked(figure, event) {
     document.body.classList.remove('picking');
     return;
   }
+  const [width, height] = [Number(figure.dataset.width), Number(figure.dataset.height)];
   hints.push({
-    frame: Number(figure.dataset.index),
-    x: Math.min(sourceWidth - 1, Math.floor(at[0] * sourceWidth)),
-    y: Math.min(sourceHeight - 1, Math.floor(at[1] * sourceHeight)),
+    figure: figure.id,
+    on: photos ? figure.dataset.file : Number(figure.dataset.index),
+    x: Math.min(width - 1, Math.floor(at[0] * width)),
+    y: Math.min(height - 1, Math.floor(at[1] * height)),
     colour: colour.value,
     radius: Number(radius.value) || 3,
   });
@@ -76,7 +73,7 @@ function render() {
   body.replaceChildren();
   hints.forEach((hint, k) => {
     const row = body.insertRow();
-    cell(row, hint, 'frame', 'number');
+    cell(row, hint, 'on', photos ? 'text' : 'number');
     cell(row, hint, 'x', 'number');
     cell(row, hint, 'y', 'number');
     cell(row, hint, 'colour', 'color');
@@ -89,24 +86,27 @@ function render() {
   });
   document.querySelectorAll('.marks').forEach((marks) => marks.replaceChildren());
   for (const hint of hints) {
-    const marks = document.querySelector(`#frame-${hint.frame} .marks`);
-    if (!marks) continue;
+    const figure = document.getElementById(hint.figure);
+    if (!figure) continue;
+    const [width, height] = [Number(figure.dataset.width), Number(figure.dataset.height)];
     const mark = document.createElement('div');
     mark.className = 'mark';
-    mark.style.left = `${((hint.x + 0.5) / sourceWidth) * 100}%`;
-    mark.style.top = `${((hint.y + 0.5) / sourceHeight) * 100}%`;
+    mark.style.left = `${((hint.x + 0.5) / width) * 100}%`;
+    mark.style.top = `${((hint.y + 0.5) / height) * 100}%`;
     mark.style.background = hint.colour;
-    marks.append(mark);
+    figure.querySelector('.marks').append(mark);
   }
 }
 
 function csv() {
-  const rows = hints.map((h) => `${h.frame},${h.x},${h.y},${h.colour},${h.radius}`);
-  return ['frame,x,y,colour,radius', ...rows].join('\n') + '\n';
+  // A file name with a comma or a quote is quoted, as CSV does.
+  const field = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
+  const rows = hints.map((h) => [h.on, h.x, h.y, h.colour, h.radius].map(field).join(','));
+  return [`${photos ? 'file' : 'frame'},x,y,colour,radius`, ...rows].join('\n') + '\n';
 }
 
 function save() {
-  const name = `${stem(report.film)}.hints.csv`;
+  const name = document.getElementById('save-hints').dataset.file;
   const link = document.createElement('a');
   link.href = URL.createObjectURL(new Blob([csv()], { type: 'text/csv' }));
   link.download = name;
@@ -159,11 +159,10 @@ document.getElementById('pick-colour').addEventListener('click', () => {
   document.body.classList.add('picking');
 });
 document.getElementById('save-hints').addEventListener('click', save);
-document.getElementById('plot-area').addEventListener('click', plotClicked);
+document.getElementById('plot-area')?.addEventListener('click', plotClicked);
 for (const link of document.querySelectorAll('#attention a')) {
   link.addEventListener('click', (event) => { event.preventDefault(); jump(Number(link.dataset.frame)); });
 }
-document.getElementById('hint-command').textContent =
-  `colorize video ${report.film} --hints ${stem(report.film)}.hints.csv`;
+if (photos) document.getElementById('hint-on').textContent = 'file';
 render();
 document.body.dataset.ready = 'yes';

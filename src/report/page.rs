@@ -7,43 +7,77 @@ use anyhow::Result;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
 use super::plot::{timeline, Plot};
-use super::{Data, FrameRecord, Kind, Shown};
+use super::{Data, FrameRecord, Kind, ModelDigests, Shown};
 use crate::sheet::timecode;
 
 const STYLE: &str = include_str!("page.css");
 const SCRIPT: &str = include_str!("page.js");
 
-pub fn html(data: &Data, shown: &[Shown]) -> Result<String> {
-    let plot = timeline(&data.frames)?;
-    let mut page = String::with_capacity(1 << 20);
-    let title = text(&data.film);
-    write!(
+/// The page around `body`: styles, the hints panel, the numbers as JSON, and the script. Hints are saved as
+/// `save_as` and applied by `command`.
+pub fn document(title: &str, body: &str, json: &str, save_as: &str, command: &str) -> Result<String> {
+    let mut page = String::with_capacity(body.len() + json.len() + 32_768);
+    let title = text(title);
+    writeln!(
         page,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Review: {title}</title><style>{STYLE}</style></head><body>\n"
+         <title>Review: {title}</title><style>{STYLE}</style></head><body>"
     )?;
-    header(&mut page, data)?;
-    plot_section(&mut page, &plot)?;
-    attention(&mut page, data)?;
-    page.push_str(
-        "<section id=\"frames\"><h2>Frames</h2><p class=\"help\">Drag a slider to compare before and \
-                   after; click a picture to place a colour hint at that pixel.</p><div class=\"grid\">\n",
-    );
-    for frame in shown {
-        figure(&mut page, frame, record(data, frame.index))?;
-    }
-    page.push_str("</div></section>\n");
-    page.push_str(HINTS_PANEL);
+    page.push_str(body);
+    writeln!(
+        page,
+        "<aside id=\"hints\"><h2>Colour hints</h2>\
+         <p class=\"help\">Click a picture to put a hint there. Nothing leaves this page: the hints are saved as a \
+         file.</p><label>Colour <input type=\"color\" id=\"hint-colour\" value=\"#3c8c3c\"></label> \
+         <button type=\"button\" id=\"pick-colour\">Take a colour from the page</button> \
+         <label>Radius <input type=\"number\" id=\"hint-radius\" min=\"1\" max=\"200\" value=\"3\"></label>\
+         <table id=\"hint-list\"><thead><tr><th id=\"hint-on\">frame</th><th>x</th><th>y</th>\
+         <th>colour</th><th>radius</th><th></th></tr></thead><tbody></tbody></table>\
+         <button type=\"button\" id=\"save-hints\" data-file=\"{}\">Save hints</button>\
+         <p>Then run: <code id=\"hint-command\">{}</code></p></aside>",
+        attr(save_as),
+        text(command)
+    )?;
     // `</` inside the JSON would end the script element early; `<\/` is the same string to a JSON reader.
-    let json = serde_json::to_string(data)?.replace("</", "<\\/");
-    write!(
+    let json = json.replace("</", "<\\/");
+    writeln!(
         page,
         "<script type=\"application/json\" id=\"colorize-report\">{json}</script>\n<script>{SCRIPT}</script>\n\
-         </body></html>\n"
+         </body></html>"
     )?;
     Ok(page)
 }
+
+/// The film's page.
+pub fn html(data: &Data, shown: &[Shown]) -> Result<String> {
+    let plot = timeline(&data.frames)?;
+    let mut body = String::with_capacity(1 << 20);
+    header(&mut body, data)?;
+    plot_section(&mut body, &plot)?;
+    attention(&mut body, data)?;
+    body.push_str(FIGURES_START);
+    for frame in shown {
+        figure(
+            &mut body,
+            frame,
+            &caption(frame.index, record(data, frame.index))?,
+            data.settings.source_size,
+            None,
+        )?;
+    }
+    body.push_str("</div></section>\n");
+    let stem = std::path::Path::new(&data.film)
+        .file_stem()
+        .unwrap_or_default()
+        .to_string_lossy();
+    let save_as = format!("{stem}.hints.csv");
+    let command = format!("colorize video {} --hints {save_as}", data.film);
+    document(&data.film, &body, &serde_json::to_string(data)?, &save_as, &command)
+}
+
+pub const FIGURES_START: &str = "<section id=\"frames\"><h2>Pictures</h2><p class=\"help\">Drag a slider to \
+    compare before and after; click a picture to place a colour hint at that pixel.</p><div class=\"grid\">\n";
 
 fn record(data: &Data, index: usize) -> Option<&FrameRecord> {
     let at = data.frames.binary_search_by_key(&index, |r| r.index).ok()?;
@@ -54,13 +88,6 @@ fn header(page: &mut String, data: &Data) -> Result<()> {
     let s = &data.settings;
     let count = |kind| data.frames.iter().filter(|r| r.kind == kind).count();
     let cuts = data.frames.iter().filter(|r| r.cut).count();
-    let digest = |name: &str, hex: &str| {
-        format!(
-            "<span title=\"{}\">{name} {}</span>",
-            attr(hex),
-            text(&hex[..12.min(hex.len())])
-        )
-    };
     writeln!(
         page,
         "<header><h1>{}</h1><dl>\
@@ -68,7 +95,7 @@ fn header(page: &mut String, data: &Data) -> Result<()> {
          <dt>Frames</dt><dd>{} keyframes, {} repeats, {} carried along the motion; {cuts} cuts</dd>\
          <dt>Size</dt><dd>{}x{} coloured, source {}x{}</dd>\
          <dt>Settings</dt><dd>keyframe interval {}, smooth {}, saturation {}, render size {}</dd>\
-         <dt>Backend</dt><dd>{}</dd><dt>Model</dt><dd>{} {} {}</dd>\
+         <dt>Backend</dt><dd>{}</dd><dt>Model</dt><dd>{}</dd>\
          <dt>Time taken</dt><dd>{:.1} s</dd></dl></header>",
         text(&data.film),
         timecode(s.length),
@@ -86,12 +113,27 @@ fn header(page: &mut String, data: &Data) -> Result<()> {
         s.saturation,
         s.render_size,
         text(&s.backend),
-        digest("prototxt", &s.model.prototxt),
-        digest("weights", &s.model.caffemodel),
-        digest("points", &s.model.points),
+        digests(&s.model),
         s.seconds,
     )?;
     Ok(())
+}
+
+/// The model files' digests, shortened, each whole on hover.
+pub fn digests(model: &ModelDigests) -> String {
+    let digest = |name: &str, hex: &str| {
+        format!(
+            "<span title=\"{}\">{name} {}</span>",
+            attr(hex),
+            text(&hex[..12.min(hex.len())])
+        )
+    };
+    [
+        digest("prototxt", &model.prototxt),
+        digest("weights", &model.caffemodel),
+        digest("points", &model.points),
+    ]
+    .join(" ")
 }
 
 fn plot_section(page: &mut String, plot: &Plot) -> Result<()> {
@@ -128,8 +170,7 @@ fn attention(page: &mut String, data: &Data) -> Result<()> {
     Ok(())
 }
 
-fn figure(page: &mut String, frame: &Shown, record: Option<&FrameRecord>) -> Result<()> {
-    let i = frame.index;
+fn caption(i: usize, record: Option<&FrameRecord>) -> Result<String> {
     let mut caption = format!("frame {i}");
     if let Some(r) = record {
         write!(caption, " at {}, {}", timecode(r.time), r.kind.name())?;
@@ -140,20 +181,31 @@ fn figure(page: &mut String, frame: &Shown, record: Option<&FrameRecord>) -> Res
             write!(caption, ", uncertainty {h:.2}")?;
         }
     }
+    Ok(caption)
+}
+
+/// A shown picture: before and after with a slider, a heat map on demand; `size` is the source's in pixels,
+/// which hints are given in, and `file` the photo's name where a hint names its photo.
+pub fn figure(page: &mut String, frame: &Shown, caption: &str, size: [i32; 2], file: Option<&str>) -> Result<()> {
+    let i = frame.index;
     let heat = frame.heat_uri()?;
     writeln!(
         page,
-        "<figure class=\"frame\" id=\"frame-{i}\" data-index=\"{i}\"><div class=\"pair\">\
+        "<figure class=\"frame\" id=\"frame-{i}\" data-index=\"{i}\" data-width=\"{}\" data-height=\"{}\"{}>\
+         <div class=\"pair\">\
          <img class=\"before\" alt=\"frame {i} before\" src=\"{}\"><img class=\"after\" alt=\"frame {i} after\" \
          src=\"{}\">{}<div class=\"marks\"></div></div>\
          <input type=\"range\" class=\"slider\" min=\"0\" max=\"100\" value=\"50\" aria-label=\"before and after\">\
          <figcaption>{}{}</figcaption></figure>",
+        size[0],
+        size[1],
+        file.map(|f| format!(" data-file=\"{}\"", attr(f))).unwrap_or_default(),
         frame.before_uri()?,
         frame.after_uri()?,
         heat.as_deref()
             .map(|uri| format!("<img class=\"heat\" alt=\"uncertainty of frame {i}\" hidden src=\"{uri}\">"))
             .unwrap_or_default(),
-        text(&caption),
+        text(caption),
         if heat.is_some() {
             " <button type=\"button\" class=\"show-heat\">uncertainty</button>"
         } else {
@@ -162,13 +214,3 @@ fn figure(page: &mut String, frame: &Shown, record: Option<&FrameRecord>) -> Res
     )?;
     Ok(())
 }
-
-const HINTS_PANEL: &str = "<aside id=\"hints\"><h2>Colour hints</h2>\
-<p class=\"help\">Click a picture to put a hint there. Nothing leaves this page: the hints are saved as a file.</p>\
-<label>Colour <input type=\"color\" id=\"hint-colour\" value=\"#3c8c3c\"></label> \
-<button type=\"button\" id=\"pick-colour\">Take a colour from the page</button> \
-<label>Radius <input type=\"number\" id=\"hint-radius\" min=\"1\" max=\"200\" value=\"3\"></label>\
-<table id=\"hint-list\"><thead><tr><th>frame</th><th>x</th><th>y</th><th>colour</th><th>radius</th><th></th></tr>\
-</thead><tbody></tbody></table>\
-<button type=\"button\" id=\"save-hints\">Save hints</button>\
-<p>Then run: <code id=\"hint-command\"></code></p></aside>\n";
