@@ -19,6 +19,7 @@ mod keyframes;
 mod kubernetes;
 mod model;
 mod report;
+mod report_page;
 mod shards;
 mod sheet;
 mod slurm;

@@ -1,0 +1,245 @@
+//! The review page in a real browser (Debian's chromium, headless, over the DevTools protocol): it renders, a
+//! click on the timeline goes to a frame, and a hint placed by clicking, coloured and saved is a file `--hints`
+//! reads that puts the chosen colour on the clicked pixel.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use headless_chrome::browser::tab::point::Point;
+use headless_chrome::protocol::cdp::Browser::{SetDownloadBehavior, SetDownloadBehaviorBehaviorOption};
+use headless_chrome::{Browser, LaunchOptions, Tab};
+use opencv::core::{Mat, Vec3b, Vec3f};
+use opencv::prelude::*;
+use serde_json::Value;
+
+use crate::report::{picture, write_film};
+use crate::support::{cannot_run, gray_picture, lab, read_image, write_image, Workspace};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A headless chromium, or None after `cannot_run` where it is not installed.
+fn browser(test: &str) -> Option<Browser> {
+    if !Path::new(CHROMIUM).exists() {
+        cannot_run(test, "chromium is not installed (scripts/setup installs it)");
+        return None;
+    }
+    let options = LaunchOptions::default_builder()
+        .path(Some(PathBuf::from(CHROMIUM)))
+        // As root (containers, CI) chromium runs only without its sandbox.
+        .sandbox(false)
+        .window_size(Some((1400, 1000)))
+        .idle_browser_timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    Some(Browser::new(options).unwrap())
+}
+
+/// Opens `page` and waits for its script to have run.
+fn open(browser: &Browser, page: &Path) -> std::sync::Arc<Tab> {
+    let tab = browser.new_tab().unwrap();
+    tab.navigate_to(&format!("file://{}", page.display())).unwrap();
+    tab.wait_until_navigated().unwrap();
+    tab.wait_for_element("body[data-ready='yes']").unwrap();
+    tab
+}
+
+/// Evaluates `script` in the page; its value comes back through JSON, which carries arrays too.
+fn eval(tab: &Tab, script: &str) -> Value {
+    let json = tab.evaluate(&format!("JSON.stringify({script})"), false).unwrap().value;
+    json.and_then(|v| v.as_str().map(|s| serde_json::from_str(s).unwrap()))
+        .unwrap_or(Value::Null)
+}
+
+/// Checks that the page drew what it should: every picture decoded, the numbers parsed, no script error.
+fn assert_rendered(tab: &Tab, figures: usize) {
+    let shown = eval(tab, "document.querySelectorAll('figure.frame').length")
+        .as_u64()
+        .unwrap();
+    assert!(shown as usize >= figures, "{shown} pictures shown");
+    let broken = eval(
+        tab,
+        "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).length",
+    );
+    assert_eq!(broken, 0, "pictures that did not decode");
+}
+
+/// Where on the screen a place in a frame's picture is, `fx` and `fy` its fractions of width and height; and
+/// the source pixel a click there names, for a source `size` pixels wide and high.
+fn spot(tab: &Tab, figure: &str, (fx, fy): (f64, f64), size: (i32, i32)) -> (Point, (i64, i64)) {
+    let rect = eval(
+        tab,
+        &format!(
+            "(() => {{ const f = document.querySelector('{figure}'); f.scrollIntoView({{block: 'center'}}); \
+             const r = f.querySelector('.before').getBoundingClientRect(); \
+             return [r.left, r.top, r.width, r.height]; }})()"
+        ),
+    );
+    let r: Vec<f64> = rect.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let point = Point {
+        x: (r[0] + fx * r[2]).round(),
+        y: (r[1] + fy * r[3]).round(),
+    };
+    let pixel = (
+        ((point.x - r[0]) / r[2] * f64::from(size.0)).floor() as i64,
+        ((point.y - r[1]) / r[3] * f64::from(size.1)).floor() as i64,
+    );
+    (point, pixel)
+}
+
+/// Sets the hint colour and radius as a person would through the inputs.
+fn choose(tab: &Tab, colour: &str, radius: u32) {
+    eval(
+        tab,
+        &format!(
+            "(() => {{ const c = document.getElementById('hint-colour'); c.value = '{colour}'; \
+             c.dispatchEvent(new Event('input')); const r = document.getElementById('hint-radius'); \
+             r.value = '{radius}'; r.dispatchEvent(new Event('input')); }})()"
+        ),
+    );
+}
+
+/// Clicks "Save hints" and returns the file the browser downloaded into `dir`.
+fn save(tab: &Tab, dir: &Path, name: &str) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    tab.call_method(SetDownloadBehavior {
+        behavior: SetDownloadBehaviorBehaviorOption::Allow,
+        browser_context_id: None,
+        download_path: Some(dir.display().to_string()),
+        events_enabled: None,
+    })
+    .unwrap();
+    tab.find_element("#save-hints").unwrap().click().unwrap();
+    let file = dir.join(name);
+    let started = Instant::now();
+    while !file.exists() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("no {} downloaded: {e}", file.display()))
+}
+
+/// The a/b of CIE Lab of an 8-bit colour, as the tool computes it.
+fn ab(bgr: Vec3b) -> [f32; 2] {
+    let lab = lab(&Mat::from_slice(&[bgr]).unwrap().try_clone().unwrap());
+    let v = lab.data_typed::<Vec3f>().unwrap()[0];
+    [v[1], v[2]]
+}
+
+#[test]
+fn a_hint_clicked_on_a_photo_page_lands_on_that_pixel_in_the_chosen_colour() {
+    let Some(browser) = browser("a_hint_clicked_on_a_photo_page") else {
+        return;
+    };
+    let ws = Workspace::new();
+    let photo = gray_picture(opencv::core::Size::new(240, 180), |x, y| (60 + (x + 2 * y) % 140) as u8);
+    write_image(&ws.path("photo.png"), &photo);
+    ws.ok(&["image", "photo.png", "-o", "out", "--report", "-q"]);
+    let tab = open(&browser, &ws.path("out/report.html"));
+    assert_rendered(&tab, 1);
+    assert!(eval(&tab, "document.getElementById('hint-command').textContent")
+        .as_str()
+        .unwrap()
+        .contains("--hints"));
+    // The colour picker of the page takes the finished photo's colour where it is clicked.
+    tab.find_element("#pick-colour").unwrap().click().unwrap();
+    let (point, (x, y)) = spot(&tab, "#frame-0", (0.5, 0.5), (240, 180));
+    tab.click_point(point).unwrap();
+    let picked = eval(&tab, "document.getElementById('hint-colour').value");
+    let finished = read_image(&ws.path("out/Color_photo.png"));
+    let there = *finished.at_2d::<Vec3b>(y as i32, x as i32).unwrap();
+    let picked = picked.as_str().unwrap();
+    let channel = |k: usize| i64::from_str_radix(&picked[1 + 2 * k..3 + 2 * k], 16).unwrap();
+    for (k, c) in [2, 1, 0].into_iter().enumerate() {
+        assert!(
+            (channel(k) - i64::from(there[c])).abs() <= 16,
+            "picked {picked}, the photo has {there:?}"
+        );
+    }
+    assert_eq!(
+        eval(&tab, "document.querySelectorAll('#hint-list tbody tr').length"),
+        0,
+        "picking placed a hint"
+    );
+    // A hint: red, radius 2, clicked at a place off the middle.
+    choose(&tab, "#c83232", 2);
+    let (point, (x, y)) = spot(&tab, "#frame-0", (0.3, 0.7), (240, 180));
+    tab.click_point(point).unwrap();
+    assert_eq!(
+        eval(&tab, "document.querySelectorAll('.mark').length"),
+        1,
+        "the hint is marked on the picture"
+    );
+    let csv = save(&tab, &ws.path("downloads"), "report.hints.csv");
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "file,x,y,colour,radius", "{csv}");
+    let row: Vec<&str> = rows[1].split(',').collect();
+    assert_eq!((row[0], row[3], row[4]), ("photo.png", "#c83232", "2"), "{csv}");
+    let (hx, hy): (i64, i64) = (row[1].parse().unwrap(), row[2].parse().unwrap());
+    assert!(
+        (hx - x).abs() <= 1 && (hy - y).abs() <= 1,
+        "clicked ({x}, {y}), saved ({hx}, {hy})"
+    );
+    // The saved file is a hints file: the chosen colour lands on the clicked pixel.
+    ws.ok(&[
+        "image",
+        "photo.png",
+        "-o",
+        "again",
+        "--hints",
+        "downloads/report.hints.csv",
+        "-q",
+    ]);
+    let hinted = read_image(&ws.path("again/Color_photo.png"));
+    let got = ab(*hinted.at_2d::<Vec3b>(y as i32, x as i32).unwrap());
+    let want = ab(Vec3b::from([50, 50, 200]));
+    assert!(
+        (got[0] - want[0]).abs() < 8.0 && (got[1] - want[1]).abs() < 8.0,
+        "a/b at ({x}, {y}): {got:?}, chosen {want:?}"
+    );
+}
+
+#[test]
+fn a_film_page_renders_goes_to_the_frame_clicked_on_the_timeline_and_saves_frame_hints() {
+    let Some(browser) = browser("a_film_page_renders") else {
+        return;
+    };
+    let ws = Workspace::new();
+    let frames: Vec<Mat> = (0..40).map(|i| picture(2 * (i % 20), 0, i >= 20)).collect();
+    write_film(&ws.path("film.avi"), &frames);
+    ws.ok(&["video", "film.avi", "-o", "out.avi", "--report", "-q"]);
+    let tab = open(&browser, &ws.path("out.report.html"));
+    assert_rendered(&tab, 12);
+    assert!(
+        eval(
+            &tab,
+            "document.querySelectorAll('#timeline path, #timeline polyline').length"
+        )
+        .as_u64()
+            > Some(0)
+    );
+    // A click at the plotting area's right edge is the last frame, which the frames shown end with.
+    let edge = eval(
+        &tab,
+        "(() => { const a = document.getElementById('plot-area'); a.scrollIntoView(); \
+         const s = a.querySelector('svg').getBoundingClientRect(); const k = s.width / 1100; \
+         return [s.left + Number(a.dataset.right) * k - 1, s.top + s.height / 2]; })()",
+    );
+    let edge: Vec<f64> = edge.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    tab.click_point(Point { x: edge[0], y: edge[1] }).unwrap();
+    let readout = eval(&tab, "document.getElementById('plot-readout').textContent");
+    assert!(readout.as_str().unwrap().starts_with("frame 39 "), "{readout}");
+    assert_eq!(
+        eval(&tab, "document.querySelector('.frame.current').dataset.index"),
+        "39"
+    );
+    // The slider uncovers the picture before; a keyframe's heat map shows on demand.
+    let slid = "(() => { const s = document.querySelector('#frame-0 .slider'); s.value = 20; \
+                s.dispatchEvent(new Event('input')); return document.querySelector('#frame-0 .after').style.clipPath; })()";
+    assert!(eval(&tab, slid).as_str().unwrap().contains("80%"));
+    tab.find_element("#frame-0 .show-heat").unwrap().click().unwrap();
+    assert_eq!(eval(&tab, "document.querySelector('#frame-0 .heat').hidden"), false);
+    choose(&tab, "#2a64c8", 4);
+    let (point, (x, y)) = spot(&tab, "#frame-39", (0.25, 0.5), (160, 120));
+    tab.click_point(point).unwrap();
+    let csv = save(&tab, &ws.path("downloads"), "film.hints.csv");
+    assert_eq!(csv, format!("frame,x,y,colour,radius\n39,{x},{y},#2a64c8,4\n"));
+}
