@@ -1,7 +1,13 @@
 //! A film's review page, gathered as the sink delivers frames: each frame's kind and cut read off its segment,
 //! the colour change the motion does not explain measured, and the page written once the film is done.
+//!
+//! With a frames folder, each frame's record is also appended to `.colorize-review` beside the frames, so a
+//! resumed run knows how the frames of the run before got their colour and how sure the network was of them.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -9,7 +15,8 @@ use opencv::core::Mat;
 use opencv::prelude::*;
 
 use super::change::Change;
-use super::frame::{Ab, Between, Key, Segment};
+use super::frame::{Ab, Key, Segment};
+use super::frame_dir::FrameDir;
 use super::keys::Interval;
 use super::plan::Plan;
 use crate::model::Uncertainty;
@@ -24,13 +31,20 @@ pub struct Review {
     change: Option<Change>,
     /// How the frames taken and not yet delivered got their colour, and whether a shot starts there.
     taken: HashMap<usize, (Kind, bool)>,
+    /// Records of the frames an earlier run made, by index.
+    earlier: HashMap<usize, FrameRecord>,
+    /// Where each frame's record is appended, when frames are kept.
+    store: Option<(PathBuf, File)>,
     started: Instant,
 }
 
 impl Review {
-    /// A review, when the run asks for one.
-    pub fn new(plan: &Plan) -> Option<Review> {
-        plan.report.as_ref()?;
+    /// A review, when the run asks for one; with `frames` kept, the records of the frames before `resume_at`
+    /// that an earlier run made are read back and the rest dropped.
+    pub fn new(plan: &Plan, frames: Option<&FrameDir>, resume_at: usize) -> Result<Option<Review>> {
+        if plan.report.is_none() {
+            return Ok(None);
+        }
         let picks = plan
             .expected
             .map(|total| {
@@ -40,12 +54,26 @@ impl Review {
                     .collect()
             })
             .unwrap_or_default();
-        Some(Review {
+        let (earlier, store) = match frames {
+            Some(frames) => {
+                let path = frames.record("review");
+                let earlier = earlier_records(&path, resume_at)?;
+                let mut file = File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+                for record in earlier.values() {
+                    writeln!(file, "{}", serde_json::to_string(record)?)?;
+                }
+                (earlier, Some((path, file)))
+            }
+            None => (HashMap::new(), None),
+        };
+        Ok(Some(Review {
             collector: Collector::new(picks),
             change: None,
             taken: HashMap::new(),
+            earlier,
+            store,
             started: Instant::now(),
-        })
+        }))
     }
 
     /// Notes how each frame of `batch` got its colour, and the uncertainty of its keyframes.
@@ -55,20 +83,24 @@ impl Review {
         }
         for segment in batch {
             for frame in &segment.between {
-                if let Between::Carried { .. } = frame.work {
-                    self.taken.insert(frame.index, (Kind::Carried, false));
-                }
+                self.taken.insert(frame.index, (Kind::Carried, false));
             }
             if let Some(key) = &segment.key {
-                if let Key::Computed {
-                    net,
-                    cut,
-                    written: true,
-                    ..
-                } = &key.work
-                {
-                    let kind = if net.is_some() { Kind::Keyframe } else { Kind::Repeat };
-                    self.taken.insert(key.index, (kind, *cut));
+                match &key.work {
+                    Key::Computed {
+                        net,
+                        cut,
+                        written: true,
+                        ..
+                    } => {
+                        let kind = if net.is_some() { Kind::Keyframe } else { Kind::Repeat };
+                        self.taken.insert(key.index, (kind, *cut));
+                    }
+                    // Made by a run without a review, if it left no record: a keyframe, as far as is known.
+                    Key::Resumed => {
+                        self.taken.insert(key.index, (Kind::Keyframe, false));
+                    }
+                    Key::Computed { .. } => {}
                 }
             }
         }
@@ -76,10 +108,10 @@ impl Review {
 
     /// Takes a finished frame, in order: `seconds` from the film's start, the source frame and its colour.
     pub fn deliver(&mut self, index: usize, seconds: f64, original: Option<&Mat>, bgr: &Mat) -> Result<()> {
-        let (kind, cut) = self
-            .taken
-            .remove(&index)
-            .context("a frame of an earlier run is not in its review (resuming a review is not supported yet)")?;
+        let taken = self.taken.remove(&index).context("a frame came that no segment held")?;
+        let earlier = self.earlier.remove(&index);
+        let resumed = earlier.is_some();
+        let (kind, cut) = earlier.as_ref().map_or(taken, |r| (r.kind, r.cut));
         if self.change.is_none() {
             self.change = Some(Change::new(bgr.size()?)?);
         }
@@ -87,7 +119,8 @@ impl Review {
             Some(change) => change.measure(bgr, cut)?,
             None => None,
         };
-        let record = FrameRecord {
+        // A frame of the run before is as it recorded it; its picture, read back, only carries the comparison on.
+        let record = earlier.unwrap_or(FrameRecord {
             index,
             time: seconds,
             kind,
@@ -95,8 +128,13 @@ impl Review {
             stability,
             uncertainty: None,
             hints: 0,
-        };
-        self.collector.add(record, original.unwrap_or(bgr), bgr)
+        });
+        let record = self.collector.add(record, original.unwrap_or(bgr), bgr)?;
+        if let (Some((path, file)), false) = (&mut self.store, resumed) {
+            let line = serde_json::to_string(record)?;
+            writeln!(file, "{line}").with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
     }
 
     /// Writes the page and its JSON, as the plan asks.
@@ -131,4 +169,20 @@ fn settings(plan: &Plan, frames: usize, seconds: f64) -> Settings {
         },
         seconds,
     }
+}
+
+/// The records in `path` of frames before `resume_at`, by index; none when there is no such file.
+fn earlier_records(path: &Path, resume_at: usize) -> Result<HashMap<usize, FrameRecord>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(HashMap::new());
+    };
+    let mut records = HashMap::new();
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
+        let record: FrameRecord = serde_json::from_str(line)
+            .with_context(|| format!("{} line {}: not a frame record", path.display(), n + 1))?;
+        if record.index < resume_at {
+            records.insert(record.index, record);
+        }
+    }
+    Ok(records)
 }

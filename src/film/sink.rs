@@ -105,6 +105,7 @@ impl<'a> Sink<'a> {
             .film()
             .map(|path| FilmWriter::create(path, plan.fps, plan.film_size))
             .transpose()?;
+        let review = Review::new(plan, frames.as_ref(), resume_at)?;
         let sink = Sink {
             plan,
             frames,
@@ -114,7 +115,7 @@ impl<'a> Sink<'a> {
             held: None,
             painter: Painter::new(plan.smooth, plan.saturation, state),
             sheet: Sheet::default(),
-            review: Review::new(plan),
+            review,
             pictures,
             profile,
             progress,

@@ -41,11 +41,14 @@ impl Collector {
         self.pending.insert(index, uncertainty);
     }
 
-    /// Takes the next frame, finished: its record (uncertainty filled in here), the source frame and the colour.
-    pub fn add(&mut self, mut record: FrameRecord, before: &Mat, after: &Mat) -> Result<()> {
+    /// Takes the next frame, finished: its record (the uncertainty the network gave filled in here), the source
+    /// frame and the colour. Returns the record as kept.
+    pub fn add(&mut self, mut record: FrameRecord, before: &Mat, after: &Mat) -> Result<&FrameRecord> {
         let index = record.index;
         let unsure = self.pending.remove(&index).filter(|_| record.kind == Kind::Keyframe);
-        record.uncertainty = unsure.as_ref().map(|u| u.mean);
+        if let Some(u) = &unsure {
+            record.uncertainty = Some(u.mean);
+        }
         if record.cut {
             self.end_shot();
         }
@@ -64,7 +67,7 @@ impl Collector {
         }
         let keep: Vec<usize> = self.shown.keys().copied().filter(|&i| self.wanted(i)).collect();
         self.shown.retain(|i, _| keep.contains(i));
-        Ok(())
+        Ok(self.records.last().expect("a record was just pushed"))
     }
 
     fn end_shot(&mut self) {

@@ -9,7 +9,8 @@ use opencv::prelude::*;
 use opencv::videoio;
 use serde_json::Value;
 
-use crate::support::{gray_picture, shared_media, standin, Workspace};
+use crate::support::interrupt::stop_partway;
+use crate::support::{gray_picture, refs, shared_media, standin, Workspace};
 
 pub const SIZE: Size = Size::new(160, 120);
 
@@ -209,4 +210,54 @@ fn keyframe_uncertainty_on_the_full_size_network_lies_between_0_and_1() {
         !json["attention"].as_array().unwrap().is_empty(),
         "nothing to look at on the Chaplin clip"
     );
+}
+
+#[test]
+fn a_resumed_run_writes_the_review_an_uninterrupted_one_does() {
+    let ws = Workspace::new();
+    let frames: Vec<Mat> = (0..90).map(|i| picture(2 * (i % 45), 0, i >= 45)).collect();
+    write_film(&ws.path("film.avi"), &frames);
+    let args = |name: &str| -> Vec<String> {
+        [
+            "video",
+            "film.avi",
+            "-o",
+            &format!("{name}.avi"),
+            "--frames-dir",
+            name,
+            "--report-json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([format!("{name}.json"), "-q".to_string()])
+        .collect()
+    };
+    ws.ok(&refs(&args("whole")));
+    let status = stop_partway(&ws, &args("resumed"), "resumed", 50, libc::SIGINT);
+    assert!(!status.success());
+    let said = ws.ok(&refs(&args("resumed")));
+    let resumed_at: u64 = said
+        .split(" already done")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of frames already done: {said}"));
+    let (whole, resumed) = (read_json(&ws.path("whole.json")), read_json(&ws.path("resumed.json")));
+    let (whole, resumed) = (
+        whole["frames"].as_array().unwrap(),
+        resumed["frames"].as_array().unwrap(),
+    );
+    assert_eq!(whole.len(), resumed.len());
+    for (a, b) in whole.iter().zip(resumed) {
+        for field in ["index", "kind", "cut", "uncertainty"] {
+            assert_eq!(a[field], b[field], "{field}: {a} against {b}");
+        }
+        // The first frame made again is compared with the one before as read back from its JPEG, which moves the
+        // change a little; every other frame's record is the very one.
+        let close = match (a["stability"].as_f64(), b["stability"].as_f64()) {
+            (Some(x), Some(y)) if x != y => (x - y).abs() < 1.0 && b["index"] == resumed_at,
+            (x, y) => x == y,
+        };
+        assert!(close, "{a} against {b}");
+    }
 }
