@@ -236,8 +236,9 @@ pub struct VideoArgs {
     pub contact_sheet: Option<usize>,
     /// Write <name>.report.html beside each film, a review page in one self-contained file: a timeline of where
     /// the colour changes more than the motion explains and where the network was unsure, the frames to look at
-    /// first before and after, and colour hints placed by clicking and saved as a --hints file.
-    #[arg(long, conflicts_with = "shard")]
+    /// first before and after, and colour hints placed by clicking and saved as a --hints file. With --shard,
+    /// the shard's records go beside its frames and `colorize assemble --report` writes the page.
+    #[arg(long)]
     pub report: bool,
     /// Write the review's numbers as JSON to FILE (one film): each frame's kind, cut, stability and
     /// uncertainty, the attention list and the settings.
@@ -277,6 +278,10 @@ pub struct AssembleArgs {
     /// Replace a film that already exists.
     #[arg(long)]
     pub overwrite: bool,
+    /// Write <name>.report.html beside the film, the review page, from the records the run or its shards left
+    /// beside the frames (they ran with --report).
+    #[arg(long)]
+    pub report: bool,
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,

@@ -14,6 +14,7 @@ use crate::film::{self, finish_film, FilmWriter, Sound};
 use crate::image_io::is_image;
 use crate::output::refuse_to_clobber;
 use crate::progress::Progress;
+use crate::report;
 
 pub fn run(args: AssembleArgs) -> Result<Outcome> {
     for input in &args.inputs {
@@ -31,14 +32,42 @@ pub fn run(args: AssembleArgs) -> Result<Outcome> {
             from: origin.unwrap_or(0.0),
         })
     };
+    let page = args.report.then(|| report::page_beside(&args.output));
+    if let Some(page) = page.as_ref().filter(|p| p.exists() && !args.overwrite) {
+        bail!("{} already exists (pass --overwrite to replace it)", page.display());
+    }
     let (film, frames, fps) = match &args.inputs[..] {
         [dir] if dir.is_dir() => {
-            let (frames, fps, origin) = folder(dir, args.fps)?;
+            let (frames, fps, made) = folder(dir, args.fps)?;
+            let mut review = match (&page, &made) {
+                (Some(_), Some(made)) => {
+                    let end = made.start + frames.len();
+                    Some(film::AssembledReview::open(dir, made.start, end)?)
+                }
+                (Some(_), None) => bail!("{}: --report needs frames colorize made (with --report)", dir.display()),
+                (None, _) => None,
+            };
             let progress = Progress::new("frames", args.quiet);
             progress.set_total(frames.len() as u64);
-            let film = assemble(&frames, &args.output, fps, sound(origin), &progress, &mut notes)?;
+            let origin = made.and_then(|m| m.origin);
+            let film = assemble(
+                &frames,
+                &args.output,
+                fps,
+                sound(origin),
+                &progress,
+                &mut notes,
+                review.as_mut(),
+            )?;
             progress.finish();
+            if let (Some(review), Some(page)) = (review, &page) {
+                review.write(page)?;
+                println!("{}", page.display());
+            }
             (film, frames.len(), fps)
+        }
+        _ if page.is_some() => {
+            bail!("--report needs the frames folder the shards shared (the parts of --no-frames shards have no review)")
         }
         parts => {
             let (parts, complete) = film::check_parts(parts)?;
@@ -55,12 +84,22 @@ pub fn run(args: AssembleArgs) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// A folder's frames in order, their rate and the time of the first: as colorize recorded them (complete, or an
-/// error), or numbered frames from elsewhere at `fps`.
-fn folder(dir: &Path, fps: Option<f64>) -> Result<(Vec<PathBuf>, f64, Option<f64>)> {
+/// Frames colorize made: the index of the first, and the time it shows in the source when recorded.
+struct Made {
+    start: usize,
+    origin: Option<f64>,
+}
+
+/// A folder's frames in order and their rate, and what colorize recorded of them (checked complete, or an
+/// error); numbered frames from elsewhere are taken at `fps`.
+fn folder(dir: &Path, fps: Option<f64>) -> Result<(Vec<PathBuf>, f64, Option<Made>)> {
     // Written by colorize, by one run or by shards: complete, or nothing is written.
     if let Some((frames, complete)) = film::check_folder(dir)? {
-        return Ok((frames, fps.unwrap_or(complete.fps), complete.origin));
+        let made = Made {
+            start: complete.start,
+            origin: complete.origin,
+        };
+        return Ok((frames, fps.unwrap_or(complete.fps), Some(made)));
     }
     let fps = fps.with_context(|| {
         format!(
@@ -124,7 +163,8 @@ fn last_number(path: &Path) -> Option<u64> {
     stem[start..end].parse().ok()
 }
 
-/// Writes the frames into a film at `output` and finishes it; returns the film's path.
+/// Writes the frames into a film at `output` and finishes it, handing each frame to `review` when there is one;
+/// returns the film's path.
 fn assemble(
     frames: &[PathBuf],
     output: &Path,
@@ -132,6 +172,7 @@ fn assemble(
     sound: Option<Sound>,
     progress: &Progress,
     notes: &mut Vec<String>,
+    mut review: Option<&mut film::AssembledReview>,
 ) -> Result<PathBuf> {
     let mut film: Option<FilmWriter> = None;
     for path in frames {
@@ -145,6 +186,11 @@ fn assemble(
         };
         film.write(&image)
             .with_context(|| format!("frame {}", path.display()))?;
+        if let (Some(review), Some(index)) = (review.as_deref_mut(), last_number(path)) {
+            review
+                .frame(index as usize, &image)
+                .with_context(|| format!("frame {}", path.display()))?;
+        }
         progress.inc();
     }
     let film = film.context("no frames")?;

@@ -132,13 +132,13 @@ fn check_page(args: &VideoArgs, film: &Path) -> Result<()> {
     Ok(())
 }
 
-/// What review a film's run writes, if any.
+/// What review a film's run writes, if any: a shard writes no page, only its records for `assemble`.
 fn review(args: &VideoArgs, job: &Job) -> Option<report::Wanted> {
     let wanted = report::Wanted {
         page: job.outputs.film().filter(|_| args.report).map(report::page_beside),
         json: args.report_json.clone(),
     };
-    wanted.any().then_some(wanted)
+    (args.report || wanted.any()).then_some(wanted)
 }
 
 fn options(args: &VideoArgs, job: &Job, model: &Model) -> film::Options {
@@ -180,6 +180,9 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     }
     if shard.is_some() && films.len() != 1 {
         bail!("--shard colorizes a part of one film: name one film");
+    }
+    if shard.is_some() && args.report && args.no_frames {
+        bail!("--report with --shard keeps the shard's review beside its frames for `colorize assemble --report`: drop --no-frames");
     }
     if let (Some(shard), true, None) = (shard, args.no_frames, &args.output) {
         bail!(

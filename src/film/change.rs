@@ -48,6 +48,15 @@ impl Change {
         Ok(change)
     }
 
+    /// `measure` with the change kept in `slot`, made for the size of the first frame measured.
+    pub fn measure_in(slot: &mut Option<Change>, bgr: &Mat, cut: bool) -> Result<Option<f64>> {
+        let change = match slot {
+            Some(change) => change,
+            None => slot.insert(Change::new(bgr.size()?)?),
+        };
+        change.measure(bgr, cut)
+    }
+
     fn seen(&self, bgr: &Mat) -> Result<Seen> {
         let mut small = Mat::default();
         imgproc::resize(bgr, &mut small, self.size, 0.0, 0.0, imgproc::INTER_AREA)?;

@@ -1,6 +1,7 @@
 //! Films, as a short sequence of named steps: the settings resolved into a plan, a reader that yields jobs, a pool
 //! of networks that colour them, and a sink that writes frames and film in order and finishes the film.
 
+mod assembled_review;
 mod change;
 mod fingerprint;
 mod finish;
@@ -34,6 +35,7 @@ use opencv::core::Mat;
 use crate::model::{Colorizer, Model, Uncertainty};
 use crate::progress::Progress;
 use crate::{interrupt, pipeline};
+pub use assembled_review::AssembledReview;
 pub use finish::{check_sound_source, finish_film, join_parts, Sound};
 use frame::{Ab, Frame, Input, Key, Segment};
 pub use keys::Interval;

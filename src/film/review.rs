@@ -12,7 +12,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use opencv::core::Mat;
-use opencv::prelude::*;
 
 use super::change::Change;
 use super::frame::{Ab, Key, Segment};
@@ -20,11 +19,12 @@ use super::frame_dir::FrameDir;
 use super::keys::Interval;
 use super::plan::Plan;
 use crate::model::Uncertainty;
-use crate::report::{self, Collector, FrameRecord, Kind, ModelDigests, Settings};
+use crate::output::write_atomically;
+use crate::report::{self, Collector, FrameRecord, Kind, ModelDigests, Settings, Stored};
 use crate::sheet;
 
 /// Frames shown whatever they hold, evenly spread over the film.
-const PICKS: usize = 12;
+pub const PICKS: usize = 12;
 
 pub struct Review {
     collector: Collector,
@@ -33,8 +33,9 @@ pub struct Review {
     taken: HashMap<usize, (Kind, bool)>,
     /// Records of the frames an earlier run made, by index.
     earlier: HashMap<usize, FrameRecord>,
-    /// Where each frame's record is appended, when frames are kept.
+    /// Where each frame's record is appended, when frames are kept, and where the settings go at the end.
     store: Option<(PathBuf, File)>,
+    settings_store: Option<PathBuf>,
     started: Instant,
 }
 
@@ -66,12 +67,14 @@ impl Review {
             }
             None => (HashMap::new(), None),
         };
+        let settings_store = frames.map(|f| f.record("review-settings"));
         Ok(Some(Review {
             collector: Collector::new(picks),
             change: None,
             taken: HashMap::new(),
             earlier,
             store,
+            settings_store,
             started: Instant::now(),
         }))
     }
@@ -112,13 +115,7 @@ impl Review {
         let earlier = self.earlier.remove(&index);
         let resumed = earlier.is_some();
         let (kind, cut) = earlier.as_ref().map_or(taken, |r| (r.kind, r.cut));
-        if self.change.is_none() {
-            self.change = Some(Change::new(bgr.size()?)?);
-        }
-        let stability = match &mut self.change {
-            Some(change) => change.measure(bgr, cut)?,
-            None => None,
-        };
+        let stability = Change::measure_in(&mut self.change, bgr, cut)?;
         // A frame of the run before is as it recorded it; its picture, read back, only carries the comparison on.
         let record = earlier.unwrap_or(FrameRecord {
             index,
@@ -137,11 +134,19 @@ impl Review {
         Ok(())
     }
 
-    /// Writes the page and its JSON, as the plan asks.
+    /// Writes the page and its JSON, as the plan asks, and the settings beside the frames for `assemble`.
     pub fn finish(self, plan: &Plan, frames: usize) -> Result<()> {
         let Some(wanted) = &plan.report else { return Ok(()) };
         let settings = settings(plan, frames, self.started.elapsed().as_secs_f64());
-        let (data, shown) = self.collector.finish(plan.input.display().to_string(), settings);
+        let film = plan.input.display().to_string();
+        if let Some(path) = &self.settings_store {
+            let stored = serde_json::to_string(&Stored {
+                film: film.clone(),
+                settings: settings.clone(),
+            })?;
+            write_atomically(path, stored.as_bytes())?;
+        }
+        let (data, shown) = self.collector.finish(film, settings);
         report::write(wanted, &data, &shown)
     }
 }
@@ -172,7 +177,7 @@ fn settings(plan: &Plan, frames: usize, seconds: f64) -> Settings {
 }
 
 /// The records in `path` of frames before `resume_at`, by index; none when there is no such file.
-fn earlier_records(path: &Path, resume_at: usize) -> Result<HashMap<usize, FrameRecord>> {
+pub fn earlier_records(path: &Path, resume_at: usize) -> Result<HashMap<usize, FrameRecord>> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Ok(HashMap::new());
     };

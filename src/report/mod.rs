@@ -27,6 +27,7 @@ pub struct Wanted {
 }
 
 impl Wanted {
+    /// Whether anything is written now (a shard's review waits for `assemble`).
     pub fn any(&self) -> bool {
         self.page.is_some() || self.json.is_some()
     }
@@ -80,7 +81,7 @@ pub struct FrameRecord {
 }
 
 /// The model as used, by the digests of its files.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModelDigests {
     pub prototxt: String,
     pub caffemodel: String,
@@ -88,7 +89,7 @@ pub struct ModelDigests {
 }
 
 /// The run's settings, as the page's header and JSON give them.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
     pub frames: usize,
     /// Seconds of film.
@@ -105,6 +106,13 @@ pub struct Settings {
     pub model: ModelDigests,
     /// Seconds the run took.
     pub seconds: f64,
+}
+
+/// What a run leaves beside its frames for `assemble` to write the page from, with the frames' records.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Stored {
+    pub film: String,
+    pub settings: Settings,
 }
 
 /// Everything the page says, in numbers.

@@ -261,3 +261,58 @@ fn a_resumed_run_writes_the_review_an_uninterrupted_one_does() {
         assert!(close, "{a} against {b}");
     }
 }
+
+#[test]
+fn assemble_writes_the_page_of_a_film_its_shards_made_as_a_single_run_would() {
+    let ws = Workspace::new();
+    let frames: Vec<Mat> = (0..90).map(|i| picture(2 * (i % 45), 0, i >= 45)).collect();
+    write_film(&ws.path("film.avi"), &frames);
+    ws.ok(&[
+        "video",
+        "film.avi",
+        "-o",
+        "whole.avi",
+        "--frames-dir",
+        "whole",
+        "--report",
+        "-q",
+    ]);
+    for shard in ["0/3", "1/3", "2/3"] {
+        ws.ok(&[
+            "video",
+            "film.avi",
+            "--frames-dir",
+            "parts",
+            "--shard",
+            shard,
+            "--report",
+            "-q",
+        ]);
+    }
+    ws.ok(&["assemble", "parts", "-o", "assembled.avi", "--report", "-q"]);
+    let page = |name: &str| embedded_json(&std::fs::read_to_string(ws.path(name)).unwrap());
+    let (whole, assembled) = (page("whole.report.html"), page("assembled.report.html"));
+    assert_eq!(assembled["settings"]["frames"], 90);
+    let (whole, assembled) = (
+        whole["frames"].as_array().unwrap(),
+        assembled["frames"].as_array().unwrap(),
+    );
+    assert_eq!(whole.len(), assembled.len());
+    for (a, b) in whole.iter().zip(assembled) {
+        for field in ["index", "kind", "cut", "uncertainty"] {
+            assert_eq!(a[field], b[field], "{field}: {a} against {b}");
+        }
+        // Measured again on the frames as read back from their JPEGs, across the shards' seams too.
+        let close = match (a["stability"].as_f64(), b["stability"].as_f64()) {
+            (Some(x), Some(y)) => (x - y).abs() < 1.0,
+            (x, y) => x == y,
+        };
+        assert!(close, "{a} against {b}");
+    }
+    // Shards that ran without --report leave nothing to write a page from: refused, naming what to do.
+    for shard in ["0/2", "1/2"] {
+        ws.ok(&["video", "film.avi", "--frames-dir", "bare", "--shard", shard, "-q"]);
+    }
+    let out = ws.run(&["assemble", "bare", "-o", "bare.avi", "--report", "-q"]);
+    crate::support::fails_with(&out, 1, &["has no review of 90 of its frames", "with --report"]);
+}
