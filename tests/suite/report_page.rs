@@ -235,8 +235,10 @@ fn a_film_page_renders_goes_to_the_frame_clicked_on_the_timeline_and_saves_frame
     let slid = "(() => { const s = document.querySelector('#frame-0 .slider'); s.value = 20; \
                 s.dispatchEvent(new Event('input')); return document.querySelector('#frame-0 .after').style.clipPath; })()";
     assert!(eval(&tab, slid).as_str().unwrap().contains("80%"));
+    let heat = "getComputedStyle(document.querySelector('#frame-0 .heat')).display";
+    assert_eq!(eval(&tab, heat), "none", "the heat map waits to be asked for");
     tab.find_element("#frame-0 .show-heat").unwrap().click().unwrap();
-    assert_eq!(eval(&tab, "document.querySelector('#frame-0 .heat').hidden"), false);
+    assert_eq!(eval(&tab, heat), "block");
     choose(&tab, "#2a64c8", 4);
     let (point, (x, y)) = spot(&tab, "#frame-39", (0.25, 0.5), (160, 120));
     tab.click_point(point).unwrap();
