@@ -141,10 +141,7 @@ pub fn colorize_all(
         .map_or(Vec::new(), |n| sheet::picks(inputs.len(), n));
     let sheet = Mutex::new(Sheet::default());
     let started = std::time::Instant::now();
-    let review = options
-        .report
-        .as_ref()
-        .map(|_| Mutex::new(PhotoCollector::new(inputs.len())));
+    let review = (options.report.as_ref()).map(|_| Mutex::new(PhotoCollector::new(inputs.len())));
     let failed = pool.install(|| {
         inputs
             .par_iter()
@@ -162,12 +159,10 @@ pub fn colorize_all(
                             uncertainty: unsure.mean,
                             hints: done.hints,
                         };
-                        let mut review = review.lock().unwrap_or_else(|e| e.into_inner());
-                        review.add(record, &unsure, &before, &after)?;
+                        lock(review).add(record, &unsure, &before, &after)?;
                     }
                     if picks.binary_search(&position).is_ok() {
-                        let mut sheet = sheet.lock().unwrap_or_else(|e| e.into_inner());
-                        sheet.add(position, &before, &after, name)?;
+                        lock(&sheet).add(position, &before, &after, name)?;
                     }
                     Ok(done)
                 });
@@ -192,6 +187,11 @@ pub fn colorize_all(
         _ => None,
     };
     Ok(Batch { failed, sheet, report })
+}
+
+/// What a mutex guards: a worker that panicked while holding it left nothing half-done that matters here.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn write_review(review: PhotoCollector, options: &Options, model: &Model, seconds: f64, path: &Path) -> Result<()> {

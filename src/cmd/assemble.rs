@@ -25,54 +25,20 @@ pub fn run(args: AssembleArgs) -> Result<Outcome> {
     if let Some(source) = &args.audio_from {
         film::check_sound_source(source, &mut notes)?;
     }
-    // Where the film's sound starts, when its record says; from the start otherwise.
-    let sound = |origin: Option<f64>| {
-        args.audio_from.as_deref().map(|source| Sound {
-            source,
-            from: origin.unwrap_or(0.0),
-        })
-    };
     let page = args.report.then(|| report::page_beside(&args.output));
     if let Some(page) = page.as_ref().filter(|p| p.exists() && !args.overwrite) {
         bail!("{} already exists (pass --overwrite to replace it)", page.display());
     }
     let (film, frames, fps) = match &args.inputs[..] {
-        [dir] if dir.is_dir() => {
-            let (frames, fps, made) = folder(dir, args.fps)?;
-            let mut review = match (&page, &made) {
-                (Some(_), Some(made)) => {
-                    let end = made.start + frames.len();
-                    Some(film::AssembledReview::open(dir, made.start, end)?)
-                }
-                (Some(_), None) => bail!("{}: --report needs frames colorize made (with --report)", dir.display()),
-                (None, _) => None,
-            };
-            let progress = Progress::new("frames", args.quiet);
-            progress.set_total(frames.len() as u64);
-            let origin = made.and_then(|m| m.origin);
-            let film = assemble(
-                &frames,
-                &args.output,
-                fps,
-                sound(origin),
-                &progress,
-                &mut notes,
-                review.as_mut(),
-            )?;
-            progress.finish();
-            if let (Some(review), Some(page)) = (review, &page) {
-                review.write(page)?;
-                println!("{}", page.display());
-            }
-            (film, frames.len(), fps)
-        }
+        [dir] if dir.is_dir() => from_folder(dir, &args, page.as_deref(), &mut notes)?,
         _ if page.is_some() => {
             bail!("--report needs the frames folder the shards shared (the parts of --no-frames shards have no review)")
         }
         parts => {
             let (parts, complete) = film::check_parts(parts)?;
             let (frames, fps) = (complete.end - complete.start, args.fps.unwrap_or(complete.fps));
-            let film = film::join_parts(&parts, &args.output, frames, fps, sound(complete.origin), &mut notes)?;
+            let sound = sound(&args, complete.origin);
+            let film = film::join_parts(&parts, &args.output, frames, fps, sound, &mut notes)?;
             (film, frames, fps)
         }
     };
@@ -82,6 +48,39 @@ pub fn run(args: AssembleArgs) -> Result<Outcome> {
     }
     eprintln!("assembled {frames} frames at {fps} fps");
     Ok(Outcome::Success)
+}
+
+/// Where the film's sound comes from and starts, when its record says; from the start otherwise.
+fn sound(args: &AssembleArgs, origin: Option<f64>) -> Option<Sound<'_>> {
+    args.audio_from.as_deref().map(|source| Sound {
+        source,
+        from: origin.unwrap_or(0.0),
+    })
+}
+
+/// The film from a folder of frames, and with `page` its review page; returns the film, its frames and rate.
+fn from_folder(
+    dir: &Path,
+    args: &AssembleArgs,
+    page: Option<&Path>,
+    notes: &mut Vec<String>,
+) -> Result<(PathBuf, usize, f64)> {
+    let (frames, fps, made) = folder(dir, args.fps)?;
+    let mut review = match (page, &made) {
+        (Some(_), Some(made)) => Some(film::AssembledReview::open(dir, made.start, made.start + frames.len())?),
+        (Some(_), None) => bail!("{}: --report needs frames colorize made (with --report)", dir.display()),
+        (None, _) => None,
+    };
+    let progress = Progress::new("frames", args.quiet);
+    progress.set_total(frames.len() as u64);
+    let sound = sound(args, made.and_then(|m| m.origin));
+    let film = assemble(&frames, &args.output, fps, sound, &progress, notes, review.as_mut())?;
+    progress.finish();
+    if let (Some(review), Some(page)) = (review, page) {
+        review.write(page)?;
+        println!("{}", page.display());
+    }
+    Ok((film, frames.len(), fps))
 }
 
 /// Frames colorize made: the index of the first, and the time it shows in the source when recorded.

@@ -168,21 +168,19 @@ fn options(args: &VideoArgs, job: &Job, model: &Model) -> film::Options {
     }
 }
 
-pub fn run(args: VideoArgs) -> Result<Outcome> {
-    let inputs = inputs(&args)?;
-    let shard = args
-        .shard
-        .map(|spec| spec.resolve(|name| std::env::var(name).ok()))
-        .transpose()?;
-    let films = destinations(&args, inputs, shard)?;
-    if args.report_json.is_some() && films.len() != 1 {
+/// Refuses what a batch of `films` films cannot do with these arguments, before any work.
+fn check_batch(args: &VideoArgs, films: usize, shard: Option<film::Shard>) -> Result<()> {
+    if args.report_json.is_some() && films != 1 {
         bail!("--report-json names one file: name one film, or use --report, whose page holds the same JSON");
     }
-    if shard.is_some() && films.len() != 1 {
+    if shard.is_some() && films != 1 {
         bail!("--shard colorizes a part of one film: name one film");
     }
     if shard.is_some() && args.report && args.no_frames {
-        bail!("--report with --shard keeps the shard's review beside its frames for `colorize assemble --report`: drop --no-frames");
+        bail!(
+            "--report with --shard keeps the shard's review beside its frames for `colorize assemble --report`: \
+             drop --no-frames"
+        );
     }
     if let (Some(shard), true, None) = (shard, args.no_frames, &args.output) {
         bail!(
@@ -190,6 +188,17 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
             shard.index
         );
     }
+    Ok(())
+}
+
+pub fn run(args: VideoArgs) -> Result<Outcome> {
+    let inputs = inputs(&args)?;
+    let shard = args
+        .shard
+        .map(|spec| spec.resolve(|name| std::env::var(name).ok()))
+        .transpose()?;
+    let films = destinations(&args, inputs, shard)?;
+    check_batch(&args, films.len(), shard)?;
     let threads = threads(&args.run)?;
     let pictures = threads.picture_pool()?;
     let loading = Instant::now();

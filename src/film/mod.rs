@@ -87,12 +87,8 @@ fn run(
         .carries_colour
         .then(|| motion::Flow::new(motion::analysis_size(source.size)))
         .transpose()?;
-    // The review page shows any frame before and after.
-    let originals = match (plan.layout, &plan.report) {
-        (Layout::SideBySide, _) | (_, Some(_)) => Originals::All,
-        (Layout::Colour, None) => Originals::Only(&plan.sheet_picks),
-    };
     let keys = Keys::new(plan.keyframe_interval, plan.repeats, flow, &profile);
+    let originals = originals(&plan);
     let jobs = Jobs::new(
         source,
         plan.span,
@@ -132,9 +128,20 @@ fn run(
     Ok((sink.finish()?, profile))
 }
 
-/// A batch with the network's predictions, and the uncertainty of each keyframe predicted when a review page
-/// asks for it.
-type Forwarded = (Vec<Segment<Key<Ab>>>, Vec<(usize, Uncertainty)>);
+/// Which source frames travel with their colour: all for a side-by-side film or a review page (which shows any
+/// frame before and after), else those on the contact sheet.
+fn originals(plan: &Plan) -> Originals<'_> {
+    match (plan.layout, &plan.report) {
+        (Layout::SideBySide, _) | (_, Some(_)) => Originals::All,
+        (Layout::Colour, None) => Originals::Only(&plan.sheet_picks),
+    }
+}
+
+/// The uncertainty of each keyframe the network ran on, by frame index, when a review page asks for it.
+type Unsure = Vec<(usize, Uncertainty)>;
+
+/// A batch with the network's predictions, and their uncertainty.
+type Forwarded = (Vec<Segment<Key<Ab>>>, Unsure);
 
 /// A worker's share of a batch: one forward pass for the keyframes that need one, that is all but those on disk
 /// already and those that repeat the last; with their uncertainty too when `unsure`.
@@ -153,15 +160,7 @@ fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, unsure: bool, p
             }
         })
         .unzip();
-    let (predicted, uncertain) = match (inputs.is_empty(), unsure) {
-        (true, _) => (Vec::new(), Vec::new()),
-        (false, false) => (profile.time(Stage::Forward, || net.predict_batch(&inputs))?, Vec::new()),
-        (false, true) => {
-            let both = profile.time(Stage::Forward, || net.predict_batch_unsure(&inputs))?;
-            let (ab, uncertain): (Vec<Mat>, Vec<Uncertainty>) = both.into_iter().unzip();
-            (ab, indices.into_iter().zip(uncertain).collect())
-        }
-    };
+    let (predicted, uncertain) = predict(net, &inputs, indices, unsure, profile)?;
     ensure!(
         predicted.len() == inputs.len(),
         "the network gave {} predictions for {} frames",
@@ -199,4 +198,23 @@ fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, unsure: bool, p
         })
         .collect();
     Ok((segments, uncertain))
+}
+
+/// One forward pass over `inputs` (the keyframes `indices`), with their uncertainty when `unsure`.
+fn predict(
+    net: &mut Colorizer,
+    inputs: &[&Mat],
+    indices: Vec<usize>,
+    unsure: bool,
+    profile: &Profile,
+) -> Result<(Vec<Mat>, Unsure)> {
+    Ok(match (inputs.is_empty(), unsure) {
+        (true, _) => (Vec::new(), Vec::new()),
+        (false, false) => (profile.time(Stage::Forward, || net.predict_batch(inputs))?, Vec::new()),
+        (false, true) => {
+            let both = profile.time(Stage::Forward, || net.predict_batch_unsure(inputs))?;
+            let (ab, uncertain): (Vec<Mat>, Vec<Uncertainty>) = both.into_iter().unzip();
+            (ab, indices.into_iter().zip(uncertain).collect())
+        }
+    })
 }

@@ -142,3 +142,31 @@ pub fn write_photos(path: &Path, data: &PhotoData, shown: &[Shown]) -> Result<()
     let html = photos::html(data, shown)?;
     std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The record as the page's JSON and `.colorize-review` hold it: named fields, pinned here, read back.
+    #[test]
+    fn a_frame_record_is_written_as_named_fields_and_read_back() {
+        let record = FrameRecord {
+            index: 3,
+            time: 0.12,
+            kind: Kind::Keyframe,
+            cut: true,
+            stability: None,
+            uncertainty: Some(0.5),
+            hints: 0,
+        };
+        let json = serde_json::to_string(&record).unwrap();
+        assert_eq!(
+            json,
+            r#"{"index":3,"time":0.12,"kind":"keyframe","cut":true,"stability":null,"uncertainty":0.5,"hints":0}"#
+        );
+        assert_eq!(serde_json::from_str::<FrameRecord>(&json).unwrap(), record);
+        for kind in [Kind::Keyframe, Kind::Carried, Kind::Repeat] {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.name()));
+        }
+    }
+}

@@ -102,16 +102,7 @@ fn draw(svg: &mut String, columns: &[Column], frames: Range<f64>, top: f64) -> D
         .configure_secondary_axes()
         .y_desc("uncertainty (0 sure, 1 no idea)")
         .draw()?;
-    let strip = top * 0.04;
-    let width = (frames.end - frames.start) / columns.len().max(1) as f64;
-    chart.draw_series(columns.iter().map(|c| {
-        let colour = match c.kind {
-            Kind::Keyframe => RGBColor(60, 60, 60),
-            Kind::Repeat => RGBColor(150, 150, 150),
-            Kind::Carried => RGBColor(225, 225, 225),
-        };
-        Rectangle::new([(c.at, 0.0), (c.at + width, strip)], colour.filled())
-    }))?;
+    chart.draw_series(strip(columns, frames.end - frames.start, top))?;
     chart.draw_series(
         columns
             .iter()
@@ -146,4 +137,20 @@ fn draw(svg: &mut String, columns: &[Column], frames: Range<f64>, top: f64) -> D
     let (x, _) = chart.plotting_area().get_pixel_range();
     root.present()?;
     Ok((x.start, x.end))
+}
+
+/// The strip along the bottom that says how each column's frames got their colour.
+fn strip(columns: &[Column], span: f64, top: f64) -> Vec<Rectangle<(f64, f64)>> {
+    let width = span / columns.len().max(1) as f64;
+    columns
+        .iter()
+        .map(|c| {
+            let colour = match c.kind {
+                Kind::Keyframe => RGBColor(60, 60, 60),
+                Kind::Repeat => RGBColor(150, 150, 150),
+                Kind::Carried => RGBColor(225, 225, 225),
+            };
+            Rectangle::new([(c.at, 0.0), (c.at + width, top * 0.04)], colour.filled())
+        })
+        .collect()
 }

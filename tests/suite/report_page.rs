@@ -124,6 +124,29 @@ fn ab(bgr: Vec3b) -> [f32; 2] {
     [v[1], v[2]]
 }
 
+/// The page's "take a colour" button, then a click on the picture: the colour chosen is the finished photo's
+/// there (within what the page's JPEG changes), and no hint is placed.
+fn assert_picker_takes_the_colour_of(tab: &Tab, finished: &Mat) {
+    tab.find_element("#pick-colour").unwrap().click().unwrap();
+    let (point, (x, y)) = spot(tab, "#frame-0", (0.5, 0.5), (240, 180));
+    tab.click_point(point).unwrap();
+    let picked = eval(tab, "document.getElementById('hint-colour').value");
+    let there = *finished.at_2d::<Vec3b>(y as i32, x as i32).unwrap();
+    let picked = picked.as_str().unwrap();
+    let channel = |k: usize| i64::from_str_radix(&picked[1 + 2 * k..3 + 2 * k], 16).unwrap();
+    for (k, c) in [2, 1, 0].into_iter().enumerate() {
+        assert!(
+            (channel(k) - i64::from(there[c])).abs() <= 16,
+            "picked {picked}, the photo has {there:?}"
+        );
+    }
+    assert_eq!(
+        eval(tab, "document.querySelectorAll('#hint-list tbody tr').length"),
+        0,
+        "picking placed a hint"
+    );
+}
+
 #[test]
 fn a_hint_clicked_on_a_photo_page_lands_on_that_pixel_in_the_chosen_colour() {
     let Some(browser) = browser("a_hint_clicked_on_a_photo_page") else {
@@ -139,26 +162,7 @@ fn a_hint_clicked_on_a_photo_page_lands_on_that_pixel_in_the_chosen_colour() {
         .as_str()
         .unwrap()
         .contains("--hints"));
-    // The colour picker of the page takes the finished photo's colour where it is clicked.
-    tab.find_element("#pick-colour").unwrap().click().unwrap();
-    let (point, (x, y)) = spot(&tab, "#frame-0", (0.5, 0.5), (240, 180));
-    tab.click_point(point).unwrap();
-    let picked = eval(&tab, "document.getElementById('hint-colour').value");
-    let finished = read_image(&ws.path("out/Color_photo.png"));
-    let there = *finished.at_2d::<Vec3b>(y as i32, x as i32).unwrap();
-    let picked = picked.as_str().unwrap();
-    let channel = |k: usize| i64::from_str_radix(&picked[1 + 2 * k..3 + 2 * k], 16).unwrap();
-    for (k, c) in [2, 1, 0].into_iter().enumerate() {
-        assert!(
-            (channel(k) - i64::from(there[c])).abs() <= 16,
-            "picked {picked}, the photo has {there:?}"
-        );
-    }
-    assert_eq!(
-        eval(&tab, "document.querySelectorAll('#hint-list tbody tr').length"),
-        0,
-        "picking placed a hint"
-    );
+    assert_picker_takes_the_colour_of(&tab, &read_image(&ws.path("out/Color_photo.png")));
     // A hint: red, radius 2, clicked at a place off the middle.
     choose(&tab, "#c83232", 2);
     let (point, (x, y)) = spot(&tab, "#frame-0", (0.3, 0.7), (240, 180));
