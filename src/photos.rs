@@ -177,14 +177,9 @@ pub fn colorize_all(
         Some(path) => Some(sheet.write(&path).map(|()| path)?),
         None => None,
     };
-    let report = match (review, page_path(options)) {
-        (Some(review), Some(path)) => {
-            let review = review.into_inner().unwrap_or_else(|e| e.into_inner());
-            let seconds = started.elapsed().as_secs_f64();
-            write_review(review, options, model, seconds, &path)?;
-            Some(path)
-        }
-        _ => None,
+    let report = match review {
+        Some(review) => write_review(review, options, model, started.elapsed().as_secs_f64())?,
+        None => None,
     };
     Ok(Batch { failed, sheet, report })
 }
@@ -194,7 +189,17 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn write_review(review: PhotoCollector, options: &Options, model: &Model, seconds: f64, path: &Path) -> Result<()> {
+/// Writes the batch's review page, `report.html` in the output folder; returns its path.
+fn write_review(
+    review: Mutex<PhotoCollector>,
+    options: &Options,
+    model: &Model,
+    seconds: f64,
+) -> Result<Option<PathBuf>> {
+    let Some(path) = page_path(options) else {
+        return Ok(None);
+    };
+    let review = review.into_inner().unwrap_or_else(|e| e.into_inner());
     let identity = model.identity();
     let settings = PhotoSettings {
         inputs: options.report.clone().unwrap_or_default(),
@@ -207,7 +212,8 @@ fn write_review(review: PhotoCollector, options: &Options, model: &Model, second
         seconds,
     };
     let (data, shown) = review.finish(settings);
-    crate::report::write_photos(path, &data, &shown)
+    crate::report::write_photos(&path, &data, &shown)?;
+    Ok(Some(path))
 }
 
 /// The hints of every file that fall on `input`, checked against its size.
