@@ -246,3 +246,80 @@ fn nearest_first(index: usize, mut tracks: Vec<Track>, near: f32) -> Vec<Hint> {
     }
     kept.into_iter().map(|t| t.hint).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A textured gray picture with a brighter textured square at (x, 20): something to follow.
+    fn picture(x: i32) -> Mat {
+        let size = Size::new(160, 90);
+        let texture: Vec<u8> = (0..size.area())
+            .map(|i| {
+                let (px, py) = (i % size.width, i / size.width);
+                let inside = (x..x + 30).contains(&px) && (20..50).contains(&py);
+                let u = if inside { px - x } else { px };
+                // Noise, blurred by nothing: every place looks unlike its neighbours, as film grain and detail do.
+                let noise = ((u as u32).wrapping_mul(2_654_435_761) ^ (py as u32).wrapping_mul(40_503)) >> 7;
+                (if inside { 140 } else { 40 }) + (noise % 60) as u8
+            })
+            .collect();
+        Mat::from_slice(&texture)
+            .unwrap()
+            .reshape(1, size.height)
+            .unwrap()
+            .try_clone()
+            .unwrap()
+    }
+
+    fn hint(x: f32, y: f32) -> Hint {
+        Hint {
+            x,
+            y,
+            ab: [-30.0, 20.0],
+            radius: 2.0,
+        }
+    }
+
+    #[test]
+    fn a_hint_moves_with_its_object_forward_and_backward_through_the_shot() {
+        // The square moves 3 pixels a frame, frames 10 to 29; a hint on frame 15 at its centre.
+        let shot: Vec<(usize, Mat)> = (10..30).map(|i| (i, picture(10 + 3 * (i as i32 - 10)))).collect();
+        let on_square = (15, hint(40.0, 35.0));
+        let mut flow = video::DISOpticalFlow::create(video::DISOpticalFlow_PRESET_MEDIUM).unwrap();
+        let mut tracked = Tracked::default();
+        follow_shot(&mut flow, &shot, &[on_square], 1.0, &mut tracked).unwrap();
+        for index in [10, 15, 22, 29] {
+            let hints = tracked.at(index);
+            assert_eq!(hints.len(), 1, "frame {index}");
+            let expected = 40.0 + 3.0 * (index as f32 - 15.0);
+            assert!(
+                // Flow errs by a fraction of a pixel a frame, and a track adds them up: within 3 pixels after 42.
+                (hints[0].x - expected).abs() < 3.0 && (hints[0].y - 35.0).abs() < 3.0,
+                "frame {index}: at ({}, {}), the square's centre at ({expected}, 35)",
+                hints[0].x,
+                hints[0].y
+            );
+        }
+        assert_eq!(tracked.lost, 0);
+        assert_eq!(
+            tracked.frames_in(Span {
+                start: 12,
+                end: Some(20)
+            }),
+            8
+        );
+        assert!(tracked.at(30).is_empty() && tracked.at(9).is_empty());
+    }
+
+    #[test]
+    fn where_hints_of_two_frames_meet_the_nearer_in_time_wins() {
+        let track = |from, x| Track {
+            hint: hint(x, 10.0),
+            from,
+        };
+        let kept = nearest_first(8, vec![track(0, 50.0), track(10, 51.0), track(0, 120.0)], 3.0);
+        let places: Vec<f32> = kept.iter().map(|h| h.x).collect();
+        assert_eq!(places, [51.0, 120.0]);
+    }
+}
