@@ -216,7 +216,7 @@ fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<
     let prepared = lab::prepare(&image, 224)?;
     let mut ab = net.predict(&prepared.input)?;
     if !hints.is_empty() {
-        ab = hints::spread(&prepared.l, &ab, &hints)?;
+        ab = hints::spread(&prepared.l, &ab, &hints, hints::PHOTO)?;
     }
     let colour = lab::finish(&prepared.l, &ab)?;
     std::fs::create_dir_all(&options.out_dir)

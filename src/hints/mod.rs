@@ -15,7 +15,7 @@ use anyhow::{ensure, Result};
 use opencv::core::Size;
 
 use crate::film::Position;
-pub use spread::spread;
+pub use spread::{spread, FILM, PHOTO};
 
 /// One colour point.
 #[derive(Clone, Debug, PartialEq)]
