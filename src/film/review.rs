@@ -33,6 +33,8 @@ pub struct Review {
     taken: HashMap<usize, (Kind, bool)>,
     /// Records of the frames an earlier run made, by index.
     earlier: HashMap<usize, FrameRecord>,
+    /// Colour hints placed on each frame that has any.
+    hints: HashMap<usize, usize>,
     /// Where each frame's record is appended, when frames are kept, and where the settings go at the end.
     store: Option<(PathBuf, File)>,
     settings_store: Option<PathBuf>,
@@ -68,11 +70,16 @@ impl Review {
             None => (HashMap::new(), None),
         };
         let settings_store = frames.map(|f| f.record("review-settings"));
+        let mut hints = HashMap::new();
+        for (frame, _) in &plan.hints {
+            *hints.entry(*frame).or_insert(0) += 1;
+        }
         Ok(Some(Review {
             collector: Collector::new(picks),
             change: None,
             taken: HashMap::new(),
             earlier,
+            hints,
             store,
             settings_store,
             started: Instant::now(),
@@ -124,7 +131,7 @@ impl Review {
             cut,
             stability,
             uncertainty: None,
-            hints: 0,
+            hints: self.hints.get(&index).copied().unwrap_or(0),
         });
         let record = self.collector.add(record, original.unwrap_or(bgr), bgr)?;
         if let (Some((path, file)), false) = (&mut self.store, resumed) {

@@ -21,6 +21,7 @@ use super::resume;
 use super::review::Review;
 use super::shard::Shard;
 use super::timeline::Timeline;
+use super::tracks::Tracked;
 use super::writer::FilmWriter;
 use crate::model::Uncertainty;
 use crate::progress::Progress;
@@ -43,7 +44,16 @@ pub struct Summary {
     pub frames_dir: Option<PathBuf>,
     /// The review page, when one was asked for.
     pub report: Option<PathBuf>,
+    /// Colour hints given, the frames of the range they reached, and their tracks that ended before their shot.
+    pub hints: Option<HintsDone>,
     pub notes: Vec<String>,
+}
+
+/// What became of a film's colour hints.
+pub struct HintsDone {
+    pub given: usize,
+    pub frames: usize,
+    pub lost: usize,
 }
 
 pub struct Sink<'a> {
@@ -56,6 +66,7 @@ pub struct Sink<'a> {
     /// The newest picture, held until the next frame's time says how often the film shows it.
     held: Option<Mat>,
     painter: Painter,
+    hints: Option<HintsDone>,
     sheet: Sheet,
     review: Option<Review>,
     /// Where pictures are made, in parallel.
@@ -75,6 +86,7 @@ impl<'a> Sink<'a> {
     /// index of the first frame that is not on disk yet.
     pub fn new(
         plan: &'a Plan,
+        hints: Tracked,
         pictures: &'a rayon::ThreadPool,
         profile: &'a Profile,
         progress: &'a Progress,
@@ -113,7 +125,12 @@ impl<'a> Sink<'a> {
             film,
             timeline: Timeline::new(plan.fps, plan.follow_timestamps),
             held: None,
-            painter: Painter::new(plan.smooth, plan.saturation, state),
+            hints: (!plan.hints.is_empty()).then(|| HintsDone {
+                given: plan.hints.len(),
+                frames: hints.frames_in(plan.span),
+                lost: hints.lost,
+            }),
+            painter: Painter::new(plan.smooth, plan.saturation, state, hints),
             sheet: Sheet::default(),
             review,
             pictures,
@@ -250,6 +267,7 @@ impl<'a> Sink<'a> {
             sheet,
             frames_dir: self.frames.as_ref().map(|f| f.dir.clone()),
             report: self.plan.report.as_ref().and_then(|r| r.page.clone()),
+            hints: self.hints.take(),
             notes,
         })
     }

@@ -76,7 +76,7 @@ pub struct FrameRecord {
     pub stability: Option<f64>,
     /// The network's mean normalised entropy (0 sure, 1 no idea); keyframes the network ran on only.
     pub uncertainty: Option<f64>,
-    /// Colour hints applied to the frame.
+    /// Colour hints placed on the frame (each holds through its shot).
     pub hints: usize,
 }
 

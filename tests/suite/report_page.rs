@@ -1,6 +1,6 @@
 //! The review page in a real browser (Debian's chromium, headless, over the DevTools protocol): it renders, a
-//! click on the timeline goes to a frame, and a hint placed by clicking, coloured and saved is a file `--hints`
-//! reads that puts the chosen colour on the clicked pixel.
+//! click on the timeline goes to a frame, the slider and heat map work, and a hint placed by clicking, coloured
+//! and saved is a file `--hints` reads that puts the chosen colour on the clicked pixel, of a photo and of a film.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -202,7 +202,7 @@ fn a_hint_clicked_on_a_photo_page_lands_on_that_pixel_in_the_chosen_colour() {
 }
 
 #[test]
-fn a_film_page_renders_goes_to_the_frame_clicked_on_the_timeline_and_saves_frame_hints() {
+fn a_film_page_renders_goes_to_the_frame_clicked_on_the_timeline_and_its_saved_hint_lands_where_clicked() {
     let Some(browser) = browser("a_film_page_renders") else {
         return;
     };
@@ -248,4 +248,45 @@ fn a_film_page_renders_goes_to_the_frame_clicked_on_the_timeline_and_saves_frame
     tab.click_point(point).unwrap();
     let csv = save(&tab, &ws.path("downloads"), "film.hints.csv");
     assert_eq!(csv, format!("frame,x,y,colour,radius\n39,{x},{y},#2a64c8,4\n"));
+    assert_film_hint_lands(&ws, (x, y), Vec3b::from([200, 100, 42]));
+}
+
+/// The saved file given to `colorize video --hints`: the chosen colour (`bgr`) is on the clicked pixel of frame
+/// 39, a keyframe, and the page of that run counts the hint on its frame.
+fn assert_film_hint_lands(ws: &Workspace, (x, y): (i64, i64), bgr: Vec3b) {
+    let args = [
+        "video",
+        "film.avi",
+        "-o",
+        "hinted.avi",
+        "--frames-dir",
+        "hinted",
+        "--frame-format",
+        "png",
+    ];
+    ws.ok(&[
+        &args[..],
+        &[
+            "--hints",
+            "downloads/film.hints.csv",
+            "--report-json",
+            "hinted.json",
+            "-q",
+        ],
+    ]
+    .concat());
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(ws.path("hinted.json")).unwrap()).unwrap();
+    let frame = &json["frames"][39];
+    assert_eq!(
+        (frame["hints"].as_u64(), frame["kind"].as_str()),
+        (Some(1), Some("keyframe")),
+        "{frame}"
+    );
+    let hinted = read_image(&ws.path("hinted/frame_000039.png"));
+    let got = ab(*hinted.at_2d::<Vec3b>(y as i32, x as i32).unwrap());
+    let want = ab(bgr);
+    assert!(
+        (got[0] - want[0]).abs() < 8.0 && (got[1] - want[1]).abs() < 8.0,
+        "a/b at ({x}, {y}) of frame 39: {got:?}, chosen {want:?}"
+    );
 }
