@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use super::shared::{load_model, read_hints, threads, Outcome};
 use crate::cli::{ImageArgs, ImageFormat};
+use crate::model::Outputs;
 use crate::output::check_writable;
 use crate::photos;
 use crate::progress::Progress;
@@ -32,7 +33,12 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
     photos::check_distinct_outputs(&inputs, &options)?;
     photos::check_sheet(&options)?;
     photos::check_hints(&inputs, &options.hints)?;
-    let model = load_model(&args.model, args.exact)?;
+    let outputs = if args.report {
+        Outputs::ColourAndUncertainty
+    } else {
+        Outputs::Colour
+    };
+    let model = load_model(&args.model, args.exact, outputs)?;
     let progress = Progress::new("photos", args.run.quiet);
     progress.set_total(inputs.len() as u64);
     let report = |input: &Path, result: &Result<photos::Done>| {

@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use crate::cli::{ModelArgs, RunArgs};
 use crate::hints::HintFile;
 use crate::interrupt;
-use crate::model::{self, caffe, Model, ModelFiles};
+use crate::model::{self, caffe, Model, ModelFiles, Outputs};
 use crate::threads::Threads;
 
 /// How a run ended, ordered by severity: the worst outcome of a batch is the exit code.
@@ -65,7 +65,7 @@ pub fn version() -> String {
     )
 }
 
-pub fn load_model(args: &ModelArgs, exact: bool) -> Result<Model> {
+pub fn load_model(args: &ModelArgs, exact: bool, outputs: Outputs) -> Result<Model> {
     let files = ModelFiles::locate(
         &args.model_dir,
         args.prototxt.clone(),
@@ -82,7 +82,7 @@ pub fn load_model(args: &ModelArgs, exact: bool) -> Result<Model> {
     if let Some(notice) = notice {
         eprintln!("{notice}");
     }
-    let model = Model::load(&files, engine, args.temperature)?;
+    let model = Model::load_for(&files, engine, args.temperature, outputs)?;
     for note in &model.notes {
         eprintln!("{note}");
     }

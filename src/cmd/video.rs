@@ -12,7 +12,7 @@ use super::shared::{load_model, read_hints, threads, Outcome};
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
 use crate::hints::HintFile;
-use crate::model::{Colorizer, Model};
+use crate::model::{Colorizer, Model, Outputs};
 use crate::output::{check_output, check_writable};
 use crate::progress::Progress;
 use crate::report;
@@ -208,7 +208,12 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     let threads = threads(&args.run)?;
     let pictures = threads.picture_pool()?;
     let loading = Instant::now();
-    let model = load_model(&args.model, args.exact)?;
+    let outputs = if args.report || args.report_json.is_some() {
+        Outputs::ColourAndUncertainty
+    } else {
+        Outputs::Colour
+    };
+    let model = load_model(&args.model, args.exact, outputs)?;
     let mut nets = (0..threads.networks)
         .map(|_| model.colorizer())
         .collect::<Result<Vec<_>>>()?;
