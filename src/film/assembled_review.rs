@@ -33,7 +33,8 @@ impl AssembledReview {
                 stored
                     .push(serde_json::from_str(&text).with_context(|| format!("{} is not readable", path.display()))?);
             } else if name == ".colorize-review" || name.starts_with(".colorize-review-") {
-                records.extend(earlier_records(&path, usize::MAX)?);
+                // The manifests, checked before, say the shards are of one run.
+                records.extend(earlier_records(&path, usize::MAX, None)?);
             }
         }
         let missing = (start..end).filter(|i| !records.contains_key(i)).count();

@@ -1,8 +1,9 @@
 //! A film's review page, gathered as the sink delivers frames: each frame's kind and cut read off its segment,
 //! the colour change the motion does not explain measured, and the page written once the film is done.
 //!
-//! With a frames folder, each frame's record is also appended to `.colorize-review` beside the frames, so a
-//! resumed run knows how the frames of the run before got their colour and how sure the network was of them.
+//! With a frames folder, each frame's record is also appended to `.colorize-review` beside the frames (after a
+//! first line naming the run, by its fingerprint), so a resumed run knows how the frames of the run before got
+//! their colour and how sure the network was of them.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -60,8 +61,10 @@ impl Review {
         let (earlier, store) = match frames {
             Some(frames) => {
                 let path = frames.record("review");
-                let earlier = earlier_records(&path, resume_at)?;
+                let fingerprint = plan.fingerprint.to_text();
+                let earlier = earlier_records(&path, resume_at, Some(&fingerprint))?;
                 let mut file = File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+                writeln!(file, "{}", serde_json::to_string(&fingerprint)?)?;
                 for record in earlier.values() {
                     writeln!(file, "{}", serde_json::to_string(record)?)?;
                 }
@@ -183,18 +186,62 @@ fn settings(plan: &Plan, frames: usize, seconds: f64) -> Settings {
     }
 }
 
-/// The records in `path` of frames before `resume_at`, by index; none when there is no such file.
-pub fn earlier_records(path: &Path, resume_at: usize) -> Result<HashMap<usize, FrameRecord>> {
+/// The records in `path` of frames before `resume_at`, by index. None when there is no such file, or when
+/// `fingerprint` is given and the records' first line names another run's: frames an `--overwrite` run without
+/// `--report` replaced keep no one's record.
+pub fn earlier_records(
+    path: &Path,
+    resume_at: usize,
+    fingerprint: Option<&str>,
+) -> Result<HashMap<usize, FrameRecord>> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Ok(HashMap::new());
     };
+    let mut lines = text.lines();
+    let made_by: Option<String> = lines.next().and_then(|l| serde_json::from_str(l).ok());
+    if fingerprint.is_some_and(|f| made_by.as_deref() != Some(f)) {
+        return Ok(HashMap::new());
+    }
     let mut records = HashMap::new();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
+    for (n, line) in lines.enumerate().filter(|(_, l)| !l.is_empty()) {
         let record: FrameRecord = serde_json::from_str(line)
-            .with_context(|| format!("{} line {}: not a frame record", path.display(), n + 1))?;
+            .with_context(|| format!("{} line {}: not a frame record", path.display(), n + 2))?;
         if record.index < resume_at {
             records.insert(record.index, record);
         }
     }
     Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_read_back_only_for_the_run_that_wrote_them_and_before_the_resume_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".colorize-review");
+        let record = |index| FrameRecord {
+            index,
+            time: 0.0,
+            kind: Kind::Carried,
+            cut: false,
+            stability: Some(1.0),
+            uncertainty: None,
+            hints: 0,
+        };
+        let lines: Vec<String> = std::iter::once(serde_json::to_string("run a\nsettings").unwrap())
+            .chain(
+                [record(0), record(1), record(2)]
+                    .iter()
+                    .map(|r| serde_json::to_string(r).unwrap()),
+            )
+            .collect();
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        let read = |resume_at, fingerprint| earlier_records(&path, resume_at, fingerprint).unwrap();
+        assert_eq!(read(2, Some("run a\nsettings")).len(), 2);
+        assert!(read(3, Some("run b\nsettings")).is_empty(), "another run's records");
+        assert_eq!(read(usize::MAX, None).len(), 3);
+        assert!(earlier_records(&dir.path().join("none"), 3, None).unwrap().is_empty());
+    }
 }
