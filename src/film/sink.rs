@@ -207,7 +207,13 @@ impl<'a> Sink<'a> {
                     .sound_from
                     .as_deref()
                     .map(|source| Sound { source, from: origin });
-                let film = finish_film(film.close()?, written, self.plan.fps, sound, &mut notes)?;
+                let film = if written == 0 && !self.plan.outputs.whole_film() {
+                    // A shard past the film's end (or within damage) has no frames; its part is kept as the writer
+                    // closed it, with its record, and `assemble` passes over it: ffmpeg cannot time an empty film.
+                    film.close()?.persist()?
+                } else {
+                    finish_film(film.close()?, written, self.plan.fps, sound, &mut notes)?
+                };
                 let sheet = write_sheet(&self.sheet, self.plan, &film, &mut notes)?;
                 (Some(film), sheet)
             }

@@ -5,7 +5,11 @@ use std::process::Command;
 
 use crate::support::interrupt::stop_partway;
 use crate::support::standin::{self, Width};
-use crate::support::{fails_with, make_clip, names, probe, read_image, read_video, refs, stderr, Fidelity, Workspace};
+use opencv::core::Size;
+
+use crate::support::{
+    fails_with, make_clip, names, probe, read_image, read_video, refs, stderr, write_video, Fidelity, Workspace,
+};
 
 /// The frames of `dir` against those of `reference`: the same names, and how close.
 fn compare(ws: &Workspace, reference: &str, dir: &str) -> Fidelity {
@@ -372,4 +376,24 @@ fn assemble_refuses_audio_from_what_is_not_a_film_and_notes_a_silent_one() {
         "{said}"
     );
     assert!(probe(&ws.path("joined.mp4")).iter().all(|s| s.kind != "audio"));
+}
+
+/// Issue 23, BAD 4: a 2-frame film in 3 shards with `--no-frames` left shard 0 without frames; ffmpeg refused to
+/// finish its empty part, so no part and no record were written and `assemble` said forever that shard 0/3 had not
+/// run. The empty part is written with its record, and `assemble` joins the others, as frames mode does.
+#[test]
+fn a_shard_without_frames_writes_an_empty_part_that_assemble_joins() {
+    let ws = Workspace::new();
+    write_video(&ws.path("two.avi"), 10.0, Size::new(32, 24), &[40, 120]);
+    for i in 0..3 {
+        let (shard, part) = (format!("{i}/3"), format!("part-{i}.mp4"));
+        ws.ok(&["video", "two.avi", "--no-frames", "--shard", &shard, "-o", &part, "-q"]);
+        assert!(
+            ws.path(&format!(".part-{i}.mp4.colorize-manifest")).is_file(),
+            "no record of {part}"
+        );
+    }
+    let said = ws.ok(&["assemble", "part-0.mp4", "part-1.mp4", "part-2.mp4", "-o", "two.mp4"]);
+    assert!(said.contains("assembled 2 frames"), "{said}");
+    assert_eq!(read_video(&ws.path("two.mp4")).frames.len(), 2);
 }
