@@ -160,8 +160,8 @@ pub struct VideoArgs {
     /// [default: every film in input_videos/].
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// The colorized film: .avi (MJPG, as the recipe), .mp4 or .mkv (H.264); with several films, the folder they go
-    /// to as <name>.avi [default: colorized_videos/<name>.avi].
+    /// The colorized film: .avi (MJPG, as the recipe), .mp4 or .mkv (H.264); with several films, or naming a folder
+    /// that exists, the folder they go to as <name>.avi [default: colorized_videos/<name>.avi].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Folder for the colorized frames, a folder per film inside it when there are several; a rerun resumes from the

@@ -1,12 +1,12 @@
 //! `colorize video`: films (files, folders, or every film in `input_videos/`) to colorized frames and finished
 //! films, one model for the whole batch; a film that fails is reported and the rest go on.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
+use super::batch;
 use super::shared::{load_model, threads, Outcome};
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
@@ -18,96 +18,84 @@ use crate::progress::Progress;
 struct Job {
     input: PathBuf,
     outputs: film::Outputs,
+    /// Its film is there already, made from this input.
+    done: bool,
 }
 
-/// The films named on the command line, folders expanded, in order; `input_videos/` when none is named.
-fn inputs(args: &VideoArgs) -> Result<Vec<PathBuf>> {
-    let named = if args.inputs.is_empty() {
-        let folder = PathBuf::from("input_videos");
-        if !folder.is_dir() {
-            bail!("no film named and no input_videos/ folder here (name a film, or put films in input_videos/)");
-        }
-        vec![folder]
-    } else {
-        args.inputs.clone()
-    };
-    let mut films = Vec::new();
-    for input in named {
-        if !input.is_dir() {
-            films.push(input);
-            continue;
-        }
-        let entries = std::fs::read_dir(&input).with_context(|| format!("cannot list {}", input.display()))?;
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && film::is_film(p))
-            .collect();
-        if found.is_empty() {
-            bail!("{} holds no films ({})", input.display(), film::EXTENSIONS.join(", "));
-        }
-        found.sort();
-        films.extend(found);
-    }
-    Ok(films)
-}
-
-/// Where each film's results go: the film at `-o` (a folder when there are several films) and its frames in a
-/// folder of its own. Two films of one name get distinct ones, said once.
+/// Where each film's results go: the film at `-o` (a folder when there are several films, or when it is one) and
+/// its frames in a folder of their own, under a name that is the film's own (`batch::Names`). A film `-o` names
+/// that another film made is refused without `--overwrite`.
 fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>, shard: Option<film::Shard>) -> Result<Vec<Job>> {
     let several = inputs.len() > 1;
-    if several
-        && args
-            .output
-            .as_ref()
-            .is_some_and(|o| o.extension().is_some() && !o.is_dir())
-    {
+    // A folder named as a film (out.mp4/) is a mistake, which check_output names.
+    let into_folder = args.output.as_ref().is_some_and(|o| o.is_dir() && !film::is_film(o));
+    if several && !into_folder && args.output.as_ref().is_some_and(|o| o.extension().is_some()) {
         bail!("with several films, -o names the folder to write them in, not a film");
     }
-    let mut taken = HashMap::new();
     let format = match args.frame_format {
         FrameFormat::Jpg => film::FrameFormat::Jpg,
         FrameFormat::Png => film::FrameFormat::Png,
     };
-    let mut jobs = Vec::new();
-    for input in inputs {
-        let stem = input.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        let seen = taken.entry(stem.clone()).or_insert(0);
-        *seen += 1;
-        let name = if *seen == 1 {
-            stem
-        } else {
-            let name = format!("{stem}-{seen}");
-            eprintln!(
-                "note: another film is named {stem}; {} is written as {name}",
-                input.display()
-            );
-            name
-        };
-        let output = match (&args.output, several) {
-            (Some(dir), true) => dir.join(format!("{name}.avi")),
-            (Some(file), false) => file.clone(),
-            (None, _) => Path::new("colorized_videos").join(format!("{name}.avi")),
-        };
-        let frames = (!args.no_frames).then(|| film::FramesFolder {
+    let named_film = args.output.clone().filter(|_| !several && !into_folder);
+    let film_at = |name: &str| match (&args.output, &named_film) {
+        (_, Some(file)) => file.clone(),
+        (Some(dir), None) => dir.join(format!("{name}.avi")),
+        (None, _) => Path::new("colorized_videos").join(format!("{name}.avi")),
+    };
+    let frames_at = |name: &str| {
+        (!args.no_frames).then(|| film::FramesFolder {
             dir: match (&args.frames_dir, several) {
-                (Some(dir), true) => dir.join(&name),
+                (Some(dir), true) => dir.join(name),
                 (Some(dir), false) => dir.clone(),
-                (None, _) => Path::new("colorized_frames").join(&name),
+                (None, _) => Path::new("colorized_frames").join(name),
             },
             format,
+        })
+    };
+    let mut names = batch::Names::default();
+    let mut jobs = Vec::new();
+    for input in inputs {
+        // Unreadable, it is nobody's: its run says why.
+        let digest = film::content_digest(&input).ok();
+        let (name, mut done) = names.choose(&input, digest.as_deref(), |name| {
+            let outputs = film::Outputs::new(film_at(name), frames_at(name), shard);
+            batch::Places {
+                film: outputs.film().filter(|_| named_film.is_none()).map(Path::to_owned),
+                frames: outputs
+                    .frames()
+                    .filter(|_| several || args.frames_dir.is_none())
+                    .map(|f| f.dir.clone()),
+            }
         });
-        let outputs = film::Outputs::new(output, frames, shard);
+        let outputs = film::Outputs::new(film_at(&name), frames_at(&name), shard);
         if let Some(film) = outputs.film() {
             check_output(film, &input)?;
             film::fourcc(film)?;
+            if named_film.is_some() {
+                done = named_by_o(film, digest.as_deref(), args.overwrite)?;
+            }
             check_sheet(args, film)?;
         }
         if let Some(frames) = outputs.frames() {
             check_writable(&frames.dir)?;
         }
-        jobs.push(Job { input, outputs });
+        jobs.push(Job { input, outputs, done });
     }
     Ok(jobs)
+}
+
+/// Whether the film `-o` names is done already: made from this input (`digest`). Made from another, or not by
+/// colorize, it is replaced only with `--overwrite`.
+fn named_by_o(film: &Path, digest: Option<&str>, overwrite: bool) -> Result<bool> {
+    match film::Owner::of_film(film, digest) {
+        film::Owner::This => Ok(true),
+        film::Owner::Free => Ok(false),
+        film::Owner::Other(_) if overwrite => Ok(false),
+        film::Owner::Other(from) => bail!(
+            "{} (pass --overwrite to replace it, or choose another -o)",
+            batch::whose(film, from)
+        ),
+    }
 }
 
 /// Refuses, before any work, a contact sheet that would replace a file already beside the film unless
@@ -148,7 +136,7 @@ fn options(args: &VideoArgs, job: &Job, model: &Model) -> film::Options {
 }
 
 pub fn run(args: VideoArgs) -> Result<Outcome> {
-    let inputs = inputs(&args)?;
+    let inputs = batch::inputs(&args.inputs)?;
     let shard = args
         .shard
         .map(|spec| spec.resolve(|name| std::env::var(name).ok()))
@@ -175,7 +163,7 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     let mut rows = Vec::new();
     for (k, film) in films.iter().enumerate() {
         let label = format!("{} ({} of {})", film.input.display(), k + 1, films.len());
-        let (result, row) = match film.outputs.film().filter(|f| f.exists() && !args.overwrite) {
+        let (result, row) = match film.outputs.film().filter(|_| film.done && !args.overwrite) {
             Some(there) => {
                 eprintln!(
                     "{label}: {} is there already, skipped (pass --overwrite to make it again)",

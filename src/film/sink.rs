@@ -12,6 +12,7 @@ use super::frame::{Ab, Frame, Key, Segment};
 use super::frame_dir::FrameDir;
 use super::manifest::Manifest;
 use super::outputs::{sheet_beside, FrameFormat, Outputs};
+use super::owner::save_source;
 use super::painter::{ColourState, Painter};
 use super::parts::part_record;
 use super::picture::{picture, Picture};
@@ -214,6 +215,9 @@ impl<'a> Sink<'a> {
                 } else {
                     finish_film(film.close()?, written, self.plan.fps, sound, &mut notes)?
                 };
+                if self.plan.outputs.whole_film() {
+                    save_source(&film, &self.plan.fingerprint.prediction.input, &self.plan.input)?;
+                }
                 let sheet = write_sheet(&self.sheet, self.plan, &film, &mut notes)?;
                 (Some(film), sheet)
             }
