@@ -226,3 +226,43 @@ fn a_gpu_this_opencv_or_machine_lacks_is_one_line_and_auto_falls_back_to_the_cpu
     // Once, and only from a CUDA build that finds no GPU: a build without CUDA has nothing to say about GPUs.
     assert_eq!(notices, usize::from(cuda == Cuda::NoDevice), "{stderr}");
 }
+
+/// Issue 23, WEAK: `assemble` on a folder that does not exist said it had "no record beside it", and on an empty
+/// folder asked for `--fps` before saying there were no frames.
+#[test]
+fn assemble_names_a_missing_input_and_an_empty_folder_before_asking_for_a_rate() {
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.path("empty")).unwrap();
+    fails_with(
+        &ws.run(&["assemble", "nope", "-o", "e.mp4"]),
+        1,
+        &["nope does not exist"],
+    );
+    fails_with(
+        &ws.run(&["assemble", "empty", "-o", "e.mp4"]),
+        1,
+        &["empty holds no numbered frames"],
+    );
+    no_outputs(&ws, &["empty"]);
+}
+
+/// Issue 23, WEAK: `assemble` on the frames of a single run still being written said "shard 0/1 has not finished".
+#[test]
+fn assemble_on_the_frames_of_an_unfinished_run_says_to_finish_it() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 10.0, Size::new(32, 24), &[20, 60]);
+    ws.ok(&["video", "in.avi", "--frames-dir", "frames", "--no-audio", "-q"]);
+    let record = ws.path("frames/.colorize-manifest");
+    let text = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(&record, text.replace("complete true", "complete false")).unwrap();
+    let out = ws.run(&["assemble", "frames", "-o", "again.avi"]);
+    fails_with(
+        &out,
+        1,
+        &[
+            "the run that writes them has not finished",
+            "run the same colorize video command again",
+        ],
+    );
+    assert!(!stderr(&out).contains("shard"), "{}", stderr(&out));
+}
