@@ -266,3 +266,17 @@ fn assemble_on_the_frames_of_an_unfinished_run_says_to_finish_it() {
     );
     assert!(!stderr(&out).contains("shard"), "{}", stderr(&out));
 }
+
+/// Issue 23, WEAK: `fetch-model --dir FILE` said only "File exists (os error 17)".
+#[test]
+fn fetch_model_into_a_file_says_it_is_a_file() {
+    let ws = Workspace::new();
+    std::fs::write(ws.path("FILE"), b"not a folder").unwrap();
+    for dir in ["FILE", "FILE/model"] {
+        fails_with(
+            &ws.run(&["fetch-model", "--dir", dir, "--mirror", "http://127.0.0.1:9/"]),
+            1,
+            &[&format!("cannot make the model folder {dir}: FILE is a file"), "--dir"],
+        );
+    }
+}
