@@ -30,6 +30,24 @@ pub fn inputs(named: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(once_each(films))
 }
 
+/// Refuses, before any work, what is named as a film but is a photo, or the number of a contact sheet's frames
+/// given without `=` (`--contact-sheet 5`, which leaves 5 to be taken for a film).
+pub fn check_named(named: &[PathBuf], contact_sheet: bool) -> Result<()> {
+    for input in named {
+        let shown = input.display();
+        if input.is_file() && crate::image_io::is_image(input) {
+            bail!(
+                "{shown} is a photo, not a film (colorize photos with `colorize image`; --contact-sheet takes no file)"
+            );
+        }
+        let number = input.to_str().is_some_and(|s| s.parse::<usize>().is_ok());
+        if contact_sheet && number && !input.exists() {
+            bail!("{shown} is not a film (give the contact sheet's number of frames as --contact-sheet={shown})");
+        }
+    }
+    Ok(())
+}
+
 /// The films in a folder, sorted. What looks like a film but is left out is said: a subfolder (not searched), a
 /// link to nothing, and colorize's own film of another (`video -o input_videos`), which is an output.
 fn folder(dir: &Path) -> Result<Vec<PathBuf>> {

@@ -136,6 +136,7 @@ fn options(args: &VideoArgs, job: &Job, model: &Model) -> film::Options {
 }
 
 pub fn run(args: VideoArgs) -> Result<Outcome> {
+    batch::check_named(&args.inputs, args.contact_sheet.is_some())?;
     let inputs = batch::inputs(&args.inputs)?;
     let shard = args
         .shard
