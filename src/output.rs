@@ -67,8 +67,24 @@ pub fn check_writable(dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot write in {} (choose another output)", dir.display()))
 }
 
-/// Refuses an output file that would replace the input, or that is a folder; checks that it can be written.
+/// The longest a file name may be on Linux's file systems, in bytes.
+const NAME_MAX: usize = 255;
+
+/// What the longest name colorize gives a file beside an output adds to the output's name:
+/// `.NAME.colorize-manifest`, `.NAME.colorize-partial.EXT` and their kin, with room for a long extension.
+const BESIDE: usize = 32;
+
+/// Refuses an output file that would replace the input, that is a folder, or whose name leaves no room for the
+/// files colorize writes beside it; checks that it can be written.
 pub fn check_output(output: &Path, input: &Path) -> Result<()> {
+    let length = output.file_name().map_or(0, |n| n.len());
+    if length + BESIDE > NAME_MAX {
+        bail!(
+            "the name of {} is too long: {length} bytes, and the work files beside it add up to {BESIDE} to the \
+             {NAME_MAX} a file name may have (choose a shorter name with -o)",
+            output.display()
+        );
+    }
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
