@@ -16,6 +16,10 @@ use super::probe;
 use super::profile::{Profile, Stage};
 use crate::{image_io, interrupt, lab, output};
 
+/// The fewest pixels a film's frames may have on their longer side: OpenCV's DIS flow measures no less, and its
+/// MJPG writer corrupts memory on 4x4 frames.
+const MIN_SIDE: i32 = 12;
+
 /// How far ahead a frame must be for `skip_to` to seek rather than decode its way there.
 const SEEK_BEYOND: usize = 48;
 
@@ -94,6 +98,16 @@ impl Source {
         let Some(first) = &source.pending else {
             bail!("no frame could be decoded (is it a video file?)");
         };
+        let size = first.picture.size()?;
+        if size.width.max(size.height) < MIN_SIDE {
+            bail!(
+                "its frames are {}x{}{}: too small to colorize (a film needs {MIN_SIDE} pixels one way or the other, \
+                 where the motion between frames can be measured)",
+                size.width,
+                size.height,
+                if width.is_some() { " at --width" } else { "" }
+            );
+        }
         source.first_seconds = Some(first.seconds).filter(|s| s.is_finite());
         Ok(source)
     }

@@ -280,3 +280,43 @@ fn fetch_model_into_a_file_says_it_is_a_file() {
         );
     }
 }
+
+/// Issue 23, WEAK: 1x1 and 2x2 films failed with OpenCV's raw `dis_flow` error, even with `--keyframe-interval 1`;
+/// `--exact` claimed to drop a row and column of a 1x1 film, and a 4x4 one crashed OpenCV's MJPG writer. A film
+/// too small to colorize is refused in one line, and nothing is written.
+#[test]
+fn a_film_too_small_to_colorize_is_refused_in_one_line() {
+    let ws = Workspace::new();
+    for side in [1, 2, 4, 11] {
+        let name = format!("tiny{side}.avi");
+        // By ffmpeg: OpenCV's MJPG writer corrupts the memory of the process that writes a 4x4 film.
+        let made = std::process::Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                &format!("testsrc=size={side}x{side}:rate=10"),
+            ])
+            .args(["-frames:v", "3", "-c:v", "mjpeg", "-pix_fmt", "yuvj444p"])
+            .arg(ws.path(&name))
+            .output()
+            .expect("ffmpeg runs (apt-get install ffmpeg)");
+        assert!(made.status.success(), "ffmpeg: {}", stderr(&made));
+        let size = format!("its frames are {side}x{side}: too small to colorize");
+        for extra in [&[][..], &["--keyframe-interval", "1"], &["--exact"]] {
+            let args: Vec<&str> = ["video", name.as_str(), "-o", "out.avi", "-q"]
+                .iter()
+                .chain(extra)
+                .copied()
+                .collect();
+            fails_with(&ws.run(&args), 1, &[&name, &size]);
+        }
+    }
+    let out = ws.run(&["video", "tiny11.avi", "--width", "8", "-o", "out.avi", "-q"]);
+    fails_with(&out, 1, &["8x8 at --width"]);
+    no_outputs(&ws, &["tiny1.avi", "tiny11.avi", "tiny2.avi", "tiny4.avi"]);
+    write_video(&ws.path("small.avi"), 10.0, Size::new(12, 12), &[20, 60, 100]);
+    ws.ok(&["video", "small.avi", "-o", "out.avi", "-q"]);
+}
