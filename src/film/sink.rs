@@ -243,11 +243,13 @@ impl<'a> Sink<'a> {
     fn plan_notes(&self) -> Vec<String> {
         let mut notes = self.plan.notes.clone();
         let name = self.plan.input.display();
+        // An AVI's index keeps an empty slot for each frame dropped at capture, which decodes to nothing: the
+        // timeline shows the frame before in its place (the note on the rate below says so). Nothing is lost.
         if let Some(missing) = self
             .plan
             .announced
             .map(|n| n.saturating_sub(self.taken))
-            .filter(|&m| m > 0)
+            .filter(|&m| m > self.timeline.repeated)
         {
             notes.push(format!(
                 "warning: {missing} of the {} frames {name} announces could not be decoded (truncated or damaged?); \

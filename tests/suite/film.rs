@@ -240,3 +240,39 @@ fn without_ffmpeg_the_film_is_silent_and_says_why() {
     let (video, audio) = video_and_audio(&ws.path("out.avi"));
     assert_eq!((video.codec.as_str(), audio.is_none()), ("mjpeg", true));
 }
+
+/// Issue 23, WEAK: an AVI whose index keeps an empty slot for a dropped frame was said to have a frame that "could
+/// not be decoded (truncated or damaged?)" though nothing is damaged; the timeline shows the frame before in its
+/// place, and the note on the rate says so.
+#[test]
+fn an_avis_empty_slot_for_a_dropped_frame_is_no_damage() {
+    let ws = Workspace::new();
+    let made = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48:rate=10",
+            "-t",
+            "2",
+        ])
+        .args([
+            "-vf",
+            "select='not(eq(n,5))'",
+            "-fps_mode",
+            "passthrough",
+            "-c:v",
+            "mjpeg",
+            "gap.avi",
+        ])
+        .current_dir(ws.dir.path())
+        .output()
+        .expect("ffmpeg runs (apt-get install ffmpeg)");
+    assert!(made.status.success(), "ffmpeg: {}", stderr(&made));
+    let said = ws.ok(&["video", "gap.avi", "--no-frames", "-o", "out.avi", "-q"]);
+    assert!(!said.contains("could not be decoded"), "{said}");
+    assert!(said.contains("1 frame showings were added"), "{said}");
+    assert_eq!(read_video(&ws.path("out.avi")).frames.len(), 20);
+}
