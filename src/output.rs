@@ -166,13 +166,7 @@ impl FolderLock {
     /// Locks `dir` for one run, or, with `part`, for that part of a run: parts share the folder with each other
     /// but not with a whole run or with the same part run twice.
     pub fn acquire(dir: &Path, part: Option<&str>) -> Result<FolderLock> {
-        let busy = || {
-            anyhow!(
-                "{} is being written by another colorize run{} (wait for it to finish, or choose another folder)",
-                dir.display(),
-                part.map(|p| format!(" of shard {p}")).unwrap_or_default()
-            )
-        };
+        let busy = || busy(dir, part);
         let folder = lock(&dir.join(".colorize-lock"), part.is_some())?.ok_or_else(busy)?;
         let part = match part {
             Some(part) => Some(lock(&dir.join(format!(".colorize-lock-{part}")), false)?.ok_or_else(busy)?),
@@ -180,6 +174,34 @@ impl FolderLock {
         };
         Ok(FolderLock { _files: (folder, part) })
     }
+
+    /// Refuses a folder another run holds, before the long preparations of a run that would be refused later.
+    pub fn check_free(dir: &Path, part: Option<&str>) -> Result<()> {
+        if FolderLock::held(dir, part) {
+            return Err(busy(dir, part));
+        }
+        Ok(())
+    }
+
+    /// Whether another run holds a lock `acquire` would need, now; creates nothing.
+    pub fn held(dir: &Path, part: Option<&str>) -> bool {
+        let taken = |path: &Path, shared: bool| {
+            let mode = if shared { libc::LOCK_SH } else { libc::LOCK_EX };
+            // SAFETY: flock on a descriptor this closure owns; the lock goes when it is dropped.
+            File::open(path).is_ok_and(|file| unsafe { libc::flock(file.as_raw_fd(), mode | libc::LOCK_NB) } != 0)
+        };
+        taken(&dir.join(".colorize-lock"), part.is_some())
+            || part.is_some_and(|part| taken(&dir.join(format!(".colorize-lock-{part}")), false))
+    }
+}
+
+/// The error of a folder, or a part's share of it, that another run holds.
+fn busy(dir: &Path, part: Option<&str>) -> anyhow::Error {
+    anyhow!(
+        "{} is being written by another colorize run{} (wait for it to finish, or choose another folder)",
+        dir.display(),
+        part.map(|p| format!(" of shard {p}")).unwrap_or_default()
+    )
 }
 
 /// An flock on `path` (shared or exclusive); None when another run holds it.
@@ -197,7 +219,9 @@ mod tests {
     #[test]
     fn a_folder_is_locked_once_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
+        assert!(!FolderLock::held(dir.path(), None));
         let lock = FolderLock::acquire(dir.path(), None).unwrap();
+        assert!(FolderLock::held(dir.path(), None) && FolderLock::held(dir.path(), Some("0-of-2")));
         let err = FolderLock::acquire(dir.path(), None).err().unwrap();
         assert!(err.to_string().contains("another colorize run"), "{err}");
         assert!(FolderLock::acquire(dir.path(), Some("0-of-2")).is_err());
@@ -207,6 +231,7 @@ mod tests {
         let _second = FolderLock::acquire(dir.path(), Some("1-of-2")).unwrap();
         assert!(FolderLock::acquire(dir.path(), Some("0-of-2")).is_err());
         assert!(FolderLock::acquire(dir.path(), None).is_err());
+        assert!(FolderLock::held(dir.path(), Some("0-of-2")) && !FolderLock::held(dir.path(), Some("2-of-3")));
         drop(first);
         FolderLock::acquire(dir.path(), Some("0-of-2")).unwrap();
     }

@@ -122,8 +122,8 @@ pub struct Names {
 impl Names {
     /// The first of `stem`, `stem-2`, `stem-3`, ... that no other film of the batch has and whose places (`at`
     /// says where a name puts them) are free or hold this input's (`digest`) outputs; said once when it is not
-    /// the stem and the film is still to make. Returns the name, and whether the film there is done.
-    pub fn choose(&mut self, input: &Path, digest: Option<&str>, at: impl Fn(&str) -> Places) -> (String, bool) {
+    /// the stem and the film is still to make.
+    pub fn choose(&mut self, input: &Path, digest: Option<&str>, at: impl Fn(&str) -> Places) -> String {
         let stem = input.file_stem().unwrap_or_default().to_string_lossy().into_owned();
         let mut why_not_stem = None;
         let mut n = 0;
@@ -148,7 +148,7 @@ impl Names {
                 eprintln!("note: {why}; {} is written as {name}", input.display());
             }
             self.given.insert(name.clone());
-            return (name, done);
+            return name;
         }
     }
 }

@@ -11,15 +11,15 @@ use super::shared::{load_model, threads, Outcome};
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
 use crate::model::{Colorizer, Model};
-use crate::output::{check_output, check_writable};
+use crate::output::{check_output, check_writable, FolderLock};
 use crate::progress::Progress;
 
 /// One film of the batch and what its run writes.
 struct Job {
     input: PathBuf,
     outputs: film::Outputs,
-    /// Its film is there already, made from this input.
-    done: bool,
+    /// The input's content digest; None when it cannot be read.
+    digest: Option<String>,
 }
 
 /// Where each film's results go: the film at `-o` (a folder when there are several films, or when it is one) and
@@ -57,7 +57,7 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>, shard: Option<film::Shar
     for input in inputs {
         // Unreadable, it is nobody's: its run says why.
         let digest = film::content_digest(&input).ok();
-        let (name, mut done) = names.choose(&input, digest.as_deref(), |name| {
+        let name = names.choose(&input, digest.as_deref(), |name| {
             let outputs = film::Outputs::new(film_at(name), frames_at(name), shard);
             batch::Places {
                 film: outputs.film().filter(|_| named_film.is_none()).map(Path::to_owned),
@@ -72,29 +72,27 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>, shard: Option<film::Shar
             check_output(film, &input)?;
             film::fourcc(film)?;
             if named_film.is_some() {
-                done = named_by_o(film, digest.as_deref(), args.overwrite)?;
+                refuse_anothers(film, digest.as_deref(), args.overwrite)?;
             }
             check_sheet(args, film)?;
         }
         if let Some(frames) = outputs.frames() {
             check_writable(&frames.dir)?;
         }
-        jobs.push(Job { input, outputs, done });
+        jobs.push(Job { input, outputs, digest });
     }
     Ok(jobs)
 }
 
-/// Whether the film `-o` names is done already: made from this input (`digest`). Made from another, or not by
-/// colorize, it is replaced only with `--overwrite`.
-fn named_by_o(film: &Path, digest: Option<&str>, overwrite: bool) -> Result<bool> {
+/// Refuses the film `-o` names when another film made it, or something other than colorize, unless `--overwrite`
+/// says to replace it.
+fn refuse_anothers(film: &Path, digest: Option<&str>, overwrite: bool) -> Result<()> {
     match film::Owner::of_film(film, digest) {
-        film::Owner::This => Ok(true),
-        film::Owner::Free => Ok(false),
-        film::Owner::Other(_) if overwrite => Ok(false),
-        film::Owner::Other(from) => bail!(
+        film::Owner::Other(from) if !overwrite => bail!(
             "{} (pass --overwrite to replace it, or choose another -o)",
             batch::whose(film, from)
         ),
+        _ => Ok(()),
     }
 }
 
@@ -152,6 +150,12 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
             shard.index
         );
     }
+    // One film is refused at once when another run writes its frames; a batch goes on to its other films.
+    if let [job] = &films[..] {
+        if let Some(frames) = job.outputs.frames() {
+            FolderLock::check_free(&frames.dir, shard.map(|s| s.tag()).as_deref())?;
+        }
+    }
     let threads = threads(&args.run)?;
     let pictures = threads.picture_pool()?;
     let loading = Instant::now();
@@ -164,13 +168,10 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     let mut rows = Vec::new();
     for (k, film) in films.iter().enumerate() {
         let label = format!("{} ({} of {})", film.input.display(), k + 1, films.len());
-        let (result, row) = match film.outputs.film().filter(|_| film.done && !args.overwrite) {
-            Some(there) => {
-                eprintln!(
-                    "{label}: {} is there already, skipped (pass --overwrite to make it again)",
-                    there.display()
-                );
-                (Outcome::Success, "already there".to_string())
+        let (result, row) = match skipped(&args, film) {
+            Some((why, row)) => {
+                eprintln!("{label}: {why}");
+                (Outcome::Success, row.to_string())
             }
             None => colorize_one(&args, film, &model, &mut nets, &pictures, &label),
         };
@@ -191,6 +192,30 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
         );
     }
     Ok(outcome)
+}
+
+/// Why a film of the batch is skipped, and its word in the summary: its film is there, made from it (looked at
+/// now, as another run may have made it since the batch began), or another run is writing its frames.
+fn skipped(args: &VideoArgs, job: &Job) -> Option<(String, &'static str)> {
+    let film = job.outputs.film();
+    if let Some(film) =
+        film.filter(|f| !args.overwrite && film::Owner::of_film(f, job.digest.as_deref()) == film::Owner::This)
+    {
+        let why = format!(
+            "{} is there already, skipped (pass --overwrite to make it again)",
+            film.display()
+        );
+        return Some((why, "already there"));
+    }
+    let frames = job.outputs.frames()?;
+    let part = job.outputs.shard().map(|s| s.tag());
+    FolderLock::held(&frames.dir, part.as_deref()).then(|| {
+        let why = format!(
+            "{} is being written by another colorize run, skipped (run the command again once it is done)",
+            frames.dir.display()
+        );
+        (why, "left to another run")
+    })
 }
 
 /// Where a film's time went, and how busy its `networks` were over its `seconds`.

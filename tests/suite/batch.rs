@@ -277,3 +277,32 @@ fn o_naming_a_folder_takes_one_film_as_it_takes_two() {
     ws.ok(&["video", "reels", "-o", "out", "-q"]);
     assert_eq!(names(&ws.path("out")), ["reel.avi"]);
 }
+
+/// Issue 23, WEAK: two batches at once reported each other's films as failed, and a second run into a folder being
+/// written was refused only after the model had loaded. A batch leaves a film another run is writing to it and goes
+/// on; a single film is refused before the model is read.
+#[test]
+fn a_film_another_run_is_writing_is_left_to_it() {
+    let ws = Workspace::new();
+    shelf(&ws);
+    std::fs::remove_file(ws.path("input_videos/broken.mp4")).unwrap();
+    std::fs::create_dir_all(ws.path("colorized_frames/a")).unwrap();
+    // The same lock another colorize process takes for the folder it writes.
+    let lock = colorize::output::FolderLock::acquire(&ws.path("colorized_frames/a"), None).unwrap();
+    let said = ws.ok(&["video", "-q"]);
+    assert!(
+        said.contains("colorized_frames/a is being written by another colorize run, skipped"),
+        "{said}"
+    );
+    assert!(said.contains("input_videos/a.avi: left to another run"), "{said}");
+    assert_eq!(names(&ws.path("colorized_videos")), ["b.avi"]);
+    let out = ws.run(&["video", "input_videos/a.avi", "--model-dir", "nowhere", "-q"]);
+    fails_with(
+        &out,
+        1,
+        &["colorized_frames/a is being written by another colorize run"],
+    );
+    drop(lock);
+    ws.ok(&["video", "-q"]);
+    assert_eq!(names(&ws.path("colorized_videos")), ["a.avi", "b.avi"]);
+}
