@@ -133,7 +133,7 @@ impl Names {
             let fit = if self.given.contains(&name) {
                 Fit::Taken(format!("another film is named {stem}"))
             } else {
-                fit(&at(&name), input, digest)
+                fit(&at(&name), digest)
             };
             let done = match fit {
                 Fit::Taken(why) => {
@@ -153,28 +153,17 @@ impl Names {
     }
 }
 
-/// Whether `places` can take the outputs of `input`.
-fn fit(places: &Places, input: &Path, digest: Option<&str>) -> Fit {
+/// Whether `places` can take the outputs of the input of content `digest`.
+fn fit(places: &Places, digest: Option<&str>) -> Fit {
     if let Some(film) = &places.film {
         match Owner::of_film(film, digest) {
             Owner::This => return Fit::Done,
-            Owner::Other(from) => return Fit::Taken(whose(film, from)),
+            Owner::Other(why) => return Fit::Taken(format!("{} {why}", film.display())),
             Owner::Free => {}
         }
     }
-    match places.frames.as_deref().map(|d| Owner::of_frames(d, digest)) {
-        Some(Owner::Other(_)) => Fit::Taken(format!(
-            "{} holds the frames of another film",
-            places.frames.as_deref().unwrap_or(input).display()
-        )),
+    match places.frames.as_deref().map(|d| (d, Owner::of_frames(d, digest))) {
+        Some((dir, Owner::Other(why))) => Fit::Taken(format!("{} {why}", dir.display())),
         _ => Fit::Free,
-    }
-}
-
-/// Says whose the film at `film` is, when it is not this input's.
-pub fn whose(film: &Path, from: Option<String>) -> String {
-    match from {
-        Some(from) => format!("{} was made from {from}", film.display()),
-        None => format!("{} was not made from this film", film.display()),
     }
 }

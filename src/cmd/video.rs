@@ -88,9 +88,9 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>, shard: Option<film::Shar
 /// says to replace it.
 fn refuse_anothers(film: &Path, digest: Option<&str>, overwrite: bool) -> Result<()> {
     match film::Owner::of_film(film, digest) {
-        film::Owner::Other(from) if !overwrite => bail!(
-            "{} (pass --overwrite to replace it, or choose another -o)",
-            batch::whose(film, from)
+        film::Owner::Other(why) if !overwrite => bail!(
+            "{} {why} (pass --overwrite to replace it, or choose another -o)",
+            film.display()
         ),
         _ => Ok(()),
     }

@@ -1,14 +1,15 @@
-//! Which input a film's outputs belong to, by the input's content (`content_digest`), never by name: a finished
-//! film has a record of its input beside it (`.NAME.colorize-source`; a shard's part has its manifest), and a
+//! Which input a film's outputs belong to, by content (`content_digest`), never by name: a finished film (a
+//! shard's part too) has a record beside it (`.NAME.colorize-source`) of its input's content and its own, and a
 //! frames folder its manifest. A batch gives a film only outputs that are free or its own, so a film is never
-//! skipped, resumed or refused because another film's outputs have its name.
+//! skipped, resumed or refused because another film's outputs have its name; and `assemble` joins only parts as
+//! their shards wrote them.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
+use super::fingerprint::content_digest;
 use super::manifest::Manifest;
-use super::parts::part_record;
 use crate::output::write_atomically;
 
 const MAGIC: &str = "colorize-source 1";
@@ -19,37 +20,46 @@ pub enum Owner {
     /// Nothing there, or nothing that says whose it is in a way that matters (frames with no manifest are the
     /// resume record's business).
     Free,
-    /// Made from this input.
+    /// Made from this input, and as it was made.
     This,
-    /// Made from another input (named by its path, when the record says), or by something other than colorize.
-    Other(Option<String>),
+    /// Not this input's, and why, in words that follow the output's name.
+    Other(String),
 }
 
-/// Where the record of a finished film's input is: `.NAME.colorize-source` beside it.
-pub fn source_record(film: &Path) -> PathBuf {
+/// A finished film's record: the content of its input (and the input's path, for messages) and its own.
+struct Source {
+    input: String,
+    film: String,
+    from: String,
+}
+
+/// Where the record of a finished film is: `.NAME.colorize-source` beside it.
+fn source_record(film: &Path) -> PathBuf {
     let name = film.file_name().unwrap_or_default().to_string_lossy();
     film.with_file_name(format!(".{name}.colorize-source"))
 }
 
-/// Records beside the finished `film` that it was made from `input`, whose content digest is `digest`.
+/// Records beside the finished `film` that it was made from `input`, whose content digest is `digest`, and what
+/// it holds itself.
 pub fn save_source(film: &Path, digest: &str, input: &Path) -> Result<()> {
-    let text = format!("{MAGIC}\ninput={digest}\nfrom={}\n", input.display());
+    let own = content_digest(film)?;
+    let text = format!("{MAGIC}\ninput={digest}\nfilm={own}\nfrom={}\n", input.display());
     write_atomically(&source_record(film), text.as_bytes())
 }
 
-/// The input digest and path a film's record holds: its source record, or a shard's part's manifest.
-fn recorded_input(film: &Path) -> Option<(String, Option<String>)> {
-    if let Ok(text) = std::fs::read_to_string(source_record(film)) {
-        let mut lines = text.lines();
-        if lines.next() != Some(MAGIC) {
-            return None;
-        }
-        let digest = lines.next()?.strip_prefix("input=")?.to_string();
-        let from = lines.next().and_then(|l| l.strip_prefix("from=")).map(str::to_string);
-        return Some((digest, from));
+/// The record beside `film`, if one this colorize wrote is there.
+fn read_source(film: &Path) -> Option<Source> {
+    let text = std::fs::read_to_string(source_record(film)).ok()?;
+    let mut lines = text.lines();
+    if lines.next() != Some(MAGIC) {
+        return None;
     }
-    let text = std::fs::read_to_string(part_record(film)).ok()?;
-    Some((Manifest::parse(&text).ok()?.fingerprint.prediction.input, None))
+    let mut field = |name: &str| lines.next()?.strip_prefix(name)?.strip_prefix('=').map(str::to_string);
+    Some(Source {
+        input: field("input")?,
+        film: field("film")?,
+        from: field("from")?,
+    })
 }
 
 impl Owner {
@@ -59,10 +69,15 @@ impl Owner {
         if !film.exists() {
             return Owner::Free;
         }
-        match recorded_input(film) {
-            Some((found, _)) if Some(found.as_str()) == digest => Owner::This,
-            Some((_, from)) => Owner::Other(from),
-            None => Owner::Other(None),
+        match read_source(film) {
+            None => Owner::Other("has no record of the film colorize made it from".into()),
+            Some(source) if Some(source.input.as_str()) != digest => {
+                Owner::Other(format!("was made from {}", source.from))
+            }
+            Some(source) if content_digest(film).ok().as_ref() != Some(&source.film) => {
+                Owner::Other("has changed since colorize made it".into())
+            }
+            Some(_) => Owner::This,
         }
     }
 
@@ -72,7 +87,7 @@ impl Owner {
         let text = std::fs::read_to_string(dir.join(".colorize-manifest")).unwrap_or_default();
         match Manifest::parse(&text) {
             Ok(m) if Some(m.fingerprint.prediction.input.as_str()) == digest => Owner::This,
-            Ok(_) => Owner::Other(None),
+            Ok(_) => Owner::Other("holds the frames of another film".into()),
             Err(_) => Owner::Free,
         }
     }
@@ -81,7 +96,26 @@ impl Owner {
 /// The input a film in an input folder was made from, when colorize made it there (`video -o input_videos`):
 /// such a film is an output, not a film to colorize again.
 pub fn made_by_colorize(film: &Path) -> Option<String> {
-    recorded_input(film).map(|(_, from)| from.unwrap_or_else(|| "another film".into()))
+    read_source(film).map(|source| source.from)
+}
+
+/// Refuses a shard's part that is not as its shard wrote it: cut short, replaced or without its record.
+pub fn check_part(part: &Path) -> Result<()> {
+    let Some(source) = read_source(part) else {
+        bail!(
+            "{} has no record of what its shard wrote ({}): colorize that shard again",
+            part.display(),
+            source_record(part).display()
+        );
+    };
+    if content_digest(part)? != source.film {
+        bail!(
+            "{} is not the part its shard wrote: it was cut short or replaced since (colorize that shard again, with \
+             --overwrite)",
+            part.display()
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -89,22 +123,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_film_belongs_to_the_input_its_record_names() {
+    fn a_film_belongs_to_the_input_its_record_names_as_long_as_it_is_unchanged() {
         let dir = tempfile::tempdir().unwrap();
         let film = dir.path().join("reel.avi");
         assert_eq!(Owner::of_film(&film, Some("10:aa")), Owner::Free);
         std::fs::write(&film, b"film").unwrap();
-        assert_eq!(Owner::of_film(&film, Some("10:aa")), Owner::Other(None));
+        let unknown = Owner::Other("has no record of the film colorize made it from".into());
+        assert_eq!(Owner::of_film(&film, Some("10:aa")), unknown);
         save_source(&film, "10:aa", Path::new("in/reel.mp4")).unwrap();
         assert_eq!(Owner::of_film(&film, Some("10:aa")), Owner::This);
-        assert_eq!(
-            Owner::of_film(&film, Some("10:bb")),
-            Owner::Other(Some("in/reel.mp4".into()))
-        );
-        assert_eq!(Owner::of_film(&film, None), Owner::Other(Some("in/reel.mp4".into())));
+        check_part(&film).unwrap();
+        let other = Owner::Other("was made from in/reel.mp4".into());
+        assert_eq!(Owner::of_film(&film, Some("10:bb")), other);
+        assert_eq!(Owner::of_film(&film, None), other);
         assert_eq!(made_by_colorize(&film).as_deref(), Some("in/reel.mp4"));
+        std::fs::write(&film, b"another film").unwrap();
+        let changed = Owner::Other("has changed since colorize made it".into());
+        assert_eq!(Owner::of_film(&film, Some("10:aa")), changed);
+        assert!(check_part(&film)
+            .unwrap_err()
+            .to_string()
+            .contains("cut short or replaced"));
         std::fs::write(source_record(&film), "colorize-source 9\ninput=10:aa\n").unwrap();
-        assert_eq!(Owner::of_film(&film, Some("10:aa")), Owner::Other(None));
+        assert_eq!(Owner::of_film(&film, Some("10:aa")), unknown);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use super::manifest::{complete, Complete, Manifest};
+use super::owner::check_part;
 
 /// Where the record of a shard's part of the film is: `.NAME.colorize-manifest` beside it.
 pub fn part_record(film: &Path) -> PathBuf {
@@ -27,6 +28,7 @@ pub fn check_parts(films: &[PathBuf]) -> Result<(Vec<PathBuf>, Complete)> {
             )
         })?;
         let manifest = Manifest::parse(&text).with_context(|| record.display().to_string())?;
+        check_part(film)?;
         found.push((film.clone(), manifest));
     }
     found.sort_by_key(|(_, m)| (m.shard.count, m.shard.index));

@@ -215,9 +215,7 @@ impl<'a> Sink<'a> {
                 } else {
                     finish_film(film.close()?, written, self.plan.fps, sound, &mut notes)?
                 };
-                if self.plan.outputs.whole_film() {
-                    save_source(&film, &self.plan.fingerprint.prediction.input, &self.plan.input)?;
-                }
+                save_source(&film, &self.plan.fingerprint.prediction.input, &self.plan.input)?;
                 let sheet = write_sheet(&self.sheet, self.plan, &film, &mut notes)?;
                 (Some(film), sheet)
             }

@@ -5,11 +5,7 @@ use std::process::Command;
 
 use crate::support::interrupt::stop_partway;
 use crate::support::standin::{self, Width};
-use opencv::core::Size;
-
-use crate::support::{
-    fails_with, make_clip, names, probe, read_image, read_video, refs, stderr, write_video, Fidelity, Workspace,
-};
+use crate::support::{fails_with, make_clip, names, probe, read_image, read_video, refs, stderr, Fidelity, Workspace};
 
 /// The frames of `dir` against those of `reference`: the same names, and how close.
 fn compare(ws: &Workspace, reference: &str, dir: &str) -> Fidelity {
@@ -292,7 +288,7 @@ fn variable_rate_films_are_split_at_the_frames_decoding_gives() {
 }
 
 /// A 30-frame film in three parts, `part-0.mp4` to `part-2.mp4`, each with its record; `audio` gives the film sound.
-fn three_parts(ws: &Workspace, audio: bool) {
+pub fn three_parts(ws: &Workspace, audio: bool) {
     make_clip(&ws.path("film.mp4"), "24", 1.25, audio);
     for i in 0..3 {
         let (shard, part) = (format!("{i}/3"), format!("part-{i}.mp4"));
@@ -318,11 +314,13 @@ fn assemble_refuses_a_part_named_twice_or_copied() {
     ]);
     fails_with(&out, 1, &["part-1.mp4 is named twice", "name each shard's part once"]);
     std::fs::copy(ws.path("part-1.mp4"), ws.path("copy.mp4")).unwrap();
-    std::fs::copy(
-        ws.path(".part-1.mp4.colorize-manifest"),
-        ws.path(".copy.mp4.colorize-manifest"),
-    )
-    .unwrap();
+    for record in ["manifest", "source"] {
+        std::fs::copy(
+            ws.path(&format!(".part-1.mp4.colorize-{record}")),
+            ws.path(&format!(".copy.mp4.colorize-{record}")),
+        )
+        .unwrap();
+    }
     let out = ws.run(&[
         "assemble",
         "part-0.mp4",
@@ -334,7 +332,9 @@ fn assemble_refuses_a_part_named_twice_or_copied() {
     ]);
     fails_with(&out, 1, &["part-1.mp4 and copy.mp4 are both shard 1/3"]);
     std::fs::remove_file(ws.path("copy.mp4")).unwrap();
-    std::fs::remove_file(ws.path(".copy.mp4.colorize-manifest")).unwrap();
+    for record in ["manifest", "source"] {
+        std::fs::remove_file(ws.path(&format!(".copy.mp4.colorize-{record}"))).unwrap();
+    }
     assert_eq!(ws.entries(), before, "a refused assemble left something");
     // Named in any order, each once, the parts make the whole film.
     let said = ws.ok(&["assemble", "part-2.mp4", "part-0.mp4", "part-1.mp4", "-o", "dup.mp4"]);
@@ -376,24 +376,4 @@ fn assemble_refuses_audio_from_what_is_not_a_film_and_notes_a_silent_one() {
         "{said}"
     );
     assert!(probe(&ws.path("joined.mp4")).iter().all(|s| s.kind != "audio"));
-}
-
-/// Issue 23, BAD 4: a 2-frame film in 3 shards with `--no-frames` left shard 0 without frames; ffmpeg refused to
-/// finish its empty part, so no part and no record were written and `assemble` said forever that shard 0/3 had not
-/// run. The empty part is written with its record, and `assemble` joins the others, as frames mode does.
-#[test]
-fn a_shard_without_frames_writes_an_empty_part_that_assemble_joins() {
-    let ws = Workspace::new();
-    write_video(&ws.path("two.avi"), 10.0, Size::new(32, 24), &[40, 120]);
-    for i in 0..3 {
-        let (shard, part) = (format!("{i}/3"), format!("part-{i}.mp4"));
-        ws.ok(&["video", "two.avi", "--no-frames", "--shard", &shard, "-o", &part, "-q"]);
-        assert!(
-            ws.path(&format!(".part-{i}.mp4.colorize-manifest")).is_file(),
-            "no record of {part}"
-        );
-    }
-    let said = ws.ok(&["assemble", "part-0.mp4", "part-1.mp4", "part-2.mp4", "-o", "two.mp4"]);
-    assert!(said.contains("assembled 2 frames"), "{said}");
-    assert_eq!(read_video(&ws.path("two.mp4")).frames.len(), 2);
 }
