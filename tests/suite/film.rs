@@ -276,3 +276,38 @@ fn an_avis_empty_slot_for_a_dropped_frame_is_no_damage() {
     assert!(said.contains("1 frame showings were added"), "{said}");
     assert_eq!(read_video(&ws.path("out.avi")).frames.len(), 20);
 }
+
+/// Issue 23, WEAK: a finished frame cut short on disk gave "cannot read the finished frame", libjpeg's own complaint
+/// and no remedy. It is named as damaged with the remedy, which works.
+#[test]
+fn a_finished_frame_damaged_on_disk_is_named_with_the_remedy() {
+    let ws = Workspace::new();
+    let levels: Vec<u8> = (0..6).map(|i| 30 + 30 * i as u8).collect();
+    support::write_video(&ws.path("in.avi"), 10.0, Size::new(64, 48), &levels);
+    // What a stop partway through leaves: its first frames and their record, no film.
+    ws.ok(&[
+        "video",
+        "in.avi",
+        "--end",
+        "3",
+        "--frames-dir",
+        "frames",
+        "-o",
+        "out.avi",
+        "-q",
+    ]);
+    std::fs::remove_file(ws.path("out.avi")).unwrap();
+    let frame = ws.path("frames/frame_000001.jpg");
+    let bytes = std::fs::read(&frame).unwrap();
+    std::fs::write(&frame, &bytes[..bytes.len() / 2]).unwrap();
+    let out = ws.run(&["video", "in.avi", "--frames-dir", "frames", "-o", "out.avi", "-q"]);
+    support::fails_with(
+        &out,
+        1,
+        &["frames/frame_000001.jpg is damaged", "delete it and run again"],
+    );
+    assert!(!stderr(&out).contains("Corrupt JPEG"), "{}", stderr(&out));
+    std::fs::remove_file(&frame).unwrap();
+    ws.ok(&["video", "in.avi", "--frames-dir", "frames", "-o", "out.avi", "-q"]);
+    assert_eq!(read_video(&ws.path("out.avi")).frames.len(), 6);
+}
