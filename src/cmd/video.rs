@@ -55,8 +55,8 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>, shard: Option<film::Shar
     let mut names = batch::Names::default();
     let mut jobs = Vec::new();
     for input in inputs {
-        // Unreadable, it is nobody's: its run says why.
-        let digest = film::content_digest(&input).ok();
+        // Unreadable, or no file (a pipe would block), it is nobody's: its run says why.
+        let digest = input.is_file().then(|| film::content_digest(&input).ok()).flatten();
         let name = names.choose(&input, digest.as_deref(), |name| {
             let outputs = film::Outputs::new(film_at(name), frames_at(name), shard);
             batch::Places {

@@ -61,9 +61,13 @@ pub struct Source {
 impl Source {
     /// Errors do not name `path`: the caller does, once.
     pub fn open(path: &Path, width: Option<u32>) -> Result<Source> {
-        if !path.is_file() {
-            bail!("no such file");
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!("no such file"),
+            Ok(m) if !m.is_file() => bail!("not a regular file (a film is read from a file)"),
+            _ => {}
         }
+        // OpenCV says only that it cannot open what it cannot read.
+        std::fs::File::open(path).context("cannot read it")?;
         if image_io::is_image(path) {
             bail!("a photo, not a film (colorize it with `colorize image`)");
         }

@@ -320,3 +320,34 @@ fn a_film_too_small_to_colorize_is_refused_in_one_line() {
     write_video(&ws.path("small.avi"), 10.0, Size::new(12, 12), &[20, 60, 100]);
     ws.ok(&["video", "small.avi", "-o", "out.avi", "-q"]);
 }
+
+/// Issue 23, WEAK: a film that cannot be read (mode 000) got "is it a video file?"; what is not a regular file was
+/// said not to exist. Each gets its own reason.
+#[test]
+fn a_film_that_cannot_be_read_or_is_no_file_says_so() {
+    let ws = Workspace::new();
+    let fifo = std::ffi::CString::new(ws.path("pipe.avi").to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a path this test owns.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    fails_with(
+        &ws.run(&["video", "pipe.avi", "-q"]),
+        1,
+        &["pipe.avi: not a regular file"],
+    );
+    write_video(&ws.path("locked.avi"), 10.0, Size::new(32, 24), &[20, 60]);
+    std::fs::set_permissions(
+        ws.path("locked.avi"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o000),
+    )
+    .unwrap();
+    if std::fs::File::open(ws.path("locked.avi")).is_ok() {
+        // Root reads any file, whatever its mode: only the pipe can be tried.
+        eprintln!("SKIPPED the film of mode 000: root reads any file");
+        return;
+    }
+    fails_with(
+        &ws.run(&["video", "locked.avi", "-q"]),
+        1,
+        &["locked.avi: cannot read it: Permission denied"],
+    );
+}
