@@ -122,7 +122,12 @@ fn run(
                 ),
                 None => "nothing was kept (--no-frames)".to_string(),
             };
-            bail!("interrupted at frame {}: {place}", plan.span.start + sink.taken);
+            // Frames before resume_at were on disk before the sink took any: stopped early in a resumed run (even
+            // before its first batch), the first frame to do is no earlier.
+            bail!(
+                "interrupted at frame {}: {place}",
+                (plan.span.start + sink.taken).max(resume_at)
+            );
         }
         return Err(e);
     }
