@@ -311,3 +311,40 @@ fn a_finished_frame_damaged_on_disk_is_named_with_the_remedy() {
     ws.ok(&["video", "in.avi", "--frames-dir", "frames", "-o", "out.avi", "-q"]);
     assert_eq!(read_video(&ws.path("out.avi")).frames.len(), 6);
 }
+
+/// Issue 23, WEAK: a resumed film differed from an uninterrupted one on the frames done before the stop, though those
+/// frames were the same on disk: the film takes them as stored, and JPEG's loss shows. PNG frames keep them whole,
+/// and the two films are the same (as the README says).
+#[test]
+fn with_png_frames_a_resumed_film_is_the_uninterrupted_one() {
+    let ws = Workspace::new();
+    let levels: Vec<u8> = (0..8).map(|i| 30 + 25 * i as u8).collect();
+    support::write_video(&ws.path("in.avi"), 10.0, Size::new(64, 48), &levels);
+    let run = |dir: &str, extra: &[&str]| {
+        let film = format!("{dir}.avi");
+        let args = [
+            "video",
+            "in.avi",
+            "--frame-format",
+            "png",
+            "--frames-dir",
+            dir,
+            "-o",
+            &film,
+            "-q",
+        ];
+        ws.ok(&[&args[..], extra].concat());
+    };
+    run("whole", &[]);
+    run("resumed", &["--end", "4"]);
+    std::fs::remove_file(ws.path("resumed.avi")).unwrap();
+    run("resumed", &[]);
+    let (whole, resumed) = (
+        read_video(&ws.path("whole.avi")).frames,
+        read_video(&ws.path("resumed.avi")).frames,
+    );
+    assert_eq!(whole.len(), 8);
+    for (a, b) in whole.iter().zip(&resumed) {
+        assert_eq!(mean_abs_diff(a, b), 0.0);
+    }
+}
