@@ -241,18 +241,20 @@ impl<'a> Sink<'a> {
     fn plan_notes(&self) -> Vec<String> {
         let mut notes = self.plan.notes.clone();
         let name = self.plan.input.display();
-        // An AVI's index keeps an empty slot for each frame dropped at capture, which decodes to nothing: the
-        // timeline shows the frame before in its place (the note on the rate below says so). Nothing is lost.
-        if let Some(missing) = self
-            .plan
-            .announced
-            .map(|n| n.saturating_sub(self.taken))
-            .filter(|&m| m > self.timeline.repeated)
-        {
+        let announced = self.plan.announced.unwrap_or_default();
+        let missing = announced.saturating_sub(self.taken);
+        // Frames that do not decode amid the film leave a gap in the timestamps, which the timeline fills with the
+        // frame before (the note on the rate below counts them): an AVI's empty slot for a frame dropped at capture,
+        // or damage. Only frames beyond those, at the end, are lost.
+        if missing > self.timeline.repeated {
             notes.push(format!(
-                "warning: {missing} of the {} frames {name} announces could not be decoded (truncated or damaged?); \
-                 the rest were colorized",
-                self.plan.announced.unwrap_or_default(),
+                "warning: {missing} of the {announced} frames {name} announces could not be decoded (truncated or \
+                 damaged?); the rest were colorized"
+            ));
+        } else if missing > 0 {
+            notes.push(format!(
+                "note: {missing} of the {announced} frames {name} announces did not decode (an empty slot a capture \
+                 left for a dropped frame, or damage); the frame before stands in for each"
             ));
         }
         let (repeated, dropped) = (self.timeline.repeated, self.timeline.dropped);

@@ -351,3 +351,40 @@ fn a_film_that_cannot_be_read_or_is_no_file_says_so() {
         &["locked.avi: cannot read it: Permission denied"],
     );
 }
+
+/// Issue 23, WEAK: a film damaged in the middle stopped at the damage (7 of 30 frames kept where ffprobe decodes 23).
+/// Decoding goes on past it, the frame before stands in for each lost one, and the film keeps its length.
+#[test]
+fn a_film_damaged_in_the_middle_is_colorized_past_the_damage() {
+    let ws = Workspace::new();
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=96x64:rate=10",
+            "-frames:v",
+            "30",
+        ])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "whole.mp4"])
+        .current_dir(ws.dir.path())
+        .output()
+        .expect("ffmpeg runs (apt-get install ffmpeg)");
+    assert!(made.status.success(), "ffmpeg: {}", stderr(&made));
+    let mut bytes = std::fs::read(ws.path("whole.mp4")).unwrap();
+    let third = bytes.len() / 3;
+    bytes[third..third + 2000].fill(0);
+    std::fs::write(ws.path("damaged.mp4"), &bytes).unwrap();
+    let said = ws.ok(&["video", "damaged.mp4", "--no-frames", "-o", "out.avi", "-q"]);
+    let colorized: usize = said
+        .split("colorized ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {said}"));
+    assert!((20..30).contains(&colorized), "{colorized} frames colorized: {said}");
+    assert!(said.contains("the frame before stands in for each"), "{said}");
+    assert_eq!(support::read_video(&ws.path("out.avi")).frames.len(), 30);
+}
