@@ -125,8 +125,10 @@ impl TempFile {
     pub fn beside(destination: &Path, tag: &str) -> TempFile {
         let name = destination.file_name().unwrap_or_default().to_string_lossy();
         let ext = destination.extension().unwrap_or_default().to_string_lossy();
+        let path = parent(destination).join(format!(".{name}.colorize-{tag}.{ext}"));
+        crate::interrupt::track(&path);
         TempFile {
-            path: parent(destination).join(format!(".{name}.colorize-{tag}.{ext}")),
+            path,
             destination: destination.to_owned(),
         }
     }
@@ -141,10 +143,13 @@ impl TempFile {
 
     pub fn persist(mut self) -> Result<PathBuf> {
         let path = std::mem::take(&mut self.path);
-        if let Err(e) = std::fs::rename(&path, &self.destination) {
+        let moved = std::fs::rename(&path, &self.destination);
+        if moved.is_err() {
             let _ = std::fs::remove_file(&path);
-            return Err(e).with_context(|| format!("cannot move the finished file to {}", self.destination.display()));
         }
+        // Only now: a second interrupt until then removes it.
+        crate::interrupt::untrack(&path);
+        moved.with_context(|| format!("cannot move the finished file to {}", self.destination.display()))?;
         Ok(self.destination.clone())
     }
 }
@@ -153,6 +158,7 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         if !self.path.as_os_str().is_empty() {
             let _ = std::fs::remove_file(&self.path);
+            crate::interrupt::untrack(&self.path);
         }
     }
 }

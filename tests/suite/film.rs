@@ -348,3 +348,44 @@ fn with_png_frames_a_resumed_film_is_the_uninterrupted_one() {
         assert_eq!(mean_abs_diff(a, b), 0.0);
     }
 }
+
+/// Issue 23, WEAK: quick Ctrl-Cs ended the run at once with nothing said, and left the hidden unfinished film
+/// behind. The second signal removes the run's work files and says so.
+#[test]
+fn a_second_interrupt_ends_the_run_at_once_and_leaves_no_work_file() {
+    let ws = Workspace::new();
+    let levels: Vec<u8> = (0..400).map(|i| (i % 200) as u8 + 20).collect();
+    support::write_video(&ws.path("long.avi"), 25.0, Size::new(64, 48), &levels);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_colorize"))
+        .args(["video", "long.avi", "--no-frames", "-o", "out.avi", "-q"])
+        .current_dir(ws.dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let partial = ws.path(".out.avi.colorize-partial.avi");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !partial.exists() && std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // Stopped, it takes both signals at once when continued: the second finds the first still being acted on.
+    support::interrupt::send(pid, libc::SIGSTOP);
+    let running = child.try_wait().unwrap().is_none();
+    let began = partial.exists();
+    if running {
+        support::interrupt::send(pid, libc::SIGINT);
+        support::interrupt::send(pid, libc::SIGTERM);
+        support::interrupt::send(pid, libc::SIGCONT);
+    }
+    let status = child.wait().unwrap();
+    let mut said = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut said).unwrap();
+    assert!(
+        running && began,
+        "the run ended before it could be stopped, or never began its film: {said}"
+    );
+    assert_eq!(status.code(), Some(130), "{said}");
+    assert!(said.contains("stopped at once by a second interrupt"), "{said}");
+    let left: Vec<String> = ws.entries().into_iter().filter(|n| n.contains("colorize-")).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
