@@ -4,7 +4,7 @@
 use opencv::core::Size;
 
 use crate::shards::three_parts;
-use crate::support::{fails_with, read_video, write_video, Workspace};
+use crate::support::{fails_with, make_clip, read_video, write_video, Workspace};
 
 /// Issue 23, BAD 4: a 2-frame film in 3 shards with `--no-frames` left shard 0 without frames; ffmpeg refused to
 /// finish its empty part, so no part and no record were written and `assemble` said forever that shard 0/3 had not
@@ -52,4 +52,21 @@ fn a_part_cut_short_or_replaced_since_its_shard_wrote_it_is_refused() {
     assert_eq!(ws.entries(), before, "a refused assemble left something");
     std::fs::write(ws.path("part-1.mp4"), &whole).unwrap();
     assert!(assemble().status.success());
+}
+
+/// Issue 23, WEAK: `--audio-from` another film gave no note. One whose sound ends well before the film does gets
+/// one (a longer film's sound cannot be told from the film's own, sliced).
+#[test]
+fn assemble_notes_a_sound_that_ends_before_the_film() {
+    let ws = Workspace::new();
+    three_parts(&ws, true);
+    make_clip(&ws.path("short.mp4"), "24", 0.1, true);
+    let parts = ["assemble", "part-0.mp4", "part-1.mp4", "part-2.mp4"];
+    let said = ws.ok(&[&parts[..], &["-o", "joined.mp4", "--audio-from", "short.mp4"]].concat());
+    assert!(
+        said.contains("note: the sound of short.mp4 ends 1.") && said.contains("(is it this film's?)"),
+        "{said}"
+    );
+    let said = ws.ok(&[&parts[..], &["-o", "own.mp4", "--audio-from", "film.mp4"]].concat());
+    assert!(!said.contains("ends") && !said.contains("no sound"), "{said}");
 }
