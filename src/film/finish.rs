@@ -99,7 +99,7 @@ fn note_short_sound(sound: &Sound, seconds: f64, notes: &mut Vec<String>) {
     // Encoders pad and trim sound by a fraction of a second.
     if short > 1.0 {
         notes.push(format!(
-            "note: the sound of {} ends {short:.1} s before the film does (is it this film's?); the end is silent",
+            "note: the sound of {} ends {short:.1} s before the picture does; the end of the film is silent",
             sound.source.display()
         ));
     }
