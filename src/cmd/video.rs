@@ -2,14 +2,16 @@
 //! films, one model for the whole batch; a film that fails is reported and the rest go on.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
 
 use super::batch;
-use super::shared::{load_model, threads, Outcome};
+use super::shared::{load_model, read_hints, threads, Outcome};
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
+use crate::hints::HintFile;
 use crate::model::{Colorizer, Model};
 use crate::output::{check_output, check_writable, FolderLock};
 use crate::progress::Progress;
@@ -107,7 +109,7 @@ fn check_sheet(args: &VideoArgs, film: &Path) -> Result<()> {
     Ok(())
 }
 
-fn options(args: &VideoArgs, job: &Job, model: &Model) -> film::Options {
+fn options(args: &VideoArgs, job: &Job, model: &Model, hints: &Arc<Vec<HintFile>>) -> film::Options {
     film::Options {
         input: job.input.clone(),
         outputs: job.outputs.clone(),
@@ -130,6 +132,7 @@ fn options(args: &VideoArgs, job: &Job, model: &Model) -> film::Options {
         overwrite: args.overwrite,
         contact_sheet: args.contact_sheet,
         warmup: args.warmup,
+        hints: Arc::clone(hints),
     }
 }
 
@@ -156,6 +159,9 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
             FolderLock::check_free(&frames.dir, shard.map(|s| s.tag()).as_deref())?;
         }
     }
+    let hints = Arc::new(read_hints(&args.hints, args.exact)?);
+    let inputs: Vec<&Path> = films.iter().map(|f| f.input.as_path()).collect();
+    film::check_hints(&inputs, &hints)?;
     let threads = threads(&args.run)?;
     let pictures = threads.picture_pool()?;
     let loading = Instant::now();
@@ -173,7 +179,7 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
                 eprintln!("{label}: {why}");
                 (Outcome::Success, row.to_string())
             }
-            None => colorize_one(&args, film, &model, &mut nets, &pictures, &label),
+            None => colorize_one(&args, film, (&model, &mut nets), &pictures, &hints, &label),
         };
         outcome = outcome.max(result);
         rows.push(format!("  {}: {row}", film.input.display()));
@@ -232,14 +238,15 @@ fn say_profile(profile: &film::Profile, networks: usize, seconds: f64) {
 fn colorize_one(
     args: &VideoArgs,
     job: &Job,
-    model: &Model,
-    nets: &mut [Colorizer],
+    (model, nets): (&Model, &mut [Colorizer]),
     pictures: &rayon::ThreadPool,
+    hints: &Arc<Vec<HintFile>>,
     label: &str,
 ) -> (Outcome, String) {
     let progress = Progress::new("frames", args.run.quiet).labelled(label);
     let started = Instant::now();
-    let result = film::colorize(options(args, job, model), model, nets, pictures, &progress);
+    let options = options(args, job, model, hints);
+    let result = film::colorize(options, model, nets, pictures, &progress);
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let (summary, profile) = match result {
@@ -264,6 +271,12 @@ fn colorize_one(
     }
     for note in &summary.notes {
         eprintln!("{note}");
+    }
+    if let Some(hints) = &summary.hints {
+        eprintln!(
+            "colour hints: {} given, held on {} frames; {} tracks lost before their shot ended",
+            hints.given, hints.frames, hints.lost
+        );
     }
     let resumed = if summary.resumed > 0 {
         format!(", {} already done", summary.resumed)

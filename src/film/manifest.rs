@@ -12,7 +12,7 @@ use super::shard::Shard;
 use crate::output::write_atomically;
 
 /// Version 2: the fingerprint in named fields, one a line, after the others.
-const MAGIC: &str = "colorize-manifest 2";
+const MAGIC: &str = "colorize-manifest 3";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Manifest {
@@ -291,7 +291,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         m.save(&part_record(&dir.path().join("part-1.mp4"))).unwrap();
         let text = std::fs::read_to_string(dir.path().join(".part-1.mp4.colorize-manifest")).unwrap();
-        let expected = "colorize-manifest 2\nshard 1 3\nwhole-start 10\nframes 20 30\nfps 23.976023976023978\n\
+        let expected = "colorize-manifest 3\nshard 1 3\nwhole-start 10\nframes 20 30\nfps 23.976023976023978\n\
                         origin 0.417\next jpg\ncomplete true\n"
             .to_string()
             + &sample().to_text();

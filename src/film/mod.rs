@@ -25,6 +25,7 @@ mod scene;
 mod shard;
 mod sink;
 mod timeline;
+mod tracks;
 mod writer;
 
 use anyhow::{bail, ensure, Context, Result};
@@ -43,7 +44,7 @@ pub use outputs::{sheet_beside, FrameFormat, FramesFolder, Outputs};
 pub use owner::{made_by_colorize, Owner};
 pub use parts::check_parts;
 use plan::Plan;
-pub use plan::{Layout, Options};
+pub use plan::{check_hints, Layout, Options};
 pub use position::Position;
 pub use profile::Profile;
 use profile::Stage;
@@ -51,7 +52,7 @@ pub use read::{is_film, EXTENSIONS};
 use read::{Jobs, Originals};
 pub use shard::{Shard, ShardSpec};
 use sink::Sink;
-pub use sink::Summary;
+pub use sink::{HintsDone, Summary};
 pub use writer::{fourcc, FilmWriter};
 
 /// Colorizes a film with `model`, one network of it (`nets`) per worker, its pictures made in `pictures`: every
@@ -81,7 +82,12 @@ fn run(
     if let Some(total) = plan.expected {
         progress.set_total(total as u64);
     }
-    let (mut sink, resume_at) = Sink::new(&plan, pictures, &profile, progress)?;
+    // Hints are followed through their shots first: a hint outside the film or an unreadable frame stops the run
+    // before anything is written.
+    let hints = profile.time(Stage::Hints, || {
+        tracks::follow(&plan.input, plan.width, plan.render_size, plan.read, &plan.hints)
+    })?;
+    let (mut sink, resume_at) = Sink::new(&plan, hints, pictures, &profile, progress)?;
     let flow = plan
         .carries_colour
         .then(|| motion::Flow::new(motion::analysis_size(source.size)))

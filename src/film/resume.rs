@@ -1,7 +1,7 @@
 //! Picking up an interrupted film where it stopped: which frames on disk are done, and the colour state then.
 //!
 //! After each frame the writer records, atomically, the index of the next frame and the colour carried then
-//! (two small a/b images: the last prediction and the last keyframe's colour) with the fingerprint of what made the
+//! (small a/b images: the last prediction, the last keyframe's colour, and what colour hints added to it) with the fingerprint of what made the
 //! frames. A rerun of the same command with the same inputs finds that record, skips the frames already on disk and
 //! continues with the same state, so it writes what an uninterrupted run would have.
 
@@ -18,8 +18,9 @@ use super::position::Span;
 use crate::output::write_atomically;
 
 /// Version 3: the colour carried is the last keyframe's, at the analysis size. Version 4: the fingerprint in named
-/// fields, one a line, ended by an empty line.
-const MAGIC: &str = "colorize-resume 4";
+/// fields, one a line, ended by an empty line. Version 5: the hints in the fingerprint, their correction in the
+/// colour state.
+const MAGIC: &str = "colorize-resume 5";
 
 /// What becomes of frames in the folder that another run made (`--overwrite` replaces them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +74,7 @@ pub fn save(frames: &FrameDir, fingerprint: &Fingerprint, next: usize, colour: &
     let mut out = format!("{MAGIC}\nnext {next}\n{}\n", fingerprint.to_text()).into_bytes();
     encode_mat(&mut out, &colour.last_ab)?;
     encode_mat(&mut out, &colour.key)?;
+    encode_mat(&mut out, &colour.correction)?;
     write_atomically(&path(frames), &out)
 }
 
@@ -151,6 +153,7 @@ fn parse_current(bytes: &[u8]) -> Result<(Fingerprint, Checkpoint)> {
     let colour = ColourState {
         last_ab: decode_mat(&mut rest)?,
         key: decode_mat(&mut rest)?,
+        correction: decode_mat(&mut rest)?,
     };
     Ok((fingerprint, Checkpoint { next, colour }))
 }
@@ -174,6 +177,7 @@ mod tests {
         let state = ColourState {
             last_ab: Some(ab),
             key: None,
+            correction: None,
         };
         let (film, mut other) = (sample(), sample());
         other.prediction.width = None;
@@ -231,7 +235,7 @@ mod tests {
         let whole = format!("{MAGIC}\nnext 7\n{}\n", sample().to_text()).into_bytes();
         for junk in [
             &b""[..],
-            b"colorize-resume 4\nnext 7\nf\n\n\x05\x00\x00\x00\x05\x00\x00\x00",
+            b"colorize-resume 5\nnext 7\nf\n\n\x05\x00\x00\x00\x05\x00\x00\x00",
             &whole[..whole.len() - 1],
             &whole,
             b"\xff\xfe",

@@ -21,6 +21,7 @@ use super::profile::{Profile, Stage};
 use super::resume;
 use super::shard::Shard;
 use super::timeline::Timeline;
+use super::tracks::Tracked;
 use super::writer::FilmWriter;
 use crate::progress::Progress;
 use crate::sheet::{self, Sheet};
@@ -38,7 +39,16 @@ pub struct Summary {
     pub film: Option<PathBuf>,
     pub sheet: Option<PathBuf>,
     pub frames_dir: Option<PathBuf>,
+    /// Colour hints given, the frames of the range they reached, and their tracks that ended before their shot.
+    pub hints: Option<HintsDone>,
     pub notes: Vec<String>,
+}
+
+/// What became of a film's colour hints.
+pub struct HintsDone {
+    pub given: usize,
+    pub frames: usize,
+    pub lost: usize,
 }
 
 pub struct Sink<'a> {
@@ -51,6 +61,7 @@ pub struct Sink<'a> {
     /// The newest picture, held until the next frame's time says how often the film shows it.
     held: Option<Mat>,
     painter: Painter,
+    hints: Option<HintsDone>,
     sheet: Sheet,
     /// Where pictures are made, in parallel.
     pictures: &'a rayon::ThreadPool,
@@ -68,6 +79,7 @@ impl<'a> Sink<'a> {
     /// index of the first frame that is not on disk yet.
     pub fn new(
         plan: &'a Plan,
+        hints: Tracked,
         pictures: &'a rayon::ThreadPool,
         profile: &'a Profile,
         progress: &'a Progress,
@@ -105,7 +117,12 @@ impl<'a> Sink<'a> {
             film,
             timeline: Timeline::new(plan.fps, plan.follow_timestamps),
             held: None,
-            painter: Painter::new(plan.smooth, plan.saturation, state),
+            hints: (!plan.hints.is_empty()).then(|| HintsDone {
+                given: plan.hints.len(),
+                frames: hints.frames_in(plan.span),
+                lost: hints.lost,
+            }),
+            painter: Painter::new(plan.smooth, plan.saturation, state, hints),
             sheet: Sheet::default(),
             pictures,
             profile,
@@ -234,6 +251,7 @@ impl<'a> Sink<'a> {
             film,
             sheet,
             frames_dir: self.frames.as_ref().map(|f| f.dir.clone()),
+            hints: self.hints.take(),
             notes,
         })
     }
