@@ -13,6 +13,7 @@ mod keys;
 mod manifest;
 mod motion;
 mod outputs;
+mod owner;
 mod painter;
 mod parts;
 mod picture;
@@ -37,12 +38,14 @@ use crate::model::{Colorizer, Model, Uncertainty};
 use crate::progress::Progress;
 use crate::{interrupt, pipeline};
 pub use assembled_review::AssembledReview;
+pub use fingerprint::content_digest;
 pub use finish::{check_sound_source, finish_film, join_parts, Sound};
 use frame::{Ab, Frame, Input, Key, Segment};
 pub use keys::Interval;
 use keys::Keys;
 pub use manifest::check_folder;
 pub use outputs::{sheet_beside, FrameFormat, FramesFolder, Outputs};
+pub use owner::{made_by_colorize, Owner};
 pub use parts::check_parts;
 use plan::Plan;
 pub use plan::{check_hints, Layout, Options};
@@ -127,7 +130,12 @@ fn run(
                 ),
                 None => "nothing was kept (--no-frames)".to_string(),
             };
-            bail!("interrupted at frame {}: {place}", plan.span.start + sink.taken);
+            // Frames before resume_at were on disk before the sink took any: stopped early in a resumed run (even
+            // before its first batch), the first frame to do is no earlier.
+            bail!(
+                "interrupted at frame {}: {place}",
+                (plan.span.start + sink.taken).max(resume_at)
+            );
         }
         return Err(e);
     }

@@ -4,9 +4,12 @@
 //! A point moves along DIS flow from one frame to the next and is checked by the flow back: where the two do not
 //! bring it home within TOLERANCE it is occluded or the flow is wrong there, and its track ends for the rest of the
 //! shot in that direction. (Its correction of the colour still travels on with the keyframes' colour where that
-//! can be carried: see the painter.) Films are decoded a second time for this, at the analysis size, which costs a few
-//! milliseconds a frame against a forward pass's hundreds; only the frames from the first hint or the first frame
-//! read to the last hint or the last frame read are decoded, and flow is computed only in shots that hold hints.
+//! can be carried: see the painter.)
+//!
+//! Films are decoded a second time for this, at the analysis size, which costs a few milliseconds a frame against
+//! a forward pass's hundreds: from the first hint (or the first frame the run reads) on, until the last hint's
+//! shot ends, its tracks are all lost, or the run's frames end. Flow is computed only where tracks are live, and
+//! pictures are kept only from a shot's start to the last hint, for following hints backward.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -80,12 +83,15 @@ pub fn follow(
     }
     let mut flow = video::DISOpticalFlow::create(video::DISOpticalFlow_PRESET_MEDIUM)?;
     let mut scene = Scene::default();
+    // The shot so far, kept for following hints backward, up to the last hint; past it, hints are only followed
+    // forward, frame by frame, and nothing is kept.
     let mut shot: Vec<(usize, Mat)> = Vec::new();
+    let mut ahead: Option<Ahead> = None;
     loop {
         interrupt::check()?;
         let index = source.position;
-        let past = index > last_hint && read.is_past(index);
-        let decoded = if past {
+        let over = ahead.as_ref().is_some_and(|a| a.tracks.is_empty()) || read.is_past(index);
+        let decoded = if index > last_hint && over {
             None
         } else {
             source.next_frame().with_context(|| format!("frame {index}"))?
@@ -95,6 +101,7 @@ pub fn follow(
             break;
         };
         let input = lab::prepare(&decoded.picture, render_size)?.input;
+        let gray = motion::analysis_gray(&decoded.picture, size)?;
         if scene.shot(&input)? == Shot::Starts {
             follow_shot(&mut flow, &shot, hints, scale, &mut tracked).with_context(|| format!("frame {index}"))?;
             shot.clear();
@@ -102,22 +109,68 @@ pub fn follow(
                 break;
             }
         }
-        shot.push((index, motion::analysis_gray(&decoded.picture, size)?));
+        if let Some(ahead) = &mut ahead {
+            ahead.step(&mut flow, index, gray, &mut tracked)?;
+            continue;
+        }
+        shot.push((index, gray));
+        if index == last_hint {
+            let tracks = follow_shot(&mut flow, &shot, hints, scale, &mut tracked)?;
+            let (_, gray) = shot.pop().context("the shot holds the last hint's frame")?;
+            shot.clear();
+            ahead = Some(Ahead { gray, tracks });
+        }
     }
     Ok(tracked)
 }
 
-/// Follows the hints placed on the frames of one shot forward and backward through it, and files them on every
-/// frame they reach.
+/// Hints followed forward past the last frame any was placed on.
+struct Ahead {
+    /// The last frame's analysis picture.
+    gray: Mat,
+    tracks: Vec<Track>,
+}
+
+impl Ahead {
+    /// Moves the tracks on to frame `index` and files them there.
+    fn step(
+        &mut self,
+        flow: &mut Ptr<video::DISOpticalFlow>,
+        index: usize,
+        gray: Mat,
+        tracked: &mut Tracked,
+    ) -> Result<()> {
+        let before = self.tracks.len();
+        self.tracks = moved(flow, &self.gray, &gray, std::mem::take(&mut self.tracks))?;
+        tracked.lost += before - self.tracks.len();
+        if !self.tracks.is_empty() {
+            let near = NEAR * gray.cols() as f32;
+            let tracks = self
+                .tracks
+                .iter()
+                .map(|t| Track {
+                    hint: t.hint.clone(),
+                    from: t.from,
+                })
+                .collect();
+            tracked.frames.insert(index, nearest_first(index, tracks, near));
+        }
+        self.gray = gray;
+        Ok(())
+    }
+}
+
+/// Follows the hints placed on the frames of (the start of) one shot forward and backward through it, and files
+/// them on every frame they reach. Returns the tracks that reach its last frame going forward.
 fn follow_shot(
     flow: &mut Ptr<video::DISOpticalFlow>,
     shot: &[(usize, Mat)],
     hints: &[(usize, Hint)],
     scale: f32,
     tracked: &mut Tracked,
-) -> Result<()> {
+) -> Result<Vec<Track>> {
     let (Some(first), Some(last)) = (shot.first(), shot.last()) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let placed: Vec<(usize, Hint)> = hints
         .iter()
@@ -125,8 +178,9 @@ fn follow_shot(
         .map(|(frame, hint)| (*frame, scaled(hint, scale)))
         .collect();
     if placed.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
+    let mut ahead = Vec::new();
     let mut reached: BTreeMap<usize, Vec<Track>> = BTreeMap::new();
     for direction in [Direction::Forward, Direction::Backward] {
         let order: Vec<usize> = match direction {
@@ -156,12 +210,15 @@ fn follow_shot(
                 from: t.from,
             }));
         }
+        if direction == Direction::Forward {
+            ahead = live;
+        }
     }
     let width = shot[0].1.cols() as f32;
     for (index, tracks) in reached {
         tracked.frames.insert(index, nearest_first(index, tracks, NEAR * width));
     }
-    Ok(())
+    Ok(ahead)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
