@@ -175,15 +175,22 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     let mut rows = Vec::new();
     for (k, film) in films.iter().enumerate() {
         let label = format!("{} ({} of {})", film.input.display(), k + 1, films.len());
-        let (result, row) = match film.outputs.film().filter(|f| f.exists() && !args.overwrite) {
-            Some(there) => {
+        // A film there already is made again only where its finishing settings changed: refinished.
+        let there = film.outputs.film().filter(|f| f.exists() && !args.overwrite);
+        let due = there.map(|_| film::refinish_due(&options(&args, film, &model), model.identity()));
+        let (result, row) = match (there, due) {
+            (Some(_), Some(Err(e))) => {
+                eprintln!("error: {}: {e:#}", film.input.display());
+                (Outcome::of_error(), "refused".to_string())
+            }
+            (Some(there), Some(Ok(false))) => {
                 eprintln!(
                     "{label}: {} is there already, skipped (pass --overwrite to make it again)",
                     there.display()
                 );
                 (Outcome::Success, "already there".to_string())
             }
-            None => colorize_one(&args, film, &model, &mut nets, &pictures, &label),
+            _ => colorize_one(&args, film, &model, &mut nets, &pictures, &label),
         };
         outcome = outcome.max(result);
         rows.push(format!("  {}: {row}", film.input.display()));
@@ -256,13 +263,18 @@ fn colorize_one(
     } else {
         String::new()
     };
+    let stored = if summary.stored > 0 {
+        format!(", {} from stored predictions", summary.stored)
+    } else {
+        String::new()
+    };
     let line = format!(
-        "colorized {} frames ({} keyframes: {} computed, {} repeats; {} carried along the motion{resumed}) in \
-         {seconds:.1} s, {:.2} frames/s",
+        "colorized {} frames ({} keyframes: {} computed{stored}, {} repeats; {} carried along the motion{resumed}) \
+         in {seconds:.1} s, {:.2} frames/s",
         summary.frame_count,
         summary.keyframes,
         summary.computed,
-        summary.keyframes - summary.computed,
+        summary.keyframes - summary.computed - summary.stored,
         summary.frame_count - summary.keyframes - summary.resumed,
         summary.frame_count as f64 / seconds.max(1e-9)
     );

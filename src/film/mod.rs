@@ -16,12 +16,15 @@ mod parts;
 mod picture;
 mod plan;
 mod position;
+mod predictions;
 mod probe;
 mod profile;
 mod read;
+mod refinish;
 mod resume;
 mod scene;
 mod shard;
+mod shots;
 mod sink;
 mod timeline;
 mod writer;
@@ -33,7 +36,7 @@ use crate::model::{Colorizer, Model};
 use crate::progress::Progress;
 use crate::{interrupt, pipeline};
 pub use finish::{check_sound_source, finish_film, join_parts, Sound};
-use frame::{Ab, Frame, Input, Key, Segment};
+use frame::{Ab, Frame, Input, Key, Origin, Segment};
 pub use keys::Interval;
 use keys::Keys;
 pub use manifest::check_folder;
@@ -46,6 +49,7 @@ pub use profile::Profile;
 use profile::Stage;
 pub use read::{is_film, EXTENSIONS};
 use read::{Jobs, Originals};
+pub use refinish::refinish_due;
 pub use shard::{Shard, ShardSpec};
 use sink::Sink;
 pub use sink::Summary;
@@ -78,7 +82,7 @@ fn run(
     if let Some(total) = plan.expected {
         progress.set_total(total as u64);
     }
-    let (mut sink, resume_at) = Sink::new(&plan, pictures, &profile, progress)?;
+    let (mut sink, earlier) = Sink::new(&plan, pictures, &profile, progress)?;
     let flow = plan
         .carries_colour
         .then(|| motion::Flow::new(motion::analysis_size(source.size)))
@@ -88,15 +92,7 @@ fn run(
         Layout::Colour => Originals::Only(&plan.sheet_picks),
     };
     let keys = Keys::new(plan.keyframe_interval, plan.repeats, flow, &profile);
-    let jobs = Jobs::new(
-        source,
-        plan.span,
-        resume_at,
-        plan.render_size,
-        originals,
-        keys,
-        &profile,
-    );
+    let jobs = Jobs::new(source, plan.span, earlier, plan.render_size, originals, keys, &profile);
     // Segments hold up to a keyframe interval of frames each, a batch up to `batch` segments. One batch waiting
     // per network keeps a GPU busy; single segments queue deeper, as they are quick to come and go.
     let in_flight = if plan.batch > 1 {
@@ -127,14 +123,14 @@ fn run(
 }
 
 /// A worker's share of a batch: one forward pass for the keyframes that need one, that is all but those on disk
-/// already and those that repeat the last.
+/// already, those that repeat the last, and those whose prediction an earlier run stored.
 fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, profile: &Profile) -> Result<Vec<Segment<Key<Ab>>>> {
     interrupt::check()?;
     let inputs: Vec<&Mat> = batch
         .iter()
         .filter_map(|segment| match &segment.key.as_ref()?.work {
             Key::Computed {
-                net: Some(Input(input)),
+                net: Some(Input::Blob(input)),
                 ..
             } => Some(input),
             _ => None,
@@ -154,14 +150,24 @@ fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, profile: &Profi
     let mut predicted = predicted.into_iter();
     let mut coloured = |key: Frame<Key<Input>>| Frame {
         index: key.index,
+        shot: key.shot,
         seconds: key.seconds,
         original: key.original,
         work: match key.work {
             Key::Resumed => Key::Resumed,
             Key::Computed { l, net, back, written } => Key::Computed {
                 l,
-                // One prediction per input, in order: `inputs` was taken from these same keyframes.
-                net: net.and_then(|_| predicted.next().map(Ab)),
+                net: net.and_then(|input| match input {
+                    // One prediction per blob, in order: `inputs` was taken from these same keyframes.
+                    Input::Blob(_) => predicted.next().map(|ab| Ab {
+                        ab,
+                        origin: Origin::Network,
+                    }),
+                    Input::Stored(ab) => Some(Ab {
+                        ab,
+                        origin: Origin::Store,
+                    }),
+                }),
                 back,
                 written,
             },

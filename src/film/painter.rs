@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use opencv::core::Mat;
 use opencv::prelude::*;
 
-use super::frame::{Ab, Between, Frame, Key, Segment};
+use super::frame::{Ab, Between, Frame, Key, Origin, Segment};
 use super::motion::{self, Carry};
 use super::picture::Picture;
 
@@ -46,9 +46,11 @@ pub struct Painted {
     pub frames: Vec<Frame<Picture>>,
     /// The last frame painted and the colour state after it: what a resume record holds.
     pub record: Option<(usize, ColourState)>,
-    /// Keyframes painted (written), and those of them the network ran on rather than repeating the last.
+    /// Keyframes painted (written), those of them the network ran on, and those whose prediction was stored by
+    /// an earlier run (the rest repeat the last).
     pub keyframes: usize,
     pub computed: usize,
+    pub stored: usize,
 }
 
 pub struct Painter {
@@ -75,6 +77,7 @@ impl Painter {
             record: None,
             keyframes: 0,
             computed: 0,
+            stored: 0,
         };
         let key = match segment.key {
             Some(key) => {
@@ -96,6 +99,7 @@ impl Painter {
             };
             painted.frames.push(Frame {
                 index: frame.index,
+                shot: frame.shot,
                 seconds: frame.seconds,
                 original: frame.original,
                 work,
@@ -110,7 +114,8 @@ impl Painter {
             }
             Some(work) => {
                 painted.keyframes += 1;
-                painted.computed += usize::from(work.computed);
+                painted.computed += usize::from(work.origin == Some(Origin::Network));
+                painted.stored += usize::from(work.origin == Some(Origin::Store));
                 let ab = self.saturated(work.colour.try_clone()?)?;
                 self.commit(work.prediction, work.colour);
                 painted.record = Some((key.index, self.state.snapshot()?));
@@ -120,6 +125,7 @@ impl Painter {
         };
         painted.frames.push(Frame {
             index: key.index,
+            shot: key.shot,
             seconds: key.seconds,
             original: key.original,
             work,
@@ -132,9 +138,9 @@ impl Painter {
         let work = match key.work {
             Key::Resumed => None,
             Key::Computed { l, net, back, written } => {
-                let computed = net.is_some();
+                let origin = net.as_ref().map(|n| n.origin);
                 let prediction = match net {
-                    Some(Ab(ab)) => ab,
+                    Some(Ab { ab, .. }) => ab,
                     None => self
                         .state
                         .last_ab
@@ -147,13 +153,14 @@ impl Painter {
                     l,
                     prediction,
                     colour,
-                    computed,
+                    origin,
                     written,
                 })
             }
         };
         Ok(Frame {
             index: key.index,
+            shot: key.shot,
             seconds: key.seconds,
             original: key.original,
             work,
@@ -201,8 +208,8 @@ struct KeyColour {
     l: Mat,
     prediction: Mat,
     colour: Mat,
-    /// Run through the network (not a repeat).
-    computed: bool,
+    /// Where its prediction came from; None for a repeat of the last.
+    origin: Option<Origin>,
     written: bool,
 }
 
@@ -222,11 +229,15 @@ mod tests {
     fn key(index: usize, net: Option<Mat>, back: Option<Carry>) -> Frame<Key<Ab>> {
         Frame {
             index,
+            shot: 0,
             seconds: index as f64,
             original: None,
             work: Key::Computed {
                 l: Mat::default(),
-                net: net.map(Ab),
+                net: net.map(|ab| Ab {
+                    ab,
+                    origin: Origin::Network,
+                }),
                 back,
                 written: true,
             },
@@ -260,6 +271,7 @@ mod tests {
         // Frames before a keyframe are painted from the committed one, the keyframe from the steadied mean.
         let between = Frame {
             index: 1,
+            shot: 0,
             seconds: 1.0,
             original: None,
             work: Between::Carried {

@@ -154,6 +154,15 @@ impl Plan {
     }
 }
 
+/// The fingerprint a run of `options` would have, without planning the run: what tells whether a film already
+/// made is finished as asked.
+pub fn fingerprint_of(options: &Options, model: &Identity) -> Result<Fingerprint> {
+    let source = Source::open(&options.input, options.width)?;
+    // As `resolve` counts the range: at the source's own rate where it has one.
+    let whole = range(options, source.fps.or(options.fps).unwrap_or(25.0))?;
+    fingerprint(options, model, colour_settings(options), whole.start)
+}
+
 /// The film's rate: `--fps`, else the source's, else 25 with a warning.
 fn frame_rate(options: &Options, source: &Source, notes: &mut Vec<String>) -> f64 {
     options.fps.or(source.fps).unwrap_or_else(|| {

@@ -8,7 +8,7 @@ use opencv::core::{self, Mat};
 use rayon::prelude::*;
 
 use super::finish::{finish_film, Sound};
-use super::frame::{Ab, Frame, Key, Segment};
+use super::frame::{Ab, Frame, Key, Origin, Segment};
 use super::frame_dir::FrameDir;
 use super::manifest::Manifest;
 use super::outputs::{sheet_beside, FrameFormat, Outputs};
@@ -16,9 +16,12 @@ use super::painter::{ColourState, Painter};
 use super::parts::part_record;
 use super::picture::{picture, Picture};
 use super::plan::{Layout, Plan};
+use super::predictions::{self, Keep};
 use super::profile::{Profile, Stage};
-use super::resume;
+use super::read::Earlier;
+use super::resume::{self, OtherRuns, Resumption};
 use super::shard::Shard;
+use super::shots::{self, Ledger};
 use super::timeline::Timeline;
 use super::writer::FilmWriter;
 use crate::progress::Progress;
@@ -28,9 +31,11 @@ use crate::sheet::{self, Sheet};
 pub struct Summary {
     /// Frames in the range, made now or found on disk.
     pub frame_count: usize,
-    /// Keyframes written, and those of them the network ran on (the rest repeat the keyframe before).
+    /// Keyframes written, those of them the network ran on, and those whose prediction an earlier run stored
+    /// (the rest repeat the keyframe before).
     pub keyframes: usize,
     pub computed: usize,
+    pub stored: usize,
     /// Frames found finished on disk by a resumed run.
     pub resumed: usize,
     /// None for a shard, whose frames wait for `colorize assemble`.
@@ -50,40 +55,80 @@ pub struct Sink<'a> {
     /// The newest picture, held until the next frame's time says how often the film shows it.
     held: Option<Mat>,
     painter: Painter,
+    /// Where the network's predictions are kept for a rerun that refinishes.
+    store: Option<Keep>,
+    /// The shots on disk and the finishing each was painted with; this run's finishing.
+    ledger: Ledger,
+    finishing: String,
+    /// The frame after the last one painted, and the colour state then: what the resume record holds.
+    checkpoint: (usize, ColourState),
     sheet: Sheet,
     /// Where pictures are made, in parallel.
     pictures: &'a rayon::ThreadPool,
     profile: &'a Profile,
     progress: &'a Progress,
-    /// Frames taken, keyframes among them, those computed by the network, and frames found on disk.
+    /// Frames taken, keyframes among them, those computed by the network or stored, and frames found on disk.
     pub taken: usize,
     keyframes: usize,
     computed: usize,
+    stored: usize,
     resumed: usize,
 }
 
 impl<'a> Sink<'a> {
-    /// Opens the frames folder (locked, and checked for a run to resume) and the film. Returns the sink and the
-    /// index of the first frame that is not on disk yet.
+    /// Opens the frames folder (locked, and checked for a run to resume or refinish), the store of predictions
+    /// and the film. Returns the sink and what earlier runs left: frames to keep, predictions to reuse.
     pub fn new(
         plan: &'a Plan,
         pictures: &'a rayon::ThreadPool,
         profile: &'a Profile,
         progress: &'a Progress,
-    ) -> Result<(Sink<'a>, usize)> {
+    ) -> Result<(Sink<'a>, Earlier)> {
         let frames = plan
             .outputs
             .frames()
             .map(|f| FrameDir::create(&f.dir, f.format, plan.outputs.shard()))
             .transpose()?;
-        let checkpoint = match &frames {
+        let resumption = match &frames {
             Some(frames) => resume::load(frames, &plan.fingerprint, plan.span, plan.other_runs)?,
             None => None,
         };
-        let (resume_at, state) = match checkpoint {
-            Some(c) => (c.next.max(plan.span.start), c.colour),
-            None => (plan.span.start, ColourState::default()),
+        let store = match (&frames, &plan.outputs) {
+            (Some(frames), _) => Some(frames.record("predictions")),
+            (None, Outputs::ShardPart { part, .. }) => Some(predictions::beside_part(part)),
+            (None, _) => None,
         };
+        // Beside frames, the store is this run's to reuse when the record says so; beside a part, which has no
+        // record to resume from, its header decides. `--overwrite` starts over.
+        let reuse = match &frames {
+            Some(_) => resumption.is_some(),
+            None => plan.other_runs == OtherRuns::Refuse,
+        };
+        let (stored, store) = match store {
+            Some(path) => {
+                let (recall, keep) = predictions::open(&path, &plan.fingerprint, reuse)?;
+                (Some(recall), Some(keep))
+            }
+            None => (None, None),
+        };
+        let Resumption {
+            kept,
+            colour,
+            ledger,
+            refinish,
+        } = resumption.unwrap_or_else(|| Resumption {
+            kept: Vec::new(),
+            colour: ColourState::default(),
+            ledger: Ledger::default(),
+            refinish: None,
+        });
+        if let Some(line) = refinish {
+            let reused = match stored.as_ref().map_or(0, |s| s.len()) {
+                0 => "no predictions stored: keyframes are computed again".to_string(),
+                n => format!("predictions of {n} keyframes reused"),
+            };
+            progress.say(|| eprintln!("{line}; {reused}"));
+        }
         let record = match (&frames, &plan.outputs) {
             (Some(frames), _) => Some(frames.record("manifest")),
             (None, Outputs::ShardPart { part, .. }) => Some(part_record(part)),
@@ -104,7 +149,11 @@ impl<'a> Sink<'a> {
             film,
             timeline: Timeline::new(plan.fps, plan.follow_timestamps),
             held: None,
-            painter: Painter::new(plan.smooth, plan.saturation, state),
+            painter: Painter::new(plan.smooth, plan.saturation, colour),
+            store,
+            ledger,
+            finishing: shots::finishing(&plan.fingerprint),
+            checkpoint: (plan.span.start, ColourState::default()),
             sheet: Sheet::default(),
             pictures,
             profile,
@@ -112,9 +161,10 @@ impl<'a> Sink<'a> {
             taken: 0,
             keyframes: 0,
             computed: 0,
+            stored: 0,
             resumed: 0,
         };
-        Ok((sink, resume_at))
+        Ok((sink, Earlier { kept, stored }))
     }
 
     /// Takes the next segments, in order. Colour is worked out frame by frame (the painter); the pictures are then
@@ -124,11 +174,17 @@ impl<'a> Sink<'a> {
         let mut outgoing = Vec::new();
         let mut record = None;
         for segment in batch {
+            self.keep_prediction(&segment)?;
             let painted = self.painter.paint(segment)?;
             self.keyframes += painted.keyframes;
             self.computed += painted.computed;
+            self.stored += painted.stored;
             record = painted.record.or(record);
             outgoing.extend(painted.frames);
+        }
+        for frame in &outgoing {
+            let painted = matches!(frame.work, Picture::Paint { .. }).then_some(self.finishing.as_str());
+            self.ledger.take(frame.index, frame.shot, painted);
         }
         self.resumed += outgoing.iter().filter(|f| matches!(f.work, Picture::OnDisk)).count();
         let (frames, profile) = (self.frames.as_ref(), self.profile);
@@ -145,10 +201,42 @@ impl<'a> Sink<'a> {
             let (frame, bgr) = picture?;
             self.deliver(frame.index, frame.seconds, frame.original, bgr)?;
         }
-        if let (Some(frames), Some((index, state))) = (&self.frames, record) {
-            resume::save(frames, &self.plan.fingerprint, index + 1, &state)?;
+        if let Some((index, state)) = record {
+            self.checkpoint = (index + 1, state);
+            self.save_record()?;
         }
         Ok(())
+    }
+
+    /// Stores the prediction the network just made for a segment's keyframe.
+    fn keep_prediction(&mut self, segment: &Segment<Key<Ab>>) -> Result<()> {
+        if let (
+            Some(store),
+            Some(Frame {
+                index,
+                work:
+                    Key::Computed {
+                        net:
+                            Some(Ab {
+                                ab,
+                                origin: Origin::Network,
+                            }),
+                        ..
+                    },
+                ..
+            }),
+        ) = (&mut self.store, &segment.key)
+        {
+            store.keep(*index, ab)?;
+        }
+        Ok(())
+    }
+
+    /// Records the frames on disk, after the predictions they were painted from are stored.
+    fn save_record(&self) -> Result<()> {
+        let Some(frames) = &self.frames else { return Ok(()) };
+        let (next, state) = &self.checkpoint;
+        resume::save(frames, &self.plan.fingerprint, *next, state, &self.ledger)
     }
 
     /// Adds a finished frame to the contact sheet and the film.
@@ -213,6 +301,8 @@ impl<'a> Sink<'a> {
             }
             None => (None, None),
         };
+        self.ledger.close();
+        self.save_record()?;
         if let Some(record) = &self.record {
             let format = self.frames.as_ref().map(|f| f.format);
             let end = Some(self.plan.span.start + self.taken);
@@ -222,6 +312,7 @@ impl<'a> Sink<'a> {
             frame_count: self.taken,
             keyframes: self.keyframes,
             computed: self.computed,
+            stored: self.stored,
             resumed: self.resumed,
             film,
             sheet,

@@ -18,6 +18,7 @@ mod image;
 mod keyframes;
 mod kubernetes;
 mod model;
+mod refinish;
 mod shards;
 mod sheet;
 mod slurm;

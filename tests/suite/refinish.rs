@@ -1,0 +1,204 @@
+//! Refinishing: a rerun whose finishing settings changed paints the frames again from the predictions the first
+//! run stored, with no forward pass, shot by shot, resumably; a change of what the network predicts is refused.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::SystemTime;
+
+use crate::support::interrupt::stop_when;
+use crate::support::{fails_with, names, read_image, read_video, refs, shared_media, stderr, Fidelity, Workspace};
+
+/// A film of three shots, each from another clip (cyclists, Chaplin, the cyclists mirrored later on), 25 frames
+/// each at 160x90, made in the workspace as `three.mp4`; None when the shared media are not here.
+fn three_shots(ws: &Workspace, test: &str) -> Option<PathBuf> {
+    let bikes = shared_media("video/bikes.mp4", test)?;
+    let chaplin = shared_media("video/chaplin_moviepy.mp4", test)?;
+    let path = ws.path("three.mp4");
+    let shot = |input: usize, from: usize, extra: &str, name: &str| {
+        format!(
+            "[{input}:v]trim=start_frame={from}:end_frame={},setpts=PTS-STARTPTS,scale=160:90,setsar=1{extra}[{name}]",
+            from + 25
+        )
+    };
+    let graph = [
+        shot(0, 0, "", "a"),
+        shot(1, 100, "", "b"),
+        shot(0, 200, ",hflip", "c"),
+        "[a][b][c]concat=n=3:v=1[v]".to_string(),
+    ]
+    .join(";");
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(&bikes)
+        .arg("-i")
+        .arg(&chaplin)
+        .args([
+            "-filter_complex",
+            &graph,
+            "-map",
+            "[v]",
+            "-r",
+            "25",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(&path)
+        .output()
+        .expect("ffmpeg runs (apt-get install ffmpeg)");
+    assert!(out.status.success(), "ffmpeg: {}", stderr(&out));
+    Some(path)
+}
+
+/// `colorize video three.mp4` into the frames folder `frames` (PNG) and the film `film`, with `extra`.
+fn args(frames: &str, film: &str, extra: &[&str]) -> Vec<String> {
+    let common = ["video", "three.mp4", "--frame-format", "png", "--no-audio", "-q"];
+    common
+        .iter()
+        .chain(&["--frames-dir", frames, "-o", film])
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect()
+}
+
+fn run(ws: &Workspace, args: &[String]) -> String {
+    ws.ok(&refs(args))
+}
+
+fn attempt(ws: &Workspace, args: &[String]) -> Output {
+    ws.run(&refs(args))
+}
+
+/// The frames of `dir` against those of `reference`: the same names, and how close.
+fn compare(ws: &Workspace, reference: &str, dir: &str) -> Fidelity {
+    assert_eq!(
+        names(&ws.path(dir)),
+        names(&ws.path(reference)),
+        "{dir} holds other frames"
+    );
+    let mut fidelity = Fidelity::default();
+    for name in names(&ws.path(reference)) {
+        let path = |d: &str| ws.path(&format!("{d}/{name}"));
+        fidelity.add(&read_image(&path(reference)), &read_image(&path(dir)));
+    }
+    fidelity
+}
+
+fn modified(path: &Path) -> SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+/// Every frame's modification time, by name.
+fn times(dir: &Path) -> Vec<(String, SystemTime)> {
+    names(dir)
+        .into_iter()
+        .map(|n| (n.clone(), modified(&dir.join(n))))
+        .collect()
+}
+
+/// The shot lines of the resume record in `dir`.
+fn shots(dir: &Path) -> Vec<String> {
+    let record = std::fs::read(dir.join(".colorize-resume")).unwrap();
+    String::from_utf8_lossy(&record)
+        .lines()
+        .filter(|l| l.starts_with("shot "))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn new_finishing_settings_refinish_every_shot_from_the_stored_predictions() {
+    let test = "new_finishing_settings_refinish_every_shot_from_the_stored_predictions";
+    let ws = Workspace::new();
+    if three_shots(&ws, test).is_none() {
+        return;
+    }
+    let first = run(&ws, &args("frames", "out.avi", &[]));
+    assert!(first.contains("75 frames (27 keyframes: 27 computed"), "{first}");
+    let recorded = shots(&ws.path("frames"));
+    assert_eq!(recorded.len(), 3, "{recorded:?}");
+    assert!(
+        recorded[1].starts_with("shot 25 50 ") && recorded[2].starts_with("shot 50 75 "),
+        "{recorded:?}"
+    );
+
+    let finishing = ["--saturation", "1.4", "--smooth", "0.8"];
+    let said = run(&ws, &args("frames", "out.avi", &finishing));
+    assert!(
+        said.contains("refinishing: --smooth was 0.5, now 0.8, --saturation was 1, now 1.4 in 3 of 3 shots"),
+        "{said}"
+    );
+    assert!(
+        said.contains("27 keyframes: 0 computed, 27 from stored predictions"),
+        "{said}"
+    );
+    assert_eq!(read_video(&ws.path("out.avi")).frames.len(), 75);
+    run(&ws, &args("fresh", "fresh.avi", &finishing));
+    let fidelity = compare(&ws, "fresh", "frames");
+    assert_eq!(fidelity.max_diff, 0, "refinished frames differ from a fresh run's");
+
+    // Nothing changed: the film is left as it is.
+    let film = modified(&ws.path("out.avi"));
+    let again = run(&ws, &args("frames", "out.avi", &finishing));
+    assert!(again.contains("is there already, skipped"), "{again}");
+    assert_eq!(modified(&ws.path("out.avi")), film);
+
+    // What the network predicts is another run's: refused, naming it, and nothing is touched.
+    let before = times(&ws.path("frames"));
+    let wider = attempt(
+        &ws,
+        &args("frames", "out.avi", &[&finishing[..], &["--width", "120"]].concat()),
+    );
+    fails_with(&wider, 1, &["--width was none, now 120", "--overwrite"]);
+    let hotter = attempt(&ws, &args("frames", "out.avi", &["--temperature", "0.5"]));
+    fails_with(&hotter, 1, &["softmax scale", "--overwrite"]);
+    assert_eq!(times(&ws.path("frames")), before);
+    // Without its film the run goes to the frames' record, which refuses too.
+    std::fs::remove_file(ws.path("out.avi")).unwrap();
+    let wider = attempt(&ws, &args("frames", "out.avi", &["--width", "120"]));
+    fails_with(&wider, 1, &["--width was none, now 120", "--overwrite"]);
+    // `--overwrite` starts over, with the network.
+    let over = run(&ws, &args("frames", "out.avi", &["--width", "120", "--overwrite"]));
+    assert!(over.contains("27 keyframes: 27 computed"), "{over}");
+}
+
+#[test]
+fn an_interrupted_refinish_resumes_and_keeps_the_shots_it_finished() {
+    let test = "an_interrupted_refinish_resumes_and_keeps_the_shots_it_finished";
+    let ws = Workspace::new();
+    if three_shots(&ws, test).is_none() {
+        return;
+    }
+    run(&ws, &args("frames", "out.avi", &[]));
+    let dir = ws.path("frames");
+    let painted = times(&dir);
+    let vivid = args("frames", "out.avi", &["--saturation", "1.5"]);
+    // Stopped once the first shot and a few frames of the second are painted again.
+    let repainted = || {
+        times(&dir)
+            .iter()
+            .zip(&painted)
+            .filter(|(now, was)| now.1 != was.1)
+            .count()
+    };
+    let status = stop_when(&ws, &vivid, || repainted() >= 30, libc::SIGINT);
+    assert!(!status.success());
+    let stopped = times(&dir);
+    let shots_then = shots(&dir);
+    assert!(shots_then[0].ends_with(" whole"), "{shots_then:?}");
+
+    let said = run(&ws, &vivid);
+    assert!(
+        said.contains("refinishing resumes: 1 of 3 shots left to paint again"),
+        "{said}"
+    );
+    assert!(said.contains("0 computed"), "{said}");
+    let after = times(&dir);
+    // The first shot, finished before the stop, is not painted a third time.
+    assert_eq!(after[..25], stopped[..25]);
+    assert!(after[50..].iter().zip(&stopped[50..]).all(|(a, s)| a.1 != s.1));
+    run(&ws, &args("fresh", "fresh.avi", &["--saturation", "1.5"]));
+    assert_eq!(compare(&ws, "fresh", "frames").max_diff, 0);
+    assert_eq!(read_video(&ws.path("out.avi")).frames.len(), 75);
+}
