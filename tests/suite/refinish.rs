@@ -202,3 +202,54 @@ fn an_interrupted_refinish_resumes_and_keeps_the_shots_it_finished() {
     assert_eq!(compare(&ws, "fresh", "frames").max_diff, 0);
     assert_eq!(read_video(&ws.path("out.avi")).frames.len(), 75);
 }
+
+/// `colorize video three.mp4` as shard `shard` of `count`, into the frames folder `frames` or, when that is None,
+/// into its part of the film `part-I.mp4`; returns what it said.
+fn shard(ws: &Workspace, shard: usize, count: usize, frames: Option<&str>, extra: &[&str]) -> String {
+    let spec = format!("{shard}/{count}");
+    let part = format!("part-{shard}.mp4");
+    let into: Vec<&str> = match frames {
+        Some(dir) => vec!["--frames-dir", dir, "--frame-format", "png"],
+        None => vec!["--no-frames", "-o", &part],
+    };
+    let common = ["video", "three.mp4", "--no-audio", "-q", "--shard", &spec];
+    ws.ok(&[&common[..], &into[..], extra].concat())
+}
+
+#[test]
+fn shards_refinish_their_own_part_and_assemble_into_a_single_runs_film() {
+    let test = "shards_refinish_their_own_part_and_assemble_into_a_single_runs_film";
+    let ws = Workspace::new();
+    if three_shots(&ws, test).is_none() {
+        return;
+    }
+    let vivid = ["--saturation", "1.4"];
+    for i in 0..4 {
+        shard(&ws, i, 4, Some("shards"), &[]);
+    }
+    for i in 0..4 {
+        let said = shard(&ws, i, 4, Some("shards"), &vivid);
+        assert!(said.contains("refinishing: --saturation was 1, now 1.4 in "), "{said}");
+        assert!(said.contains(" 0 computed, "), "shard {i}: {said}");
+    }
+    ws.ok(&["assemble", "shards", "-o", "joined.mkv"]);
+    assert_eq!(read_video(&ws.path("joined.mkv")).frames.len(), 75);
+    run(&ws, &args("whole", "whole.avi", &vivid));
+    let fidelity = compare(&ws, "whole", "shards");
+    eprintln!(
+        "4 refinished shards against one run: {:.4} % within 1 level",
+        100.0 * fidelity.share_within_1()
+    );
+    assert!(fidelity.share_within_1() >= 0.999);
+
+    // Parts of the film (--no-frames) keep their predictions beside them and refinish too.
+    for i in 0..2 {
+        shard(&ws, i, 2, None, &[]);
+    }
+    for i in 0..2 {
+        let said = shard(&ws, i, 2, None, &vivid);
+        assert!(said.contains(" 0 computed, "), "part {i}: {said}");
+    }
+    let said = ws.ok(&["assemble", "part-0.mp4", "part-1.mp4", "-o", "parts.mkv"]);
+    assert!(said.contains("assembled 75 frames"), "{said}");
+}
