@@ -40,6 +40,7 @@ struct Checkpoint {
 }
 
 /// What a rerun takes over from the record.
+#[derive(Default)]
 pub struct Resumption {
     /// Frames on disk finished as this run would finish them: not painted again.
     pub kept: Vec<Range<usize>>,

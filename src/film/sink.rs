@@ -16,7 +16,7 @@ use super::painter::{ColourState, Painter};
 use super::parts::part_record;
 use super::picture::{picture, Picture};
 use super::plan::{Layout, Plan};
-use super::predictions::{self, Keep};
+use super::predictions::{self, Keep, Recall};
 use super::profile::{Profile, Stage};
 use super::read::Earlier;
 use super::resume::{self, OtherRuns, Resumption};
@@ -89,53 +89,18 @@ impl<'a> Sink<'a> {
             .frames()
             .map(|f| FrameDir::create(&f.dir, f.format, plan.outputs.shard()))
             .transpose()?;
-        let resumption = match &frames {
-            Some(frames) => resume::load(frames, &plan.fingerprint, plan.span, plan.other_runs)?,
-            None => None,
-        };
-        let store = match (&frames, &plan.outputs) {
-            (Some(frames), _) => Some(frames.record("predictions")),
-            (None, Outputs::ShardPart { part, .. }) => Some(predictions::beside_part(part)),
-            (None, _) => None,
-        };
-        // Beside frames, the store is this run's to reuse when the record says so; beside a part, which has no
-        // record to resume from, its header decides. `--overwrite` starts over.
-        let reuse = match &frames {
-            Some(_) => resumption.is_some(),
-            None => plan.other_runs == OtherRuns::Refuse,
-        };
-        let (stored, store) = match store {
-            Some(path) => {
-                let (recall, keep) = predictions::open(&path, &plan.fingerprint, reuse)?;
-                (Some(recall), Some(keep))
-            }
-            None => (None, None),
-        };
+        let (resumption, store) = take_over(plan, frames.as_ref(), progress)?;
+        let (stored, store) = store.unzip();
         let Resumption {
-            kept,
-            colour,
-            ledger,
-            refinish,
-        } = resumption.unwrap_or_else(|| Resumption {
-            kept: Vec::new(),
-            colour: ColourState::default(),
-            ledger: Ledger::default(),
-            refinish: None,
-        });
-        if let Some(line) = refinish {
-            let reused = match stored.as_ref().map_or(0, |s| s.len()) {
-                0 => "no predictions stored: keyframes are computed again".to_string(),
-                n => format!("predictions of {n} keyframes reused"),
-            };
-            progress.say(|| eprintln!("{line}; {reused}"));
-        }
+            kept, colour, ledger, ..
+        } = resumption;
         let record = match (&frames, &plan.outputs) {
             (Some(frames), _) => Some(frames.record("manifest")),
             (None, Outputs::ShardPart { part, .. }) => Some(part_record(part)),
             (None, _) => None,
         };
         if let (Some(frames), Some(record)) = (&frames, &record) {
-            manifest(plan, Some(frames.format), plan.span.end, None, false).save(record)?;
+            manifest(plan, Some(frames.format), plan.span.end, None, false, &ledger).save(record)?;
         }
         let film = plan
             .outputs
@@ -306,7 +271,7 @@ impl<'a> Sink<'a> {
         if let Some(record) = &self.record {
             let format = self.frames.as_ref().map(|f| f.format);
             let end = Some(self.plan.span.start + self.taken);
-            manifest(self.plan, format, end, Some(origin), true).save(record)?;
+            manifest(self.plan, format, end, Some(origin), true, &self.ledger).save(record)?;
         }
         Ok(Summary {
             frame_count: self.taken,
@@ -348,13 +313,47 @@ impl<'a> Sink<'a> {
     }
 }
 
-/// The record of this run's frames (in `format`, if kept): `end` is where they end, `origin` the time of the first.
+/// What earlier runs left for this one (frames to keep, the colour to carry on with, the shots on disk) and the
+/// store of predictions: what it holds, and where this run's go. Says so in one line when the run refinishes.
+fn take_over(
+    plan: &Plan,
+    frames: Option<&FrameDir>,
+    progress: &Progress,
+) -> Result<(Resumption, Option<(Recall, Keep)>)> {
+    let resumption = match frames {
+        Some(frames) => resume::load(frames, &plan.fingerprint, plan.span, plan.other_runs)?,
+        None => None,
+    };
+    // Beside frames, the store is this run's to reuse when the record says so; beside a part, which has no record
+    // to resume from, its header decides. `--overwrite` starts over.
+    let (path, reuse) = match (frames, &plan.outputs) {
+        (Some(frames), _) => (frames.record("predictions"), resumption.is_some()),
+        (None, Outputs::ShardPart { part, .. }) => {
+            (predictions::beside_part(part), plan.other_runs == OtherRuns::Refuse)
+        }
+        (None, _) => return Ok((Resumption::default(), None)),
+    };
+    let (recall, keep) = predictions::open(&path, &plan.fingerprint, reuse)?;
+    let resumption = resumption.unwrap_or_default();
+    if let Some(line) = &resumption.refinish {
+        let reused = match recall.len() {
+            0 => "no predictions stored: keyframes are computed again".to_string(),
+            n => format!("predictions of {n} keyframes reused"),
+        };
+        progress.say(|| eprintln!("{line}; {reused}"));
+    }
+    Ok((resumption, Some((recall, keep))))
+}
+
+/// The record of this run's frames (in `format`, if kept): `end` is where they end, `origin` the time of the first,
+/// `shots` how each shot is painted.
 fn manifest(
     plan: &Plan,
     format: Option<FrameFormat>,
     end: Option<usize>,
     origin: Option<f64>,
     complete: bool,
+    shots: &Ledger,
 ) -> Manifest {
     Manifest {
         fingerprint: plan.fingerprint.clone(),
@@ -367,6 +366,7 @@ fn manifest(
         origin: origin.filter(|_| plan.span.start == plan.whole.start),
         ext: format.map_or("", FrameFormat::extension).to_string(),
         complete,
+        shots: shots.clone(),
     }
 }
 
