@@ -253,3 +253,29 @@ fn shards_refinish_their_own_part_and_assemble_into_a_single_runs_film() {
     let said = ws.ok(&["assemble", "part-0.mp4", "part-1.mp4", "-o", "parts.mkv"]);
     assert!(said.contains("assembled 75 frames"), "{said}");
 }
+
+/// `--keyframe-interval auto` chooses keyframes by how the picture moves, never by the colour: steadying turned
+/// off or up finds every keyframe's prediction stored.
+#[test]
+fn auto_keyframes_follow_the_motion_alone_so_a_refinish_finds_every_prediction() {
+    let test = "auto_keyframes_follow_the_motion_alone_so_a_refinish_finds_every_prediction";
+    let ws = Workspace::new();
+    if three_shots(&ws, test).is_none() {
+        return;
+    }
+    let auto = ["--keyframe-interval", "auto"];
+    let first = run(&ws, &args("frames", "out.avi", &auto));
+    let keyframes: usize = first
+        .split("75 frames (")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no keyframe count in: {first}"));
+    for smooth in ["0", "0.9"] {
+        let said = run(&ws, &args("frames", "out.avi", &[&auto[..], &["--smooth", smooth]].concat()));
+        let all_stored = format!("({keyframes} keyframes: 0 computed, {keyframes} from stored predictions");
+        assert!(said.contains(&all_stored), "--smooth {smooth}: {said}");
+    }
+    run(&ws, &args("fresh", "fresh.avi", &[&auto[..], &["--smooth", "0.9"]].concat()));
+    assert_eq!(compare(&ws, "fresh", "frames").max_diff, 0);
+}
