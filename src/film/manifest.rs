@@ -297,7 +297,7 @@ mod tests {
         let (_, mut m) = shard(1, 3, 20, Some(30));
         m.shots.take(20, 12, Some("0123456789abcdef"));
         m.shots.take(25, 25, Some("0123456789abcdef"));
-        m.shots.close();
+        m.shots.film_ended();
         let dir = tempfile::tempdir().unwrap();
         m.save(&part_record(&dir.path().join("part-1.mp4"))).unwrap();
         let text = std::fs::read_to_string(dir.path().join(".part-1.mp4.colorize-manifest")).unwrap();

@@ -149,7 +149,7 @@ pub fn load(frames: &FrameDir, fingerprint: &Fingerprint, span: Span, others: Ot
     // A shot with a frame gone missing since is painted again.
     let present = |frames_of: Range<usize>| frames_of.into_iter().all(|i| frames.path(i).is_file());
     let Checkpoint { next, colour, ledger } = checkpoint;
-    let (kept, resumed) = ledger.kept(&finishing, span.start, next, present);
+    let (kept, resumed) = ledger.kept(&finishing, span, next, present);
     let (shots, other) = ledger.count(&finishing);
     let refinish = (other > 0).then(|| {
         let changes: Vec<String> = fingerprint

@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
 use super::fingerprint::Fingerprint;
+use super::position::Span;
 use crate::model::files::hex;
 
 /// The finishing a shot is painted with, as a short digest of the run's finishing settings: what tells a shot
@@ -27,8 +28,8 @@ pub struct Shot {
     pub end: usize,
     /// `finishing` of the settings they were painted with.
     pub finishing: String,
-    /// Whether `end` is where the shot ends (the next one starts, or the range ends); otherwise the run stopped
-    /// in the shot.
+    /// Whether `end` is where the shot ends (the next one starts, or the film ends); otherwise the run stopped in
+    /// the shot, or its range ended there.
     pub whole: bool,
 }
 
@@ -61,10 +62,10 @@ impl Ledger {
         }
     }
 
-    /// At the range's end: every shot has ended.
-    pub fn close(&mut self) {
-        for shot in self.shots.values_mut() {
-            shot.whole = true;
+    /// At the film's end: the last shot has ended too.
+    pub fn film_ended(&mut self) {
+        if let Some((_, last)) = self.shots.iter_mut().next_back() {
+            last.whole = true;
         }
     }
 
@@ -74,33 +75,33 @@ impl Ledger {
         (self.shots.len(), other)
     }
 
-    /// The frames a run of `range_start..` painting with `finishing` keeps: the whole shots already painted so,
-    /// whose frames are all `present`, and the shot an interrupted run stopped in, where every frame before
-    /// `next` is kept (the colour state recorded at `next` carries on from there). The second value says whether
-    /// that shot is kept.
+    /// The frames a run of `range` painting with `finishing` keeps, of the shots already painted so whose frames
+    /// are all `present`: the whole ones; one the range ends in where the last run's range ended too; and one a
+    /// run stopped in (or whose range ended sooner), where every frame before `next` is kept, so the colour state
+    /// recorded at `next` carries on from there. The second value says whether that last one is kept.
     pub fn kept(
         &self,
         finishing: &str,
-        range_start: usize,
+        range: Span,
         next: usize,
         present: impl Fn(Range<usize>) -> bool,
     ) -> (Vec<Range<usize>>, bool) {
         let mut kept: Vec<Range<usize>> = Vec::new();
         let mut resumed = false;
         // Where the frames kept from the range's start on, without a gap, end (None after a gap).
-        let mut unbroken = Some(range_start);
+        let mut unbroken = Some(range.start);
         for (&start, shot) in &self.shots {
-            let frames = start.max(range_start)..shot.end;
+            let frames = start.max(range.start)..shot.end;
             if shot.finishing != finishing || !present(frames.clone()) {
                 unbroken = None;
                 continue;
             }
             unbroken = unbroken.filter(|&end| end == frames.start).map(|_| frames.end);
-            if shot.whole {
-                kept.push(frames);
-            } else if unbroken == Some(next) {
+            if unbroken == Some(next) && !shot.whole {
                 kept.push(frames);
                 resumed = true;
+            } else if shot.whole || range.end == Some(shot.end) {
+                kept.push(frames);
             }
         }
         (kept, resumed)
@@ -152,7 +153,8 @@ mod tests {
         next: usize,
         present: impl Fn(Range<usize>) -> bool,
     ) -> (Vec<(usize, usize)>, bool) {
-        let (ranges, resumed) = ledger.kept(finishing, start, next, present);
+        let range = Span { start, end: None };
+        let (ranges, resumed) = ledger.kept(finishing, range, next, present);
         (ranges.into_iter().map(|r| (r.start, r.end)).collect(), resumed)
     }
 
@@ -208,10 +210,18 @@ mod tests {
         assert_eq!(kept(&ledger, "aa", 0, 25, first_gone), (vec![(10, 20)], false));
         // A shard from frame 5: its first shot's frames start there.
         assert_eq!(kept(&ledger, "aa", 5, 25, all).0[0], (5, 10));
+        // A range that ended at 25 (a shard's, or --end): the shot it ends in is kept where a rerun ends there too,
+        // painted on from the recorded colour where it goes further, and painted again after a gap.
+        let to = |end| Span { start: 0, end };
+        let gap = |r: Range<usize>| !r.contains(&2);
+        let ranges = |(r, resumed): (Vec<Range<usize>>, bool)| (r.len(), resumed);
+        assert_eq!(ranges(ledger.kept("aa", to(Some(25)), 25, gap)), (2, false));
+        assert_eq!(ranges(ledger.kept("aa", to(Some(40)), 25, gap)), (1, false));
+        assert_eq!(ranges(ledger.kept("aa", to(Some(40)), 25, all)), (3, true));
 
         // The middle shot painted again with other settings: the others keep theirs, and the record says so.
         let mut mixed = painted("aa");
-        mixed.close();
+        mixed.film_ended();
         for i in 10..20 {
             mixed.take(i, 10, Some("bb"));
         }

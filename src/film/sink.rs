@@ -266,7 +266,15 @@ impl<'a> Sink<'a> {
             }
             None => (None, None),
         };
-        self.ledger.close();
+        // A range cut short by --end or a shard's part may end in the middle of a shot.
+        if self
+            .plan
+            .span
+            .end
+            .is_none_or(|end| self.plan.span.start + self.taken < end)
+        {
+            self.ledger.film_ended();
+        }
         self.save_record()?;
         if let Some(record) = &self.record {
             let format = self.frames.as_ref().map(|f| f.format);

@@ -272,10 +272,35 @@ fn auto_keyframes_follow_the_motion_alone_so_a_refinish_finds_every_prediction()
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no keyframe count in: {first}"));
     for smooth in ["0", "0.9"] {
-        let said = run(&ws, &args("frames", "out.avi", &[&auto[..], &["--smooth", smooth]].concat()));
+        let said = run(
+            &ws,
+            &args("frames", "out.avi", &[&auto[..], &["--smooth", smooth]].concat()),
+        );
         let all_stored = format!("({keyframes} keyframes: 0 computed, {keyframes} from stored predictions");
         assert!(said.contains(&all_stored), "--smooth {smooth}: {said}");
     }
-    run(&ws, &args("fresh", "fresh.avi", &[&auto[..], &["--smooth", "0.9"]].concat()));
+    run(
+        &ws,
+        &args("fresh", "fresh.avi", &[&auto[..], &["--smooth", "0.9"]].concat()),
+    );
+    assert_eq!(compare(&ws, "fresh", "frames").max_diff, 0);
+}
+
+/// A slice ended by `--end` in the middle of a shot, then the whole film: the shot carries on from the colour
+/// recorded where the slice ended, as an uninterrupted run would paint it.
+#[test]
+fn a_slice_extended_to_the_whole_film_carries_on_in_the_shot_it_ended_in() {
+    let test = "a_slice_extended_to_the_whole_film_carries_on_in_the_shot_it_ended_in";
+    let ws = Workspace::new();
+    if three_shots(&ws, test).is_none() {
+        return;
+    }
+    run(&ws, &args("frames", "out.avi", &["--end", "37"]));
+    let slice = times(&ws.path("frames"));
+    std::fs::remove_file(ws.path("out.avi")).unwrap();
+    let said = run(&ws, &args("frames", "out.avi", &[]));
+    assert!(said.contains("37 already done"), "{said}");
+    assert_eq!(times(&ws.path("frames"))[..37], slice[..]);
+    run(&ws, &args("fresh", "fresh.avi", &[]));
     assert_eq!(compare(&ws, "fresh", "frames").max_diff, 0);
 }
