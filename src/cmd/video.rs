@@ -269,13 +269,14 @@ fn colorize_one(
         String::new()
     };
     let line = format!(
-        "colorized {} frames ({} keyframes: {} computed{stored}, {} repeats; {} carried along the motion{resumed}) \
-         in {seconds:.1} s, {:.2} frames/s",
+        "colorized {} frames ({} keyframes: {} computed{stored}, {} repeats; {} carried along the motion{resumed}; \
+         {} forward passes) in {seconds:.1} s, {:.2} frames/s",
         summary.frame_count,
         summary.keyframes,
         summary.computed,
         summary.keyframes - summary.computed - summary.stored,
         summary.frame_count - summary.keyframes - summary.resumed,
+        summary.forward_passes,
         summary.frame_count as f64 / seconds.max(1e-9)
     );
     eprintln!("{line}");

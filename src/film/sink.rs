@@ -38,6 +38,8 @@ pub struct Summary {
     pub stored: usize,
     /// Frames found finished on disk by a resumed run.
     pub resumed: usize,
+    /// Keyframes the network ran on, also those of a shard's warmup and the one read past the range's end.
+    pub forward_passes: usize,
     /// None for a shard, whose frames wait for `colorize assemble`.
     pub film: Option<PathBuf>,
     pub sheet: Option<PathBuf>,
@@ -73,6 +75,8 @@ pub struct Sink<'a> {
     computed: usize,
     stored: usize,
     resumed: usize,
+    /// Keyframes the network ran on, written or not (a shard's warmup, the keyframe read past the range's end).
+    forward_passes: usize,
 }
 
 impl<'a> Sink<'a> {
@@ -128,6 +132,7 @@ impl<'a> Sink<'a> {
             computed: 0,
             stored: 0,
             resumed: 0,
+            forward_passes: 0,
         };
         Ok((sink, Earlier { kept, stored }))
     }
@@ -173,28 +178,29 @@ impl<'a> Sink<'a> {
         Ok(())
     }
 
-    /// Stores the prediction the network just made for a segment's keyframe.
+    /// Counts and stores the prediction the network just made for a segment's keyframe, if it made one.
     fn keep_prediction(&mut self, segment: &Segment<Key<Ab>>) -> Result<()> {
-        if let (
-            Some(store),
-            Some(Frame {
-                index,
-                work:
-                    Key::Computed {
-                        net:
-                            Some(Ab {
-                                ab,
-                                origin: Origin::Network,
-                            }),
-                        ..
-                    },
-                ..
-            }),
-        ) = (&mut self.store, &segment.key)
-        {
-            store.keep(*index, ab)?;
+        let Some(Frame {
+            index,
+            work:
+                Key::Computed {
+                    net:
+                        Some(Ab {
+                            ab,
+                            origin: Origin::Network,
+                        }),
+                    ..
+                },
+            ..
+        }) = &segment.key
+        else {
+            return Ok(());
+        };
+        self.forward_passes += 1;
+        match &mut self.store {
+            Some(store) => store.keep(*index, ab),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Records the frames on disk, after the predictions they were painted from are stored.
@@ -287,6 +293,7 @@ impl<'a> Sink<'a> {
             computed: self.computed,
             stored: self.stored,
             resumed: self.resumed,
+            forward_passes: self.forward_passes,
             film,
             sheet,
             frames_dir: self.frames.as_ref().map(|f| f.dir.clone()),
