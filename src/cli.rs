@@ -238,6 +238,13 @@ pub struct VideoArgs {
     /// Print the time spent in each stage.
     #[arg(long)]
     pub profile: bool,
+    /// Colour hints (repeatable), each holding through its shot: a CSV file with columns x, y, colour (#rrggbb), and
+    /// optionally radius (pixels, default 3), frame (index) or time (as --start takes it) [default: frame 0], and
+    /// file (the film, in a batch); or a folder of scribbles, PNGs with alpha the size of a frame named by its index
+    /// (000120.png or frame_000120.png) whose opaque pixels give their colour. Coordinates are pixels of the source
+    /// frame at full size (before --width), origin top left.
+    #[arg(long, value_name = "PATH", conflicts_with = "exact")]
+    pub hints: Vec<PathBuf>,
     #[command(flatten)]
     pub model: ModelArgs,
     #[command(flatten)]

@@ -1,12 +1,11 @@
 //! `colorize image`: photos and folders of photos, each reported on its own, the worst outcome the exit code.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
-use super::shared::{load_model, threads, Outcome};
+use super::shared::{load_model, read_hints, threads, Outcome};
 use crate::cli::{ImageArgs, ImageFormat};
-use crate::hints::HintFile;
 use crate::output::check_writable;
 use crate::photos;
 use crate::progress::Progress;
@@ -62,20 +61,4 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
         eprintln!("error: {failed} of {} photos could not be colorized", inputs.len());
     }
     Ok(outcome)
-}
-
-/// Reads every hints file before any photo is touched; an empty one is a warning.
-fn read_hints(paths: &[PathBuf], exact: bool) -> Result<Vec<HintFile>> {
-    if exact && !paths.is_empty() {
-        bail!("--exact is the recipe, which has no colour hints (drop --hints, or --exact)");
-    }
-    let mut files = Vec::new();
-    for path in paths {
-        let file = HintFile::read(path)?;
-        if file.hints.is_empty() {
-            eprintln!("warning: hints {} holds no hints", path.display());
-        }
-        files.push(file);
-    }
-    Ok(files)
 }

@@ -1,10 +1,13 @@
-//! What the subcommands share: the outcome that becomes the exit code, loading the model, and the threads.
+//! What the subcommands share: the outcome that becomes the exit code, loading the model, the threads, and the
+//! colour hints files.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 
 use crate::cli::{ModelArgs, RunArgs};
+use crate::hints::HintFile;
 use crate::interrupt;
 use crate::model::{self, caffe, Model, ModelFiles};
 use crate::threads::Threads;
@@ -94,4 +97,20 @@ pub fn threads(run: &RunArgs) -> Result<Threads> {
     }
     threads.apply_to_opencv()?;
     Ok(threads)
+}
+
+/// Reads every hints file before any picture is touched; an empty one is a warning.
+pub fn read_hints(paths: &[PathBuf], exact: bool) -> Result<Vec<HintFile>> {
+    if exact && !paths.is_empty() {
+        bail!("--exact is the recipe, which has no colour hints (drop --hints, or --exact)");
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        let file = HintFile::read(path)?;
+        if file.hints.is_empty() {
+            eprintln!("warning: hints {} holds no hints", path.display());
+        }
+        files.push(file);
+    }
+    Ok(files)
 }

@@ -3,13 +3,15 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use super::shared::{load_model, threads, Outcome};
+use super::shared::{load_model, read_hints, threads, Outcome};
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
+use crate::hints::HintFile;
 use crate::model::{Colorizer, Model};
 use crate::output::{check_output, check_writable};
 use crate::progress::Progress;
@@ -121,7 +123,7 @@ fn check_sheet(args: &VideoArgs, film: &Path) -> Result<()> {
     Ok(())
 }
 
-fn options(args: &VideoArgs, job: &Job, model: &Model) -> film::Options {
+fn options(args: &VideoArgs, job: &Job, model: &Model, hints: &Arc<Vec<HintFile>>) -> film::Options {
     film::Options {
         input: job.input.clone(),
         outputs: job.outputs.clone(),
@@ -144,6 +146,7 @@ fn options(args: &VideoArgs, job: &Job, model: &Model) -> film::Options {
         overwrite: args.overwrite,
         contact_sheet: args.contact_sheet,
         warmup: args.warmup,
+        hints: Arc::clone(hints),
     }
 }
 
@@ -163,6 +166,9 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
             shard.index
         );
     }
+    let hints = Arc::new(read_hints(&args.hints, args.exact)?);
+    let inputs: Vec<&Path> = films.iter().map(|f| f.input.as_path()).collect();
+    film::check_hints(&inputs, &hints)?;
     let threads = threads(&args.run)?;
     let pictures = threads.picture_pool()?;
     let loading = Instant::now();
@@ -177,7 +183,7 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
         let label = format!("{} ({} of {})", film.input.display(), k + 1, films.len());
         // A film there already is made again only where its finishing settings changed: refinished.
         let there = film.outputs.film().filter(|f| f.exists() && !args.overwrite);
-        let due = there.map(|_| film::refinish_due(&options(&args, film, &model), model.identity()));
+        let due = there.map(|_| film::refinish_due(&options(&args, film, &model, &hints), model.identity()));
         let (result, row) = match (there, due) {
             (Some(_), Some(Err(e))) => {
                 eprintln!("error: {}: {e:#}", film.input.display());
@@ -190,7 +196,7 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
                 );
                 (Outcome::Success, "already there".to_string())
             }
-            _ => colorize_one(&args, film, &model, &mut nets, &pictures, &label),
+            _ => colorize_one(&args, film, (&model, &mut nets), &pictures, &hints, &label),
         };
         outcome = outcome.max(result);
         rows.push(format!("  {}: {row}", film.input.display()));
@@ -225,14 +231,15 @@ fn say_profile(profile: &film::Profile, networks: usize, seconds: f64) {
 fn colorize_one(
     args: &VideoArgs,
     job: &Job,
-    model: &Model,
-    nets: &mut [Colorizer],
+    (model, nets): (&Model, &mut [Colorizer]),
     pictures: &rayon::ThreadPool,
+    hints: &Arc<Vec<HintFile>>,
     label: &str,
 ) -> (Outcome, String) {
     let progress = Progress::new("frames", args.run.quiet).labelled(label);
     let started = Instant::now();
-    let result = film::colorize(options(args, job, model), model, nets, pictures, &progress);
+    let options = options(args, job, model, hints);
+    let result = film::colorize(options, model, nets, pictures, &progress);
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let (summary, profile) = match result {
@@ -257,6 +264,12 @@ fn colorize_one(
     }
     for note in &summary.notes {
         eprintln!("{note}");
+    }
+    if let Some(hints) = &summary.hints {
+        eprintln!(
+            "colour hints: {} given, held on {} frames; {} tracks lost before their shot ended",
+            hints.given, hints.frames, hints.lost
+        );
     }
     let resumed = if summary.resumed > 0 {
         format!(", {} already done", summary.resumed)

@@ -43,6 +43,8 @@ pub struct Finishing {
     pub saturation: f64,
     /// The frames' image format; None when no frames are kept.
     pub frame_format: Option<String>,
+    /// The colour hints' content (a digest); None without hints.
+    pub hints: Option<String>,
 }
 
 /// How a message names the setting behind a field.
@@ -89,7 +91,7 @@ impl Display for Change {
 impl Fingerprint {
     /// Every field, in the order written. The names and the spelling of every value are part of the records on
     /// disk: change them only with the records' version (the golden test below holds them).
-    fn fields(&self) -> [Field; 15] {
+    fn fields(&self) -> [Field; 16] {
         use Setting::{Content, Value};
         let (p, f) = (&self.prediction, &self.finishing);
         [
@@ -123,6 +125,11 @@ impl Fingerprint {
                 "frame-format",
                 optional(f.frame_format.as_ref()),
                 Value("--frame-format"),
+            ),
+            field(
+                "hints",
+                optional(f.hints.as_ref()),
+                Content("the colour hints (--hints)"),
             ),
         ]
     }
@@ -174,6 +181,7 @@ impl Fingerprint {
             smooth: number(next("smooth")?)?,
             saturation: number(next("saturation")?)?,
             frame_format: read_optional(next("frame-format")?)?,
+            hints: read_optional(next("hints")?)?,
         };
         let parsed = Fingerprint { prediction, finishing };
         // Whatever this version would not write the same way (an extra line, another spelling of a number) is
@@ -305,6 +313,7 @@ pub(super) mod tests {
                 smooth: 0.5,
                 saturation: 1.0,
                 frame_format: Some("jpg".into()),
+                hints: Some("ee44".into()),
             },
         }
     }
@@ -327,7 +336,8 @@ pub(super) mod tests {
              painter=2\n\
              smooth=0.5\n\
              saturation=1\n\
-             frame-format=jpg\n"
+             frame-format=jpg\n\
+             hints=ee44\n"
         );
     }
 
@@ -345,8 +355,9 @@ pub(super) mod tests {
         f.prediction.width = None;
         f.prediction.exact = true;
         f.finishing.frame_format = None;
+        f.finishing.hints = None;
         let text = f.to_text();
-        for line in ["width=none\n", "exact=on\n", "frame-format=none\n"] {
+        for line in ["width=none\n", "exact=on\n", "frame-format=none\n", "hints=none\n"] {
             assert!(text.contains(line), "{line} not in {text}");
         }
         for (engine, line) in [
@@ -374,6 +385,7 @@ pub(super) mod tests {
             text.replace("smooth=0.5", "smooth=0.50"),
             text.replace("start=10\n", ""),
             format!("{text}hints=none\n"),
+            text.replace("hints=ee44\n", ""),
             String::new(),
         ] {
             assert!(Fingerprint::parse(&broken).is_err(), "{broken}");

@@ -119,7 +119,7 @@ fn carried_and_held(colour: &Path, film: &Path, interval: Interval) -> Result<(V
         &profile,
     );
     // No steadying: the truth needs none, and it would measure the running mean rather than the carrying.
-    let mut painter = Painter::new(0.0, 1.0, ColourState::default());
+    let mut painter = Painter::new(0.0, 1.0, ColourState::default(), Default::default());
     let (mut carried, mut held, mut keys) = (Vec::new(), Vec::new(), 0);
     let mut last_key = 0;
     for segment in jobs {

@@ -12,9 +12,9 @@ use super::shard::Shard;
 use super::shots::Ledger;
 use crate::output::write_atomically;
 
-/// Version 2: the fingerprint in named fields, one a line, after the others. Version 3: the shots, one a line,
-/// before the fingerprint.
-const MAGIC: &str = "colorize-manifest 3";
+/// Version 2: the fingerprint in named fields, one a line, after the others. Version 3: the colour hints in the
+/// fingerprint. Version 4: the shots, one a line, before the fingerprint.
+const MAGIC: &str = "colorize-manifest 4";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Manifest {
@@ -295,13 +295,12 @@ mod tests {
     #[test]
     fn the_record_on_disk_is_pinned_line_by_line() {
         let (_, mut m) = shard(1, 3, 20, Some(30));
-        m.shots.take(20, 12, Some("0123456789abcdef"));
-        m.shots.take(25, 25, Some("0123456789abcdef"));
-        m.shots.film_ended();
+        m.shots.parse_line("shot 12 21 0123456789abcdef whole").unwrap();
+        m.shots.parse_line("shot 25 26 0123456789abcdef whole").unwrap();
         let dir = tempfile::tempdir().unwrap();
         m.save(&part_record(&dir.path().join("part-1.mp4"))).unwrap();
         let text = std::fs::read_to_string(dir.path().join(".part-1.mp4.colorize-manifest")).unwrap();
-        let expected = "colorize-manifest 3\nshard 1 3\nwhole-start 10\nframes 20 30\nfps 23.976023976023978\n\
+        let expected = "colorize-manifest 4\nshard 1 3\nwhole-start 10\nframes 20 30\nfps 23.976023976023978\n\
                         origin 0.417\next jpg\ncomplete true\nshot 12 21 0123456789abcdef whole\n\
                         shot 25 26 0123456789abcdef whole\n"
             .to_string()

@@ -27,6 +27,7 @@ mod shard;
 mod shots;
 mod sink;
 mod timeline;
+mod tracks;
 mod writer;
 
 use anyhow::{bail, ensure, Context, Result};
@@ -43,7 +44,7 @@ pub use manifest::check_folder;
 pub use outputs::{sheet_beside, FrameFormat, FramesFolder, Outputs};
 pub use parts::check_parts;
 use plan::Plan;
-pub use plan::{Layout, Options};
+pub use plan::{check_hints, Layout, Options};
 pub use position::Position;
 pub use profile::Profile;
 use profile::Stage;
@@ -52,7 +53,7 @@ use read::{Jobs, Originals};
 pub use refinish::refinish_due;
 pub use shard::{Shard, ShardSpec};
 use sink::Sink;
-pub use sink::Summary;
+pub use sink::{HintsDone, Summary};
 pub use writer::{fourcc, FilmWriter};
 
 /// Colorizes a film with `model`, one network of it (`nets`) per worker, its pictures made in `pictures`: every
@@ -82,7 +83,12 @@ fn run(
     if let Some(total) = plan.expected {
         progress.set_total(total as u64);
     }
-    let (mut sink, earlier) = Sink::new(&plan, pictures, &profile, progress)?;
+    // Hints are followed through their shots first: a hint outside the film or an unreadable frame stops the run
+    // before anything is written.
+    let hints = profile.time(Stage::Hints, || {
+        tracks::follow(&plan.input, plan.width, plan.render_size, plan.read, &plan.hints)
+    })?;
+    let (mut sink, earlier) = Sink::new(&plan, hints, pictures, &profile, progress)?;
     let flow = plan
         .carries_colour
         .then(|| motion::Flow::new(motion::analysis_size(source.size)))

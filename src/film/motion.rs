@@ -243,6 +243,17 @@ fn carried(ab: &Mat, carry: &Carry) -> Result<Mat> {
     remap(&resized, &carry.map)
 }
 
+/// A correction of a keyframe's colour (the hints') carried to the next keyframe along `back`, held where the carry
+/// is trusted and let go where it is not (something new came into view there).
+pub fn carried_trusted(correction: &Mat, back: &Carry) -> Result<Mat> {
+    let mut out = carried(correction, back)?;
+    let pixels = out.data_typed_mut::<Vec2f>()?.iter_mut();
+    for (pixel, &trust) in pixels.zip(back.trust.data_typed::<f32>()?) {
+        pixel.0 = pixel.0.map(|v| v * trust.min(1.0));
+    }
+    Ok(out)
+}
+
 /// The colour of a frame between two keyframes: each keyframe's colour carried to it, weighted by nearness in
 /// time (`at`: 0 at the earlier keyframe, 1 at the later) and by trust. With no later keyframe (the film ends, or
 /// a new shot starts) the earlier one's colour is all there is.

@@ -7,12 +7,15 @@
 //! next to a forward pass and never blurs detail: the full-resolution L is untouched.
 
 use anyhow::{Context, Result};
-use opencv::core::Mat;
+use opencv::core::{self, Mat};
+use opencv::imgproc;
 use opencv::prelude::*;
 
 use super::frame::{Ab, Between, Frame, Key, Origin, Segment};
 use super::motion::{self, Carry};
 use super::picture::Picture;
+use super::tracks::Tracked;
+use crate::hints;
 
 /// The painter's version: how predictions become colour over time (carrying, steadying, saturation, and the flow
 /// and trust they move along). Raise it whenever the same predictions and settings would be painted into other
@@ -28,6 +31,9 @@ pub struct ColourState {
     pub last_ab: Option<Mat>,
     /// The last keyframe's colour, steadied: what the frames after it are painted from.
     pub key: Option<Mat>,
+    /// What colour hints added to it (at the analysis size), which the next keyframes carry along the motion so
+    /// that a hint holds where its point can no longer be followed; None without hints.
+    pub correction: Option<Mat>,
 }
 
 impl ColourState {
@@ -37,6 +43,7 @@ impl ColourState {
         Ok(ColourState {
             last_ab: copy(&self.last_ab)?,
             key: copy(&self.key)?,
+            correction: copy(&self.correction)?,
         })
     }
 }
@@ -58,14 +65,17 @@ pub struct Painter {
     smooth: f64,
     saturation: f64,
     state: ColourState,
+    /// Colour hints, followed to every frame of their shots.
+    hints: Tracked,
 }
 
 impl Painter {
-    pub fn new(smooth: f64, saturation: f64, state: ColourState) -> Painter {
+    pub fn new(smooth: f64, saturation: f64, state: ColourState, hints: Tracked) -> Painter {
         Painter {
             smooth,
             saturation,
             state,
+            hints,
         }
     }
 
@@ -109,7 +119,7 @@ impl Painter {
         let work = match key.work {
             // A warmup keyframe's colour carries on; one past the range is never used again.
             Some(work) if !work.written => {
-                self.commit(work.prediction, work.colour);
+                self.commit(work.prediction, work.colour, work.correction);
                 return Ok(painted);
             }
             Some(work) => {
@@ -117,7 +127,7 @@ impl Painter {
                 painted.computed += usize::from(work.origin == Some(Origin::Network));
                 painted.stored += usize::from(work.origin == Some(Origin::Store));
                 let ab = self.saturated(work.colour.try_clone()?)?;
-                self.commit(work.prediction, work.colour);
+                self.commit(work.prediction, work.colour, work.correction);
                 painted.record = Some((key.index, self.state.snapshot()?));
                 Picture::Paint { l: work.l, ab }
             }
@@ -148,11 +158,13 @@ impl Painter {
                         .context("a repeated frame came before any computed one")?
                         .try_clone()?,
                 };
-                let colour = self.steadied(&prediction, back.as_ref())?;
+                let steadied = self.steadied(&prediction, back.as_ref())?;
+                let (colour, correction) = self.hinted(&l, steadied, back.as_ref(), key.index)?;
                 Some(KeyColour {
                     l,
                     prediction,
                     colour,
+                    correction,
                     origin,
                     written,
                 })
@@ -169,18 +181,58 @@ impl Painter {
 
     /// A keyframe's prediction steadied along `back` (the previous keyframe's colour carried to it and mixed in),
     /// unless a shot starts or steadying is off.
+    /// The past is the last keyframe's colour without its hints' correction, which is carried on its own.
     fn steadied(&self, prediction: &Mat, back: Option<&Carry>) -> Result<Mat> {
-        match (back, &self.state.key) {
-            (Some(back), Some(past)) if self.smooth > 0.0 => motion::steadied(prediction, past, back, self.smooth),
-            _ => Ok(prediction.try_clone()?),
+        let (Some(back), Some(past)) = (back, &self.state.key) else {
+            return Ok(prediction.try_clone()?);
+        };
+        if self.smooth == 0.0 {
+            return Ok(prediction.try_clone()?);
+        }
+        match &self.state.correction {
+            Some(correction) => {
+                let mut base = Mat::default();
+                core::subtract(past, correction, &mut base, &core::no_array(), -1)?;
+                motion::steadied(prediction, &base, back, self.smooth)
+            }
+            None => motion::steadied(prediction, past, back, self.smooth),
         }
     }
 
+    /// A keyframe's steadied colour with its hints: those followed to this frame spread over it, and the last
+    /// keyframe's correction carried along `back`. Returns the colour and the correction in it.
+    fn hinted(&self, l: &Mat, steadied: Mat, back: Option<&Carry>, index: usize) -> Result<(Mat, Option<Mat>)> {
+        let hints = self.hints.at(index);
+        let carried = match (back, &self.state.correction) {
+            (Some(back), Some(correction)) => Some(motion::carried_trusted(correction, back)?),
+            _ => None,
+        };
+        if hints.is_empty() && carried.is_none() {
+            return Ok((steadied, None));
+        }
+        let size = motion::analysis_size(l.size()?);
+        let mut base = Mat::default();
+        imgproc::resize(&steadied, &mut base, size, 0.0, 0.0, imgproc::INTER_LINEAR)?;
+        let mut colour = base.try_clone()?;
+        if let Some(carried) = carried {
+            core::add(&base, &carried, &mut colour, &core::no_array(), -1)?;
+        }
+        if !hints.is_empty() {
+            let mut small = Mat::default();
+            imgproc::resize(l, &mut small, size, 0.0, 0.0, imgproc::INTER_AREA)?;
+            colour = hints::spread(&small, &colour, hints)?;
+        }
+        let mut correction = Mat::default();
+        core::subtract(&colour, &base, &mut correction, &core::no_array(), -1)?;
+        Ok((colour, Some(correction)))
+    }
+
     /// Makes a keyframe the one the next frames are painted from.
-    fn commit(&mut self, prediction: Mat, colour: Mat) {
+    fn commit(&mut self, prediction: Mat, colour: Mat, correction: Option<Mat>) {
         self.state = ColourState {
             last_ab: Some(prediction),
             key: Some(colour),
+            correction,
         };
     }
 
@@ -208,6 +260,7 @@ struct KeyColour {
     l: Mat,
     prediction: Mat,
     colour: Mat,
+    correction: Option<Mat>,
     /// Where its prediction came from; None for a repeat of the last.
     origin: Option<Origin>,
     written: bool,
@@ -261,7 +314,7 @@ mod tests {
         let size = Size::new(32, 32);
         let gray = Mat::new_size_with_default(size, core::CV_8U, Scalar::all(90.0)).unwrap();
         let still = || motion::Flow::new(size).unwrap().carry(&gray, &gray).unwrap();
-        let mut painter = Painter::new(0.5, 1.0, ColourState::default());
+        let mut painter = Painter::new(0.5, 1.0, ColourState::default(), Tracked::default());
         let one = |key| Segment {
             between: Vec::new(),
             key: Some(key),
@@ -299,7 +352,7 @@ mod tests {
 
     #[test]
     fn off_means_the_prediction_itself_and_saturation_scales_it() {
-        let mut plain = Painter::new(0.0, 1.0, ColourState::default());
+        let mut plain = Painter::new(0.0, 1.0, ColourState::default(), Tracked::default());
         let painted = plain
             .paint(Segment {
                 between: Vec::new(),
@@ -307,7 +360,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(colours(&painted), [[30.0, -6.0]]);
-        let mut vivid = Painter::new(0.0, 1.5, ColourState::default());
+        let mut vivid = Painter::new(0.0, 1.5, ColourState::default(), Tracked::default());
         let painted = vivid
             .paint(Segment {
                 between: Vec::new(),
@@ -315,7 +368,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(colours(&painted), [[45.0, -9.0]]);
-        let mut fresh = Painter::new(0.0, 1.0, ColourState::default());
+        let mut fresh = Painter::new(0.0, 1.0, ColourState::default(), Tracked::default());
         let repeat_first = Segment {
             between: Vec::new(),
             key: Some(key(0, None, None)),

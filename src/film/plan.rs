@@ -1,7 +1,8 @@
 //! A film's settings, resolved once against the opened source into a plan: rate, range, sizes, and the
 //! fingerprint that tells whether frames on disk were made by this very run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use opencv::core::Size;
@@ -15,6 +16,7 @@ use super::read::Source;
 use super::resume::OtherRuns;
 use super::scene::Repeats;
 use super::shard::Shard;
+use crate::hints::{Hint, HintFile};
 use crate::model::Identity;
 use crate::sheet;
 
@@ -47,6 +49,8 @@ pub struct Options {
     pub contact_sheet: Option<usize>,
     /// Frames before a shard's part colorized and not written (None: enough to settle the colour).
     pub warmup: Option<usize>,
+    /// Colour hints files, shared by the films of a batch; each film takes the hints that fall on it.
+    pub hints: Arc<Vec<HintFile>>,
 }
 
 /// What the film shows.
@@ -88,6 +92,12 @@ pub struct Plan {
     pub sound_from: Option<PathBuf>,
     pub other_runs: OtherRuns,
     pub film_size: Size,
+    /// `--width`: the size frames are decoded at.
+    pub width: Option<u32>,
+    /// Colour hints, each on the frame it was placed on, in source pixels.
+    pub hints: Vec<(usize, Hint)>,
+    /// The frames the reader decodes: a shard's warmup, the range, and frames ahead for the last keyframe.
+    pub read: Span,
     /// The input's content, every pixel-affecting setting, the backend and the model files.
     pub fingerprint: Fingerprint,
     pub notes: Vec<String>,
@@ -120,7 +130,13 @@ impl Plan {
         notes.extend(size_notes(&options, &source, film_size));
         let expected = announced.or(span.count());
         let sheet_picks = sheet_picks(&options, expected, span.start, &mut notes);
-        let fingerprint = fingerprint(&options, model, (smooth, saturation, keyframe_interval), whole.start)?;
+        let hints = film_hints(&options.input, &options.hints, &source, fps)?;
+        let read = Span {
+            start: first,
+            end: span.end.map(|end| end + keyframe_interval.longest()),
+        };
+        let mut fingerprint = fingerprint(&options, model, (smooth, saturation, keyframe_interval), whole.start)?;
+        fingerprint.finishing.hints = hints_digest(&hints);
         let sound_from = (options.audio && options.outputs.whole_film()).then(|| options.input.clone());
         let plan = Plan {
             fps,
@@ -145,6 +161,9 @@ impl Plan {
                 OtherRuns::Refuse
             },
             film_size,
+            width: options.width,
+            hints,
+            read,
             fingerprint,
             notes,
             input: options.input,
@@ -158,9 +177,17 @@ impl Plan {
 /// made is finished as asked.
 pub fn fingerprint_of(options: &Options, model: &Identity) -> Result<Fingerprint> {
     let source = Source::open(&options.input, options.width)?;
-    // As `resolve` counts the range: at the source's own rate where it has one.
+    // As `resolve` counts the range (at the source's own rate where it has one) and places the hints.
     let whole = range(options, source.fps.or(options.fps).unwrap_or(25.0))?;
-    fingerprint(options, model, colour_settings(options), whole.start)
+    let hints = film_hints(
+        &options.input,
+        &options.hints,
+        &source,
+        options.fps.or(source.fps).unwrap_or(25.0),
+    )?;
+    let mut fingerprint = fingerprint(options, model, colour_settings(options), whole.start)?;
+    fingerprint.finishing.hints = hints_digest(&hints);
+    Ok(fingerprint)
 }
 
 /// The film's rate: `--fps`, else the source's, else 25 with a warning.
@@ -322,6 +349,65 @@ fn fingerprint(
             smooth,
             saturation,
             frame_format: options.outputs.frames().map(|f| f.format.extension().to_string()),
+            hints: None,
         },
     })
+}
+
+/// The hints of every file that fall on `film`, each on its frame, checked against the film's frames and size.
+fn film_hints(film: &Path, files: &[HintFile], source: &Source, fps: f64) -> Result<Vec<(usize, Hint)>> {
+    let frames = source.frame_count_hint.map(|n| n as usize);
+    let mut hints = Vec::new();
+    for file in files {
+        hints.extend(file.for_film(film, source.native, source.fps.unwrap_or(fps), frames)?);
+    }
+    Ok(hints)
+}
+
+/// Checks the hints against a batch of films before any is colorized: a scribble fits one film, a `file` names a
+/// film of the batch, and every hint lies inside its film (opened for its size, rate and length).
+pub fn check_hints(films: &[&Path], files: &[HintFile]) -> Result<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = films
+        .iter()
+        .map(|f| f.file_name().unwrap_or_default().to_string_lossy().into_owned())
+        .collect();
+    for file in files {
+        if file.size.is_some() && films.len() > 1 {
+            bail!(
+                "hints {}: scribbles fit one film, and this batch has {} (give its film alone, or a CSV with a file \
+                 column)",
+                file.path.display(),
+                films.len()
+            );
+        }
+        if let Some(stranger) = file.strangers(&names).first() {
+            bail!("hints {}: {stranger} is not a film of this batch", file.path.display());
+        }
+    }
+    for film in films {
+        // A film that cannot be opened fails on its own turn, with its own message.
+        if let Ok(source) = Source::open(film, None) {
+            film_hints(film, files, &source, source.fps.unwrap_or(25.0))?;
+        }
+    }
+    Ok(())
+}
+
+/// The hints' content, for the fingerprint: every hint's frame, place, colour and radius.
+fn hints_digest(hints: &[(usize, Hint)]) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    if hints.is_empty() {
+        return None;
+    }
+    let mut hasher = Sha256::new();
+    for (frame, h) in hints {
+        hasher.update(format!(
+            "{frame} {} {} {} {} {}\n",
+            h.x, h.y, h.ab[0], h.ab[1], h.radius
+        ));
+    }
+    Some(crate::model::files::hex(&hasher.finalize()))
 }

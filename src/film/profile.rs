@@ -12,13 +12,15 @@ pub enum Stage {
     Forward,
     Post,
     Encode,
+    /// Colour hints followed through their shots, before the run.
+    Hints,
 }
 
-const NAMES: [&str; 6] = ["decode", "pre", "motion", "forward", "post", "encode"];
+const NAMES: [&str; 7] = ["decode", "pre", "motion", "forward", "post", "encode", "hints"];
 
 #[derive(Default)]
 pub struct Profile {
-    nanos: [AtomicU64; 6],
+    nanos: [AtomicU64; 7],
 }
 
 impl Profile {

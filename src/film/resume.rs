@@ -2,11 +2,12 @@
 //! frames on disk are done, and the colour state then.
 //!
 //! After each batch the writer records, atomically, the index of the frame after the last it painted and the
-//! colour carried then (two small a/b images: the last prediction and the last keyframe's colour), the fingerprint
-//! of the run, and its shots on disk with the finishing each was painted with (shots.rs). A rerun with the same
-//! inputs finds that record, keeps the shots already finished as it asks, and continues in the shot the last run
-//! stopped in with the same state, so it writes what an uninterrupted run would have. A rerun whose predictions
-//! would be the same but whose finishing differs paints the other shots again from the stored predictions.
+//! colour carried then (small a/b images: the last prediction, the last keyframe's colour, and what colour hints
+//! added to it), the fingerprint of the run, and its shots on disk with the finishing each was painted with
+//! (shots.rs). A rerun with the same inputs finds that record, keeps the shots already finished as it asks, and
+//! continues in the shot the last run stopped in with the same state, so it writes what an uninterrupted run would
+//! have. A rerun whose predictions would be the same but whose finishing differs paints the other shots again from
+//! the stored predictions.
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -19,12 +20,13 @@ use super::fingerprint::Fingerprint;
 use super::frame_dir::FrameDir;
 use super::painter::ColourState;
 use super::position::Span;
-use super::shots::{self, Ledger};
+use super::shots::{Finish, Ledger};
 use crate::output::write_atomically;
 
 /// Version 3: the colour carried is the last keyframe's, at the analysis size. Version 4: the fingerprint in named
-/// fields, one a line, ended by an empty line. Version 5: the shots on disk, one a line, before the fingerprint.
-const MAGIC: &str = "colorize-resume 5";
+/// fields, one a line, ended by an empty line. Version 5: the hints in the fingerprint, their correction in the
+/// colour state. Version 6: the shots on disk, one a line, before the fingerprint.
+const MAGIC: &str = "colorize-resume 6";
 
 /// What becomes of frames in the folder that another run made (`--overwrite` replaces them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,13 +101,20 @@ pub fn save(
     let mut out = text.into_bytes();
     encode_mat(&mut out, &colour.last_ab)?;
     encode_mat(&mut out, &colour.key)?;
+    encode_mat(&mut out, &colour.correction)?;
     write_atomically(&path(frames), &out)
 }
 
-/// What an earlier run with the same predictions left, if one did. Frames of `span` in the folder from a
-/// different input, prediction settings or model, or with no record of what made them, are refused rather than
-/// mixed in, unless `others` says to replace them.
-pub fn load(frames: &FrameDir, fingerprint: &Fingerprint, span: Span, others: OtherRuns) -> Result<Option<Resumption>> {
+/// What an earlier run with the same predictions left, if one did, for a run that finishes shots as `finish`
+/// does. Frames of `span` in the folder from a different input, prediction settings or model, or with no record
+/// of what made them, are refused rather than mixed in, unless `others` says to replace them.
+pub fn load(
+    frames: &FrameDir,
+    fingerprint: &Fingerprint,
+    finish: &Finish,
+    span: Span,
+    others: OtherRuns,
+) -> Result<Option<Resumption>> {
     let overwrite = others == OtherRuns::Replace;
     let Ok(bytes) = std::fs::read(path(frames)) else {
         if let Some(found) = frames.any_frame(span).filter(|_| !overwrite) {
@@ -145,12 +154,11 @@ pub fn load(frames: &FrameDir, fingerprint: &Fingerprint, span: Span, others: Ot
             changes.join("; ")
         );
     }
-    let finishing = shots::finishing(fingerprint);
     // A shot with a frame gone missing since is painted again.
     let present = |frames_of: Range<usize>| frames_of.into_iter().all(|i| frames.path(i).is_file());
     let Checkpoint { next, colour, ledger } = checkpoint;
-    let (kept, resumed) = ledger.kept(&finishing, span, next, present);
-    let (shots, other) = ledger.count(&finishing);
+    let (kept, resumed) = ledger.kept(finish, span, next, present);
+    let (shots, other) = ledger.count(finish);
     let refinish = (other > 0).then(|| {
         let changes: Vec<String> = fingerprint
             .changes_from(&found)
@@ -203,6 +211,7 @@ fn parse_current(bytes: &[u8]) -> Result<(Fingerprint, Checkpoint)> {
     let colour = ColourState {
         last_ab: decode_mat(&mut rest)?,
         key: decode_mat(&mut rest)?,
+        correction: decode_mat(&mut rest)?,
     };
     Ok((fingerprint, Checkpoint { next, colour, ledger }))
 }
@@ -212,11 +221,17 @@ mod tests {
     use super::*;
     use crate::film::fingerprint::tests::sample;
     use crate::film::outputs::FrameFormat;
+    use crate::film::tracks::Tracked;
     use opencv::core::Scalar;
 
     use OtherRuns::{Refuse, Replace};
 
     const ALL: Span = Span { start: 0, end: None };
+
+    /// How a run with `fingerprint` and no hints finishes its shots.
+    fn finish(fingerprint: &Fingerprint) -> Finish {
+        Finish::new(fingerprint, &Tracked::default())
+    }
 
     #[test]
     fn a_checkpoint_round_trips_and_guards_its_frames() {
@@ -226,20 +241,22 @@ mod tests {
         let state = ColourState {
             last_ab: Some(ab),
             key: None,
+            correction: None,
         };
         let (film, mut other) = (sample(), sample());
         other.prediction.width = None;
         let mut ledger = Ledger::default();
-        ledger.take(0, 0, Some(&shots::finishing(&film)));
-        ledger.take(1, 0, Some(&shots::finishing(&film)));
+        ledger.take(0, 0, true);
+        ledger.take(1, 0, true);
+        ledger.resolve(&finish(&film));
         save(&frames, &film, 2, &state, &ledger).unwrap();
 
         // The record promises frames 0 and 1: with one missing there is nothing to keep.
         std::fs::write(frames.path(0), b"").unwrap();
-        let back = load(&frames, &film, ALL, Refuse).unwrap().unwrap();
+        let back = load(&frames, &film, &finish(&film), ALL, Refuse).unwrap().unwrap();
         assert!(back.kept.is_empty() && back.colour.last_ab.is_none());
         std::fs::write(frames.path(1), b"").unwrap();
-        let back = load(&frames, &film, ALL, Refuse).unwrap().unwrap();
+        let back = load(&frames, &film, &finish(&film), ALL, Refuse).unwrap().unwrap();
         assert_eq!(back.kept, vec![Range { start: 0, end: 2 }]);
         assert!(back.refinish.is_none());
         assert_eq!(
@@ -253,23 +270,30 @@ mod tests {
         );
         assert!(back.colour.key.is_none());
 
-        let err = load(&frames, &other, ALL, Refuse).err().unwrap().to_string();
+        let err = load(&frames, &other, &finish(&other), ALL, Refuse)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             err.contains("--width was 160, now none") && err.contains("--overwrite"),
             "{err}"
         );
-        assert!(load(&frames, &other, ALL, Replace).unwrap().is_none());
+        assert!(load(&frames, &other, &finish(&other), ALL, Replace).unwrap().is_none());
 
         // Other finishing: refinished, naming what changed; `--overwrite` starts over.
         let mut smoother = sample();
         smoother.finishing.smooth = 0.8;
-        let back = load(&frames, &smoother, ALL, Refuse).unwrap().unwrap();
+        let back = load(&frames, &smoother, &finish(&smoother), ALL, Refuse)
+            .unwrap()
+            .unwrap();
         assert!(back.kept.is_empty());
         assert_eq!(
             back.refinish.as_deref(),
             Some("refinishing: --smooth was 0.5, now 0.8 in 1 of 1 shots")
         );
-        assert!(load(&frames, &smoother, ALL, Replace).unwrap().is_none());
+        assert!(load(&frames, &smoother, &finish(&smoother), ALL, Replace)
+            .unwrap()
+            .is_none());
     }
 
     #[test]
@@ -277,12 +301,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), FrameFormat::Png, None).unwrap();
         let mut ledger = Ledger::default();
-        ledger.take(4, 4, Some("0123456789abcdef"));
+        ledger.parse_line("shot 4 5 0123456789abcdef open").unwrap();
         save(&frames, &sample(), 5, &ColourState::default(), &ledger).unwrap();
         let expected = format!(
-            "colorize-resume 5\nnext 5\nshot 4 5 0123456789abcdef open\n{}\n{}",
+            "colorize-resume 6\nnext 5\nshot 4 5 0123456789abcdef open\n{}\n{}",
             sample().to_text(),
-            "\0".repeat(16)
+            // Three absent a/b images: the last prediction, the last keyframe's colour, the hints' correction.
+            "\0".repeat(24)
         );
         assert_eq!(std::fs::read(path(&frames)).unwrap(), expected.as_bytes());
     }
@@ -292,7 +317,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), FrameFormat::Jpg, None).unwrap();
         assert!(
-            load(&frames, &sample(), ALL, Refuse).unwrap().is_none(),
+            load(&frames, &sample(), &finish(&sample()), ALL, Refuse)
+                .unwrap()
+                .is_none(),
             "an empty folder is fine"
         );
         std::fs::write(frames.path(2), b"someone's frame").unwrap();
@@ -301,10 +328,14 @@ mod tests {
             start: 3,
             end: Some(10),
         };
-        assert!(load(&frames, &sample(), part, Refuse).unwrap().is_none());
-        let err = load(&frames, &sample(), ALL, Refuse).err().unwrap();
+        assert!(load(&frames, &sample(), &finish(&sample()), part, Refuse)
+            .unwrap()
+            .is_none());
+        let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse).err().unwrap();
         assert!(err.to_string().contains("frame_000002.jpg"), "{err}");
-        assert!(load(&frames, &sample(), ALL, Replace).unwrap().is_none());
+        assert!(load(&frames, &sample(), &finish(&sample()), ALL, Replace)
+            .unwrap()
+            .is_none());
     }
 
     #[test]
@@ -314,14 +345,17 @@ mod tests {
         let whole = format!("{MAGIC}\nnext 7\n{}\n", sample().to_text()).into_bytes();
         for junk in [
             &b""[..],
-            b"colorize-resume 5\nnext 7\nf\n\n\x05\x00\x00\x00\x05\x00\x00\x00",
-            b"colorize-resume 5\nnext 7\nshot 1 x\n\n",
+            b"colorize-resume 6\nnext 7\nf\n\n\x05\x00\x00\x00\x05\x00\x00\x00",
+            b"colorize-resume 6\nnext 7\nshot 1 x\n\n",
             &whole[..whole.len() - 1],
             &whole,
             b"\xff\xfe",
         ] {
             std::fs::write(path(&frames), junk).unwrap();
-            let err = load(&frames, &sample(), ALL, Refuse).err().unwrap().to_string();
+            let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse)
+                .err()
+                .unwrap()
+                .to_string();
             assert!(err.contains("is damaged") && err.contains("--overwrite"), "{err}");
         }
     }
@@ -330,12 +364,17 @@ mod tests {
     fn a_record_of_an_older_colorize_is_refused_saying_so() {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), FrameFormat::Png, None).unwrap();
-        std::fs::write(path(&frames), b"colorize-resume 4\nnext 7\ninput=1\n\n\x00\x00").unwrap();
-        let err = load(&frames, &sample(), ALL, Refuse).err().unwrap().to_string();
+        std::fs::write(path(&frames), b"colorize-resume 5\nnext 7\ninput=1\n\n\x00\x00").unwrap();
+        let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             err.contains("another version of colorize") && err.contains("--overwrite"),
             "{err}"
         );
-        assert!(load(&frames, &sample(), ALL, Replace).unwrap().is_none());
+        assert!(load(&frames, &sample(), &finish(&sample()), ALL, Replace)
+            .unwrap()
+            .is_none());
     }
 }

@@ -21,8 +21,9 @@ use super::profile::{Profile, Stage};
 use super::read::Earlier;
 use super::resume::{self, OtherRuns, Resumption};
 use super::shard::Shard;
-use super::shots::{self, Ledger};
+use super::shots::{Finish, Ledger};
 use super::timeline::Timeline;
+use super::tracks::Tracked;
 use super::writer::FilmWriter;
 use crate::progress::Progress;
 use crate::sheet::{self, Sheet};
@@ -44,7 +45,16 @@ pub struct Summary {
     pub film: Option<PathBuf>,
     pub sheet: Option<PathBuf>,
     pub frames_dir: Option<PathBuf>,
+    /// Colour hints given, the frames of the range they reached, and their tracks that ended before their shot.
+    pub hints: Option<HintsDone>,
     pub notes: Vec<String>,
+}
+
+/// What became of a film's colour hints.
+pub struct HintsDone {
+    pub given: usize,
+    pub frames: usize,
+    pub lost: usize,
 }
 
 pub struct Sink<'a> {
@@ -59,11 +69,12 @@ pub struct Sink<'a> {
     painter: Painter,
     /// Where the network's predictions are kept for a rerun that refinishes.
     store: Option<Keep>,
-    /// The shots on disk and the finishing each was painted with; this run's finishing.
+    /// The shots on disk and the finishing each was painted with; how this run finishes each shot.
     ledger: Ledger,
-    finishing: String,
+    finish: Finish,
     /// The frame after the last one painted, and the colour state then: what the resume record holds.
     checkpoint: (usize, ColourState),
+    hints: Option<HintsDone>,
     sheet: Sheet,
     /// Where pictures are made, in parallel.
     pictures: &'a rayon::ThreadPool,
@@ -84,6 +95,7 @@ impl<'a> Sink<'a> {
     /// and the film. Returns the sink and what earlier runs left: frames to keep, predictions to reuse.
     pub fn new(
         plan: &'a Plan,
+        hints: Tracked,
         pictures: &'a rayon::ThreadPool,
         profile: &'a Profile,
         progress: &'a Progress,
@@ -93,7 +105,8 @@ impl<'a> Sink<'a> {
             .frames()
             .map(|f| FrameDir::create(&f.dir, f.format, plan.outputs.shard()))
             .transpose()?;
-        let (resumption, store) = take_over(plan, frames.as_ref(), progress)?;
+        let finish = Finish::new(&plan.fingerprint, &hints);
+        let (resumption, store) = take_over(plan, frames.as_ref(), &finish, progress)?;
         let (stored, store) = store.unzip();
         let Resumption {
             kept, colour, ledger, ..
@@ -118,10 +131,15 @@ impl<'a> Sink<'a> {
             film,
             timeline: Timeline::new(plan.fps, plan.follow_timestamps),
             held: None,
-            painter: Painter::new(plan.smooth, plan.saturation, colour),
+            hints: (!plan.hints.is_empty()).then(|| HintsDone {
+                given: plan.hints.len(),
+                frames: hints.frames_in(plan.span),
+                lost: hints.lost,
+            }),
+            painter: Painter::new(plan.smooth, plan.saturation, colour, hints),
             store,
             ledger,
-            finishing: shots::finishing(&plan.fingerprint),
+            finish,
             checkpoint: (plan.span.start, ColourState::default()),
             sheet: Sheet::default(),
             pictures,
@@ -153,7 +171,7 @@ impl<'a> Sink<'a> {
             outgoing.extend(painted.frames);
         }
         for frame in &outgoing {
-            let painted = matches!(frame.work, Picture::Paint { .. }).then_some(self.finishing.as_str());
+            let painted = matches!(frame.work, Picture::Paint { .. });
             self.ledger.take(frame.index, frame.shot, painted);
         }
         self.resumed += outgoing.iter().filter(|f| matches!(f.work, Picture::OnDisk)).count();
@@ -204,7 +222,8 @@ impl<'a> Sink<'a> {
     }
 
     /// Records the frames on disk, after the predictions they were painted from are stored.
-    fn save_record(&self) -> Result<()> {
+    fn save_record(&mut self) -> Result<()> {
+        self.ledger.resolve(&self.finish);
         let Some(frames) = &self.frames else { return Ok(()) };
         let (next, state) = &self.checkpoint;
         resume::save(frames, &self.plan.fingerprint, *next, state, &self.ledger)
@@ -297,6 +316,7 @@ impl<'a> Sink<'a> {
             film,
             sheet,
             frames_dir: self.frames.as_ref().map(|f| f.dir.clone()),
+            hints: self.hints.take(),
             notes,
         })
     }
@@ -333,10 +353,11 @@ impl<'a> Sink<'a> {
 fn take_over(
     plan: &Plan,
     frames: Option<&FrameDir>,
+    finish: &Finish,
     progress: &Progress,
 ) -> Result<(Resumption, Option<(Recall, Keep)>)> {
     let resumption = match frames {
-        Some(frames) => resume::load(frames, &plan.fingerprint, plan.span, plan.other_runs)?,
+        Some(frames) => resume::load(frames, &plan.fingerprint, finish, plan.span, plan.other_runs)?,
         None => None,
     };
     // Beside frames, the store is this run's to reuse when the record says so; beside a part, which has no record

@@ -1,23 +1,21 @@
 //! Colour hints: "this coat was green". A hints file names pixels of the source picture and the colour they had;
-//! read and checked here, before anything is written, then spread over the picture (spread.rs).
+//! read and checked here, before anything is written (read.rs), then spread over the picture (spread.rs).
 //!
 //! Two ways to give them: a CSV file whose header names its columns (`x`, `y`, `colour` or `color` as `#rrggbb`,
-//! optional `radius` in pixels, and for a batch of photos `file`), or a scribble: a PNG with alpha, the size of the
-//! photo, every opaque pixel of which is a hint of its own colour.
+//! optional `radius` in pixels, `file` for a batch, and for films `frame` or `time`), or a scribble: a PNG with
+//! alpha the size of the picture, every opaque pixel of which is a hint of its own colour (for films, a folder of
+//! them named by frame).
 
+mod read;
 mod spread;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, ensure, Context, Result};
-use opencv::core::{self, Mat, Vec3f, Vec4b};
-use opencv::prelude::*;
-use opencv::{imgcodecs, imgproc};
+use anyhow::{ensure, Result};
+use opencv::core::Size;
 
+use crate::film::Position;
 pub use spread::spread;
-
-/// Radius (pixels) of a CSV hint without one: a point a person clicks covers a few pixels.
-const RADIUS: f32 = 3.0;
 
 /// One colour point.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,210 +29,125 @@ pub struct Hint {
     pub radius: f32,
 }
 
-/// The hints of one file, and the photo each belongs to when the file says.
+/// A hint as the file gives it: for which photo or film, on which frame, from which line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Placed {
+    pub hint: Hint,
+    /// The photo or film it belongs to (the `file` column), when the file says.
+    pub file: Option<String>,
+    /// The frame of a film (the `frame` or `time` column, or a scribble's name), when the file says.
+    pub at: Option<Position>,
+    /// The CSV line, for messages.
+    pub line: Option<usize>,
+}
+
+/// The hints of one file or scribble folder.
 pub struct HintFile {
     pub path: PathBuf,
-    pub hints: Vec<(Option<String>, Hint)>,
-    /// A scribble, which fits one picture of its own size.
-    pub size: Option<core::Size>,
+    pub hints: Vec<Placed>,
+    /// A scribble's size, which fits one picture of that size.
+    pub size: Option<Size>,
 }
 
 impl HintFile {
-    /// Reads a CSV hints file or a scribble (PNG), checking every row.
+    /// Reads a CSV hints file, a scribble (PNG), or a folder of scribbles named by frame, checking every row.
     pub fn read(path: &Path) -> Result<HintFile> {
-        let hints = if crate::output::extension(path) == "png" {
-            scribble(path)
-        } else {
-            csv_hints(path)
-        };
-        hints.with_context(|| format!("hints {}", path.display()))
+        read::read(path)
     }
 
-    /// The hints that fall on `photo` (of `size`), checked to lie inside it.
-    pub fn for_photo(&self, photo: &Path, size: core::Size) -> Result<Vec<Hint>> {
+    /// Where a hint came from, for messages: the file, and the CSV line.
+    fn place(&self, placed: &Placed) -> String {
+        match placed.line {
+            Some(line) => format!("hints {} line {line}", self.path.display()),
+            None => format!("hints {}", self.path.display()),
+        }
+    }
+
+    /// Checks that a scribble has the picture's size.
+    fn fits(&self, picture: &Path, size: Size) -> Result<()> {
         if let Some(scribble) = self.size {
             ensure!(
                 scribble == size,
-                "hints {}: the scribble is {}x{}, the photo {}x{}",
+                "hints {}: the scribble is {}x{}, {} is {}x{}",
                 self.path.display(),
                 scribble.width,
                 scribble.height,
+                picture.display(),
                 size.width,
                 size.height
             );
         }
-        let name = photo.file_name().map(|n| n.to_string_lossy().into_owned());
+        Ok(())
+    }
+
+    /// The hints that fall on `picture`, checked to lie inside its `size`.
+    fn on(&self, picture: &Path, size: Size) -> Result<Vec<&Placed>> {
+        self.fits(picture, size)?;
+        let name = picture.file_name().map(|n| n.to_string_lossy().into_owned());
         let mut hints = Vec::new();
-        for (file, hint) in &self.hints {
-            if file.is_some() && *file != name {
+        for placed in &self.hints {
+            if placed.file.is_some() && placed.file != name {
                 continue;
             }
+            let hint = &placed.hint;
             ensure!(
                 hint.x >= 0.0 && hint.y >= 0.0 && hint.x < size.width as f32 && hint.y < size.height as f32,
-                "hints {}: the hint at ({}, {}) is outside {} ({}x{})",
-                self.path.display(),
+                "{}: the hint at ({}, {}) is outside {} ({}x{})",
+                self.place(placed),
                 hint.x,
                 hint.y,
-                photo.display(),
+                picture.display(),
                 size.width,
                 size.height
             );
-            hints.push(hint.clone());
+            hints.push(placed);
         }
         Ok(hints)
     }
 
-    /// The photos this file names that are not among `names`.
+    /// The hints that fall on `photo` (of `size`), checked to lie inside it.
+    pub fn for_photo(&self, photo: &Path, size: Size) -> Result<Vec<Hint>> {
+        let hints = self.on(photo, size)?;
+        if let Some(placed) = hints.iter().find(|p| p.at.is_some()) {
+            anyhow::bail!(
+                "{}: a frame or time places a hint on a film, and {} is a photo",
+                self.place(placed),
+                photo.display()
+            );
+        }
+        Ok(hints.into_iter().map(|p| p.hint.clone()).collect())
+    }
+
+    /// The hints that fall on `film` (frames of `size` at `fps`, `frames` of them when known), each with the frame
+    /// it is on: the film's first where the file does not say.
+    pub fn for_film(&self, film: &Path, size: Size, fps: f64, frames: Option<usize>) -> Result<Vec<(usize, Hint)>> {
+        let mut hints = Vec::new();
+        for placed in self.on(film, size)? {
+            let frame = placed.at.map_or(0, |at| at.frame(fps));
+            if let Some(frames) = frames.filter(|&n| frame >= n) {
+                anyhow::bail!(
+                    "{}: frame {frame} is past the end of {}, whose last frame is {}",
+                    self.place(placed),
+                    film.display(),
+                    frames.saturating_sub(1)
+                );
+            }
+            hints.push((frame, placed.hint.clone()));
+        }
+        Ok(hints)
+    }
+
+    /// The pictures this file names that are not among `names`.
     pub fn strangers<'a>(&'a self, names: &[String]) -> Vec<&'a str> {
         let mut strangers: Vec<&str> = self
             .hints
             .iter()
-            .filter_map(|(file, _)| file.as_deref())
+            .filter_map(|p| p.file.as_deref())
             .filter(|file| !names.iter().any(|n| n == file))
             .collect();
         strangers.dedup();
         strangers
     }
-}
-
-/// The columns a CSV hints file may have.
-struct Columns {
-    x: usize,
-    y: usize,
-    colour: usize,
-    radius: Option<usize>,
-    file: Option<usize>,
-}
-
-fn columns(header: &csv::StringRecord) -> Result<Columns> {
-    let find = |names: &[&str]| {
-        header
-            .iter()
-            .position(|h| names.contains(&h.trim().to_ascii_lowercase().as_str()))
-    };
-    for name in header {
-        let known = ["x", "y", "colour", "color", "radius", "file"];
-        ensure!(
-            known.contains(&name.trim().to_ascii_lowercase().as_str()),
-            "line 1: unknown column `{name}` (a hints file has x, y, colour, and optionally radius and file)"
-        );
-    }
-    let needed = |names: &[&str]| find(names).with_context(|| format!("line 1: no `{}` column", names[0]));
-    Ok(Columns {
-        x: needed(&["x"])?,
-        y: needed(&["y"])?,
-        colour: needed(&["colour", "color"])?,
-        radius: find(&["radius"]),
-        file: find(&["file"]),
-    })
-}
-
-fn csv_hints(path: &Path) -> Result<HintFile> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .context("cannot read it")?;
-    let columns = columns(reader.headers().context("line 1")?)?;
-    let mut hints = Vec::new();
-    for record in reader.records() {
-        let record = record?;
-        let line = record.position().map_or(0, |p| p.line());
-        let hint = row(&record, &columns).with_context(|| format!("line {line}"))?;
-        hints.push(hint);
-    }
-    Ok(HintFile {
-        path: path.to_path_buf(),
-        hints,
-        size: None,
-    })
-}
-
-fn row(record: &csv::StringRecord, columns: &Columns) -> Result<(Option<String>, Hint)> {
-    let field = |i: usize, what: &str| {
-        record
-            .get(i)
-            .filter(|f| !f.is_empty())
-            .with_context(|| format!("no {what}"))
-    };
-    let number = |i: usize, what: &str| -> Result<f32> {
-        let text = field(i, what)?;
-        text.parse::<f32>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .with_context(|| format!("{what} `{text}` is not a number"))
-    };
-    let radius = match columns.radius {
-        Some(i) if record.get(i).is_some_and(|r| !r.is_empty()) => number(i, "radius")?,
-        _ => RADIUS,
-    };
-    ensure!(radius >= 0.0, "radius {radius} is negative");
-    let colour = field(columns.colour, "colour")?;
-    let hint = Hint {
-        x: number(columns.x, "x")?,
-        y: number(columns.y, "y")?,
-        ab: ab_of(rgb(colour)?)?,
-        radius,
-    };
-    let file = columns.file.and_then(|i| record.get(i)).filter(|f| !f.is_empty());
-    Ok((file.map(str::to_string), hint))
-}
-
-/// `#rrggbb` as 8-bit RGB.
-fn rgb(text: &str) -> Result<[u8; 3]> {
-    let hex = text.strip_prefix('#').unwrap_or(text);
-    let channel = |i: usize| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok());
-    match (hex.len(), channel(0), channel(2), channel(4)) {
-        (6, Some(r), Some(g), Some(b)) => Ok([r, g, b]),
-        _ => bail!("colour `{text}` is not #rrggbb"),
-    }
-}
-
-/// a/b of 8-bit RGB colours, as the network's output is: float RGB in 0..1 to CIE Lab.
-fn ab_of_all(rgb: &[[u8; 3]]) -> Result<Vec<[f32; 2]>> {
-    if rgb.is_empty() {
-        return Ok(Vec::new());
-    }
-    let pixels: Vec<Vec3f> = rgb
-        .iter()
-        .map(|c| Vec3f::from(c.map(|v| f32::from(v) / 255.0)))
-        .collect();
-    let mut lab = Mat::default();
-    imgproc::cvt_color_def(&Mat::from_slice(&pixels)?, &mut lab, imgproc::COLOR_RGB2Lab)?;
-    Ok(lab.data_typed::<Vec3f>()?.iter().map(|p| [p[1], p[2]]).collect())
-}
-
-fn ab_of(rgb: [u8; 3]) -> Result<[f32; 2]> {
-    Ok(ab_of_all(&[rgb])?[0])
-}
-
-/// A scribble: every opaque pixel of a PNG with alpha is a hint of its colour, one pixel wide.
-fn scribble(path: &Path) -> Result<HintFile> {
-    let picture = imgcodecs::imread(path, imgcodecs::IMREAD_UNCHANGED)
-        .ok()
-        .filter(|m| !m.empty())
-        .context("cannot read it as a PNG")?;
-    ensure!(
-        picture.channels() == 4 && picture.depth() == core::CV_8U,
-        "a scribble needs an alpha channel (8-bit RGBA): export the layer you drew on as PNG with transparency"
-    );
-    let width = picture.cols() as usize;
-    let (mut places, mut colours) = (Vec::new(), Vec::new());
-    for (i, px) in picture.data_typed::<Vec4b>()?.iter().enumerate() {
-        if px[3] == 255 {
-            places.push(((i % width) as f32, (i / width) as f32));
-            colours.push([px[2], px[1], px[0]]);
-        }
-    }
-    let hints = places
-        .into_iter()
-        .zip(ab_of_all(&colours)?)
-        .map(|((x, y), ab)| (None, Hint { x, y, ab, radius: 0.0 }))
-        .collect();
-    Ok(HintFile {
-        path: path.to_path_buf(),
-        hints,
-        size: Some(picture.size()?),
-    })
 }
 
 #[cfg(test)]
@@ -249,50 +162,38 @@ mod tests {
     }
 
     #[test]
-    fn a_csv_names_its_columns_in_any_order_and_radius_defaults() {
-        let (_dir, path) = write("colour,y,x,radius\n#ff0000, 10, 20,\n#00FF00,5,6,8\n");
-        let file = HintFile::read(&path).unwrap();
-        assert_eq!(file.hints.len(), 2);
-        let (_, red) = &file.hints[0];
-        assert_eq!((red.x, red.y, red.radius), (20.0, 10.0, RADIUS));
-        // Pure red in CIE Lab, as OpenCV converts it: a about 80, b about 67.
-        assert!(
-            (red.ab[0] - 80.1).abs() < 0.5 && (red.ab[1] - 67.2).abs() < 0.5,
-            "{:?}",
-            red.ab
-        );
-        assert_eq!(file.hints[1].1.radius, 8.0);
-        let (_spelled_dir, spelled) = write("x,y,color\n1,2,#0000ff\n");
-        assert_eq!(HintFile::read(&spelled).unwrap().hints.len(), 1);
-    }
-
-    #[test]
-    fn bad_rows_name_their_line() {
-        for (text, said) in [
-            (
-                "x,y,colour\n1,2,#ff0000\n3,4,green\n",
-                "line 3: colour `green` is not #rrggbb",
-            ),
-            ("x,y,colour\n1,two,#ff0000\n", "line 2: y `two` is not a number"),
-            ("x,y\n1,2\n", "line 1: no `colour` column"),
-            ("x,y,colour,frame\n1,2,#ff0000,3\n", "line 1: unknown column `frame`"),
-            ("x,y,colour,radius\n1,2,#ff0000,-1\n", "line 2: radius -1 is negative"),
-        ] {
-            let (_dir, path) = write(text);
-            let err = format!("{:#}", HintFile::read(&path).err().unwrap());
-            assert!(err.contains(said), "{err}");
-            assert!(err.contains("hints.csv"), "{err}");
-        }
-    }
-
-    #[test]
     fn hints_outside_the_photo_or_for_another_photo() {
         let (_dir, path) = write("x,y,colour,file\n1,2,#ff0000,a.png\n50,2,#ff0000,b.png\n");
         let file = HintFile::read(&path).unwrap();
-        let size = core::Size::new(40, 30);
+        let size = Size::new(40, 30);
         assert_eq!(file.for_photo(Path::new("in/a.png"), size).unwrap().len(), 1);
         let err = file.for_photo(Path::new("b.png"), size).unwrap_err().to_string();
-        assert!(err.contains("outside b.png (40x30)"), "{err}");
+        assert!(
+            err.contains("line 3: the hint at (50, 2) is outside b.png (40x30)"),
+            "{err}"
+        );
         assert_eq!(file.strangers(&["a.png".into()]), ["b.png"]);
+    }
+
+    #[test]
+    fn a_film_hint_is_on_its_frame_or_time_and_not_past_the_end() {
+        let (_dir, path) = write("x,y,colour,frame,time\n1,2,#ff0000,7,\n3,4,#00ff00,,2s\n5,6,#0000ff,,\n");
+        let file = HintFile::read(&path).unwrap();
+        let size = Size::new(40, 30);
+        let frames: Vec<usize> = file
+            .for_film(Path::new("reel.mp4"), size, 24.0, Some(100))
+            .unwrap()
+            .into_iter()
+            .map(|(frame, _)| frame)
+            .collect();
+        assert_eq!(frames, [7, 48, 0]);
+        let err = file.for_film(Path::new("reel.mp4"), size, 24.0, Some(40)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("line 3: frame 48 is past the end of reel.mp4, whose last frame is 39"),
+            "{err}"
+        );
+        let err = file.for_photo(Path::new("a.png"), size).unwrap_err().to_string();
+        assert!(err.contains("line 2: a frame or time places a hint on a film"), "{err}");
     }
 }

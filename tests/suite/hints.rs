@@ -12,7 +12,7 @@ use crate::support::standin::{self, Width};
 use crate::support::{fails_with, read_image, shared_media, write_image, Fidelity, Workspace};
 
 /// Seeded points, the same on every machine (xorshift64).
-fn points(seed: u64, count: usize, width: i32, height: i32) -> Vec<(i32, i32)> {
+pub fn points(seed: u64, count: usize, width: i32, height: i32) -> Vec<(i32, i32)> {
     let mut state = seed;
     let mut next = move || {
         state ^= state << 13;
@@ -25,12 +25,20 @@ fn points(seed: u64, count: usize, width: i32, height: i32) -> Vec<(i32, i32)> {
         .collect()
 }
 
-/// A hints file with the true colour of `colour` at `points`.
-fn hints_csv(colour: &Mat, points: &[(i32, i32)]) -> String {
-    let mut csv = String::from("x,y,colour\n");
+/// A hints file with the true colour of `colour` at `points`, on film frame `frame` when given.
+pub fn hints_csv(colour: &Mat, points: &[(i32, i32)], frame: Option<usize>) -> String {
+    let mut csv = String::from(if frame.is_some() {
+        "x,y,colour,frame\n"
+    } else {
+        "x,y,colour\n"
+    });
     for &(x, y) in points {
         let px = colour.at_2d::<Vec3b>(y, x).unwrap();
-        writeln!(csv, "{x},{y},#{:02x}{:02x}{:02x}", px[2], px[1], px[0]).unwrap();
+        write!(csv, "{x},{y},#{:02x}{:02x}{:02x}", px[2], px[1], px[0]).unwrap();
+        match frame {
+            Some(frame) => writeln!(csv, ",{frame}").unwrap(),
+            None => writeln!(csv).unwrap(),
+        }
     }
     csv
 }
@@ -101,7 +109,7 @@ fn random_hints_from_the_true_colour_bring_photos_towards_it() {
         for (count, gains) in [(50, &mut fifty), (200, &mut two_hundred)] {
             let at = points(7 + n as u64, count, colour.cols(), colour.rows());
             let file = format!("hints{n}-{count}.csv");
-            std::fs::write(ws.path(&file), hints_csv(&colour, &at)).unwrap();
+            std::fs::write(ws.path(&file), hints_csv(&colour, &at, None)).unwrap();
             let output = run(&format!("hinted{count}"), Some(&file));
             gains.push(psnr(&colour, &output));
             let (want, got) = (lab8(&colour), lab8(&output));
@@ -202,7 +210,7 @@ fn bad_hints_are_one_line_naming_the_file_and_nothing_is_written() {
         (
             "outside.csv",
             "x,y,colour\n40,2,#ff0000\n",
-            "outside.csv: the hint at (40, 2) is outside a.png",
+            "outside.csv line 2: the hint at (40, 2) is outside a.png",
         ),
         (
             "stranger.csv",
@@ -220,7 +228,7 @@ fn bad_hints_are_one_line_naming_the_file_and_nothing_is_written() {
     fails_with(
         &ws.run(&["image", "a.png", "-o", "out", "--hints", "big.png"]),
         1,
-        &["big.png: the scribble is 40x31, the photo 40x30"],
+        &["big.png: the scribble is 40x31, a.png is 40x30"],
     );
     fails_with(
         &ws.run(&["image", "a.png", "-o", "out", "--exact", "--hints", "row.csv"]),

@@ -13,6 +13,7 @@ mod fidelity;
 mod film;
 mod fuzz;
 mod hints;
+mod hints_film;
 mod hostile;
 mod image;
 mod keyframes;

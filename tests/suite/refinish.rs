@@ -304,3 +304,34 @@ fn a_slice_extended_to_the_whole_film_carries_on_in_the_shot_it_ended_in() {
     run(&ws, &args("fresh", "fresh.avi", &[]));
     assert_eq!(compare(&ws, "fresh", "frames").max_diff, 0);
 }
+
+/// Issue 22's case: hints that all lie on a frame of the middle shot of three. The rerun runs no forward pass,
+/// leaves every frame of the first and last shots as it was, and paints the middle shot as a fresh run with those
+/// hints does.
+#[test]
+fn hints_on_the_middle_shot_refinish_that_shot_alone_with_no_forward_pass() {
+    let test = "hints_on_the_middle_shot_refinish_that_shot_alone_with_no_forward_pass";
+    let ws = Workspace::new();
+    if three_shots(&ws, test).is_none() {
+        return;
+    }
+    let hints = "x,y,colour,frame\n40,30,#c03020,37\n120,60,#2040c0,37\n80,45,#20a040,37\n";
+    std::fs::write(ws.path("hints.csv"), hints).unwrap();
+    run(&ws, &args("frames", "out.avi", &[]));
+    let dir = ws.path("frames");
+    let before = times(&dir);
+    let said = run(&ws, &args("frames", "out.avi", &["--hints", "hints.csv"]));
+    assert!(
+        said.contains("refinishing: the colour hints (--hints) changed in 1 of 3 shots"),
+        "{said}"
+    );
+    assert!(said.contains("; 0 forward passes)"), "{said}");
+    let after = times(&dir);
+    assert_eq!(after[..25], before[..25], "the first shot was rewritten");
+    assert_eq!(after[50..], before[50..], "the last shot was rewritten");
+    assert!(after[25..50].iter().zip(&before[25..50]).all(|(a, b)| a.1 != b.1));
+    assert_eq!(read_video(&ws.path("out.avi")).frames.len(), 75);
+    run(&ws, &args("fresh", "fresh.avi", &["--hints", "hints.csv"]));
+    let fidelity = compare(&ws, "fresh", "frames");
+    assert!(fidelity.max_diff <= 1, "{fidelity:?}");
+}
