@@ -51,6 +51,9 @@ fn three_shots(ws: &Workspace, test: &str) -> Option<PathBuf> {
     Some(path)
 }
 
+/// Three colour hints on frame 37, in the middle shot.
+const MIDDLE_HINTS: &str = "x,y,colour,frame\n40,30,#c03020,37\n120,60,#2040c0,37\n80,45,#20a040,37\n";
+
 /// `colorize video three.mp4` into the frames folder `frames` (PNG) and the film `film`, with `extra`.
 fn args(frames: &str, film: &str, extra: &[&str]) -> Vec<String> {
     let common = ["video", "three.mp4", "--frame-format", "png", "--no-audio", "-q"];
@@ -223,24 +226,30 @@ fn shards_refinish_their_own_part_and_assemble_into_a_single_runs_film() {
     if three_shots(&ws, test).is_none() {
         return;
     }
-    let vivid = ["--saturation", "1.4"];
+    std::fs::write(ws.path("hints.csv"), MIDDLE_HINTS).unwrap();
+    let hinted = ["--hints", "hints.csv"];
     for i in 0..4 {
         shard(&ws, i, 4, Some("shards"), &[]);
     }
+    let before = times(&ws.path("shards"));
     for i in 0..4 {
-        let said = shard(&ws, i, 4, Some("shards"), &vivid);
-        assert!(said.contains("refinishing: --saturation was 1, now 1.4 in "), "{said}");
+        let said = shard(&ws, i, 4, Some("shards"), &hinted);
         assert!(said.contains("; 0 forward passes)"), "shard {i}: {said}");
     }
+    // Only the middle shot (frames 25 to 49), which two shards share, was painted again.
+    let after = times(&ws.path("shards"));
+    let rewritten: Vec<usize> = (0..75).filter(|&i| after[i].1 != before[i].1).collect();
+    assert_eq!(rewritten, (25..50).collect::<Vec<_>>());
     ws.ok(&["assemble", "shards", "-o", "joined.mkv"]);
     assert_eq!(read_video(&ws.path("joined.mkv")).frames.len(), 75);
-    run(&ws, &args("whole", "whole.avi", &vivid));
+    run(&ws, &args("whole", "whole.avi", &hinted));
     let fidelity = compare(&ws, "whole", "shards");
     eprintln!(
-        "4 refinished shards against one run: {:.4} % within 1 level",
+        "4 shards refinished with hints against one hinted run: {:.4} % within 1 level",
         100.0 * fidelity.share_within_1()
     );
     assert!(fidelity.share_within_1() >= 0.999);
+    let vivid = ["--saturation", "1.4"];
 
     // Parts of the film (--no-frames) keep their predictions beside them and refinish too.
     for i in 0..2 {
@@ -315,8 +324,7 @@ fn hints_on_the_middle_shot_refinish_that_shot_alone_with_no_forward_pass() {
     if three_shots(&ws, test).is_none() {
         return;
     }
-    let hints = "x,y,colour,frame\n40,30,#c03020,37\n120,60,#2040c0,37\n80,45,#20a040,37\n";
-    std::fs::write(ws.path("hints.csv"), hints).unwrap();
+    std::fs::write(ws.path("hints.csv"), MIDDLE_HINTS).unwrap();
     run(&ws, &args("frames", "out.avi", &[]));
     let dir = ws.path("frames");
     let before = times(&dir);
@@ -334,4 +342,41 @@ fn hints_on_the_middle_shot_refinish_that_shot_alone_with_no_forward_pass() {
     run(&ws, &args("fresh", "fresh.avi", &["--hints", "hints.csv"]));
     let fidelity = compare(&ws, "fresh", "frames");
     assert!(fidelity.max_diff <= 1, "{fidelity:?}");
+}
+
+/// A batch run again with hints for one of its films refinishes that film and skips the other.
+#[test]
+fn a_batch_rerun_refinishes_the_film_whose_hints_changed_and_skips_the_other() {
+    let test = "a_batch_rerun_refinishes_the_film_whose_hints_changed_and_skips_the_other";
+    let ws = Workspace::new();
+    let Some(three) = three_shots(&ws, test) else {
+        return;
+    };
+    std::fs::create_dir(ws.path("films")).unwrap();
+    for name in ["a.mp4", "b.mp4"] {
+        std::fs::copy(&three, ws.path(&format!("films/{name}"))).unwrap();
+    }
+    let hints = MIDDLE_HINTS
+        .replace("frame\n", "frame,file\n")
+        .replace(",37\n", ",37,a.mp4\n");
+    std::fs::write(ws.path("hints.csv"), hints).unwrap();
+    let batch = [
+        "video",
+        "films",
+        "--frames-dir",
+        "frames",
+        "-o",
+        "out",
+        "--no-audio",
+        "-q",
+    ];
+    ws.ok(&batch);
+    let b_film = modified(&ws.path("out/b.avi"));
+    let said = ws.ok(&[&batch[..], &["--hints", "hints.csv"]].concat());
+    assert!(
+        said.contains("refinishing: the colour hints (--hints) changed in 1 of 3 shots"),
+        "{said}"
+    );
+    assert!(said.contains("b.avi is there already, skipped"), "{said}");
+    assert_eq!(modified(&ws.path("out/b.avi")), b_film);
 }
