@@ -218,15 +218,29 @@ pub enum Originals<'a> {
 /// What earlier runs left that this one need not make again.
 #[derive(Default)]
 pub struct Earlier {
-    /// Frames on disk, finished as this run would finish them.
+    /// Frames on disk, finished as this run would finish them: ranges in order, apart.
     pub kept: Vec<Range<usize>>,
+    /// Whether the last of them is the shot the last run stopped in, which this one carries on.
+    pub carries_on: bool,
     /// Keyframes' predictions, from the store.
     pub stored: Option<Recall>,
 }
 
 impl Earlier {
     fn keeps(&self, index: usize) -> bool {
-        self.kept.iter().any(|r| r.contains(&index))
+        self.range_of(index).is_some()
+    }
+
+    /// Whether frame `index` lies in a shot this run leaves as it is: nothing painted depends on its motion.
+    fn leaves(&self, index: usize) -> bool {
+        self.range_of(index)
+            .is_some_and(|k| !(self.carries_on && k + 1 == self.kept.len()))
+    }
+
+    /// Which of the kept ranges holds frame `index`.
+    fn range_of(&self, index: usize) -> Option<usize> {
+        let after = self.kept.partition_point(|r| r.start <= index);
+        (after > 0 && self.kept[after - 1].contains(&index)).then(|| after - 1)
     }
 }
 
@@ -331,8 +345,10 @@ impl Jobs<'_> {
 
     fn analyse(&self, index: usize, decoded: Decoded, beyond: bool) -> Result<Analysed> {
         let prepared = lab::prepare(&decoded.picture, self.render_size)?;
+        // In a shot left as it is, keyframes are chosen for no frame painted: its motion is not worked out.
         let gray = self
             .analysis
+            .filter(|_| !self.earlier.leaves(index))
             .map(|size| motion::analysis_gray(&decoded.picture, size))
             .transpose()?;
         let role = self.role(index, beyond);

@@ -46,6 +46,8 @@ struct Checkpoint {
 pub struct Resumption {
     /// Frames on disk finished as this run would finish them: not painted again.
     pub kept: Vec<Range<usize>>,
+    /// Whether the last of them is the shot the last run stopped in, which this one carries on.
+    pub carries_on: bool,
     /// The colour state to start from: the recorded one, when the run carries on in the shot the last one stopped
     /// in.
     pub colour: ColourState,
@@ -173,6 +175,7 @@ pub fn load(
     });
     Ok(Some(Resumption {
         kept,
+        carries_on: resumed,
         colour: if resumed { colour } else { ColourState::default() },
         ledger,
         refinish,

@@ -109,7 +109,11 @@ impl<'a> Sink<'a> {
         let (resumption, store) = take_over(plan, frames.as_ref(), &finish, progress)?;
         let (stored, store) = store.unzip();
         let Resumption {
-            kept, colour, ledger, ..
+            kept,
+            carries_on,
+            colour,
+            ledger,
+            ..
         } = resumption;
         let record = match (&frames, &plan.outputs) {
             (Some(frames), _) => Some(frames.record("manifest")),
@@ -152,7 +156,12 @@ impl<'a> Sink<'a> {
             resumed: 0,
             forward_passes: 0,
         };
-        Ok((sink, Earlier { kept, stored }))
+        let earlier = Earlier {
+            kept,
+            carries_on,
+            stored,
+        };
+        Ok((sink, earlier))
     }
 
     /// Takes the next segments, in order. Colour is worked out frame by frame (the painter); the pictures are then
