@@ -179,23 +179,8 @@ pub fn check_hints(inputs: &[PathBuf], files: &[HintFile]) -> Result<()> {
     if files.is_empty() {
         return Ok(());
     }
-    let names: Vec<String> = inputs
-        .iter()
-        .map(|i| i.file_name().unwrap_or_default().to_string_lossy().into_owned())
-        .collect();
-    for file in files {
-        if file.size.is_some() && inputs.len() > 1 {
-            bail!(
-                "hints {}: a scribble fits one photo, and this batch has {} (give its photo alone, or a CSV with a \
-                 file column)",
-                file.path.display(),
-                inputs.len()
-            );
-        }
-        if let Some(stranger) = file.strangers(&names).first() {
-            bail!("hints {}: {stranger} is not a photo of this batch", file.path.display());
-        }
-    }
+    let pictures: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    hints::check_batch(files, &pictures, "photo")?;
     for input in inputs {
         if let Ok((image, _)) = image_io::read(input) {
             hints_for(input, &image, files)?;
@@ -216,7 +201,7 @@ fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<
     let prepared = lab::prepare(&image, 224)?;
     let mut ab = net.predict(&prepared.input)?;
     if !hints.is_empty() {
-        ab = hints::spread(&prepared.l, &ab, &hints)?;
+        ab = hints::spread(&prepared.l, &ab, &hints, hints::PHOTO)?;
     }
     let colour = lab::finish(&prepared.l, &ab)?;
     std::fs::create_dir_all(&options.out_dir)

@@ -220,7 +220,7 @@ impl Painter {
         if !hints.is_empty() {
             let mut small = Mat::default();
             imgproc::resize(l, &mut small, size, 0.0, 0.0, imgproc::INTER_AREA)?;
-            colour = hints::spread(&small, &colour, hints)?;
+            colour = hints::spread(&small, &colour, hints, hints::FILM)?;
         }
         let mut correction = Mat::default();
         core::subtract(&colour, &base, &mut correction, &core::no_array(), -1)?;

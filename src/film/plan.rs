@@ -370,23 +370,7 @@ pub fn check_hints(films: &[&Path], files: &[HintFile]) -> Result<()> {
     if files.is_empty() {
         return Ok(());
     }
-    let names: Vec<String> = films
-        .iter()
-        .map(|f| f.file_name().unwrap_or_default().to_string_lossy().into_owned())
-        .collect();
-    for file in files {
-        if file.size.is_some() && films.len() > 1 {
-            bail!(
-                "hints {}: scribbles fit one film, and this batch has {} (give its film alone, or a CSV with a file \
-                 column)",
-                file.path.display(),
-                films.len()
-            );
-        }
-        if let Some(stranger) = file.strangers(&names).first() {
-            bail!("hints {}: {stranger} is not a film of this batch", file.path.display());
-        }
-    }
+    crate::hints::check_batch(files, films, "film")?;
     for film in films {
         // A film that cannot be opened fails on its own turn, with its own message.
         if let Ok(source) = Source::open(film, None) {

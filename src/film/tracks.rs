@@ -4,9 +4,12 @@
 //! A point moves along DIS flow from one frame to the next and is checked by the flow back: where the two do not
 //! bring it home within TOLERANCE it is occluded or the flow is wrong there, and its track ends for the rest of the
 //! shot in that direction. (Its correction of the colour still travels on with the keyframes' colour where that
-//! can be carried: see the painter.) Films are decoded a second time for this, at the analysis size, which costs a few
-//! milliseconds a frame against a forward pass's hundreds; only the frames from the first hint or the first frame
-//! read to the last hint or the last frame read are decoded, and flow is computed only in shots that hold hints.
+//! can be carried: see the painter.)
+//!
+//! Films are decoded a second time for this, at the analysis size, which costs a few milliseconds a frame against
+//! a forward pass's hundreds: from the first hint (or the first frame the run reads) on, until the last hint's
+//! shot ends, its tracks are all lost, or the run's frames end. Flow is computed only where tracks are live, and
+//! pictures are kept only from a shot's start to the last hint, for following hints backward.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -85,12 +88,15 @@ pub fn follow(
     }
     let mut flow = video::DISOpticalFlow::create(video::DISOpticalFlow_PRESET_MEDIUM)?;
     let mut scene = Scene::default();
+    // The shot so far, kept for following hints backward, up to the last hint; past it, hints are only followed
+    // forward, frame by frame, and nothing is kept.
     let mut shot: Vec<(usize, Mat)> = Vec::new();
+    let mut ahead: Option<Ahead> = None;
     loop {
         interrupt::check()?;
         let index = source.position;
-        let past = index > last_hint && read.is_past(index);
-        let decoded = if past {
+        let over = ahead.as_ref().is_some_and(|a| a.tracks.is_empty()) || read.is_past(index);
+        let decoded = if index > last_hint && over {
             None
         } else {
             source.next_frame().with_context(|| format!("frame {index}"))?
@@ -100,6 +106,7 @@ pub fn follow(
             break;
         };
         let input = lab::prepare(&decoded.picture, render_size)?.input;
+        let gray = motion::analysis_gray(&decoded.picture, size)?;
         if scene.shot(&input)? == Shot::Starts {
             follow_shot(&mut flow, &shot, hints, scale, &mut tracked).with_context(|| format!("frame {index}"))?;
             shot.clear();
@@ -107,22 +114,68 @@ pub fn follow(
                 break;
             }
         }
-        shot.push((index, motion::analysis_gray(&decoded.picture, size)?));
+        if let Some(ahead) = &mut ahead {
+            ahead.step(&mut flow, index, gray, &mut tracked)?;
+            continue;
+        }
+        shot.push((index, gray));
+        if index == last_hint {
+            let tracks = follow_shot(&mut flow, &shot, hints, scale, &mut tracked)?;
+            let (_, gray) = shot.pop().context("the shot holds the last hint's frame")?;
+            shot.clear();
+            ahead = Some(Ahead { gray, tracks });
+        }
     }
     Ok(tracked)
 }
 
-/// Follows the hints placed on the frames of one shot forward and backward through it, and files them on every
-/// frame they reach.
+/// Hints followed forward past the last frame any was placed on.
+struct Ahead {
+    /// The last frame's analysis picture.
+    gray: Mat,
+    tracks: Vec<Track>,
+}
+
+impl Ahead {
+    /// Moves the tracks on to frame `index` and files them there.
+    fn step(
+        &mut self,
+        flow: &mut Ptr<video::DISOpticalFlow>,
+        index: usize,
+        gray: Mat,
+        tracked: &mut Tracked,
+    ) -> Result<()> {
+        let before = self.tracks.len();
+        self.tracks = moved(flow, &self.gray, &gray, std::mem::take(&mut self.tracks))?;
+        tracked.lost += before - self.tracks.len();
+        if !self.tracks.is_empty() {
+            let near = NEAR * gray.cols() as f32;
+            let tracks = self
+                .tracks
+                .iter()
+                .map(|t| Track {
+                    hint: t.hint.clone(),
+                    from: t.from,
+                })
+                .collect();
+            tracked.frames.insert(index, nearest_first(index, tracks, near));
+        }
+        self.gray = gray;
+        Ok(())
+    }
+}
+
+/// Follows the hints placed on the frames of (the start of) one shot forward and backward through it, and files
+/// them on every frame they reach. Returns the tracks that reach its last frame going forward.
 fn follow_shot(
     flow: &mut Ptr<video::DISOpticalFlow>,
     shot: &[(usize, Mat)],
     hints: &[(usize, Hint)],
     scale: f32,
     tracked: &mut Tracked,
-) -> Result<()> {
+) -> Result<Vec<Track>> {
     let (Some(first), Some(last)) = (shot.first(), shot.last()) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let placed: Vec<(usize, Hint)> = hints
         .iter()
@@ -130,8 +183,9 @@ fn follow_shot(
         .map(|(frame, hint)| (*frame, scaled(hint, scale)))
         .collect();
     if placed.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
+    let mut ahead = Vec::new();
     let mut reached: BTreeMap<usize, Vec<Track>> = BTreeMap::new();
     for direction in [Direction::Forward, Direction::Backward] {
         let order: Vec<usize> = match direction {
@@ -161,12 +215,15 @@ fn follow_shot(
                 from: t.from,
             }));
         }
+        if direction == Direction::Forward {
+            ahead = live;
+        }
     }
     let width = shot[0].1.cols() as f32;
     for (index, tracks) in reached {
         tracked.frames.insert(index, nearest_first(index, tracks, NEAR * width));
     }
-    Ok(())
+    Ok(ahead)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -250,4 +307,81 @@ fn nearest_first(index: usize, mut tracks: Vec<Track>, near: f32) -> Vec<Hint> {
         }
     }
     kept.into_iter().map(|t| t.hint).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A textured gray picture with a brighter textured square at (x, 20): something to follow.
+    fn picture(x: i32) -> Mat {
+        let size = Size::new(160, 90);
+        let texture: Vec<u8> = (0..size.area())
+            .map(|i| {
+                let (px, py) = (i % size.width, i / size.width);
+                let inside = (x..x + 30).contains(&px) && (20..50).contains(&py);
+                let u = if inside { px - x } else { px };
+                // Noise, blurred by nothing: every place looks unlike its neighbours, as film grain and detail do.
+                let noise = ((u as u32).wrapping_mul(2_654_435_761) ^ (py as u32).wrapping_mul(40_503)) >> 7;
+                (if inside { 140 } else { 40 }) + (noise % 60) as u8
+            })
+            .collect();
+        Mat::from_slice(&texture)
+            .unwrap()
+            .reshape(1, size.height)
+            .unwrap()
+            .try_clone()
+            .unwrap()
+    }
+
+    fn hint(x: f32, y: f32) -> Hint {
+        Hint {
+            x,
+            y,
+            ab: [-30.0, 20.0],
+            radius: 2.0,
+        }
+    }
+
+    #[test]
+    fn a_hint_moves_with_its_object_forward_and_backward_through_the_shot() {
+        // The square moves 3 pixels a frame, frames 10 to 29; a hint on frame 15 at its centre.
+        let shot: Vec<(usize, Mat)> = (10..30).map(|i| (i, picture(10 + 3 * (i as i32 - 10)))).collect();
+        let on_square = (15, hint(40.0, 35.0));
+        let mut flow = video::DISOpticalFlow::create(video::DISOpticalFlow_PRESET_MEDIUM).unwrap();
+        let mut tracked = Tracked::default();
+        follow_shot(&mut flow, &shot, &[on_square], 1.0, &mut tracked).unwrap();
+        for index in [10, 15, 22, 29] {
+            let hints = tracked.at(index);
+            assert_eq!(hints.len(), 1, "frame {index}");
+            let expected = 40.0 + 3.0 * (index as f32 - 15.0);
+            assert!(
+                // Flow errs by a fraction of a pixel a frame, and a track adds them up: within 3 pixels after 42.
+                (hints[0].x - expected).abs() < 3.0 && (hints[0].y - 35.0).abs() < 3.0,
+                "frame {index}: at ({}, {}), the square's centre at ({expected}, 35)",
+                hints[0].x,
+                hints[0].y
+            );
+        }
+        assert_eq!(tracked.lost, 0);
+        assert_eq!(
+            tracked.frames_in(Span {
+                start: 12,
+                end: Some(20)
+            }),
+            8
+        );
+        assert!(tracked.at(30).is_empty() && tracked.at(9).is_empty());
+    }
+
+    #[test]
+    fn where_hints_of_two_frames_meet_the_nearer_in_time_wins() {
+        let track = |from, x| Track {
+            hint: hint(x, 10.0),
+            from,
+        };
+        let kept = nearest_first(8, vec![track(0, 50.0), track(10, 51.0), track(0, 120.0)], 3.0);
+        let places: Vec<f32> = kept.iter().map(|h| h.x).collect();
+        assert_eq!(places, [51.0, 120.0]);
+    }
 }

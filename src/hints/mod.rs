@@ -15,7 +15,7 @@ use anyhow::{ensure, Result};
 use opencv::core::Size;
 
 use crate::film::Position;
-pub use spread::spread;
+pub use spread::{spread, FILM, PHOTO};
 
 /// One colour point.
 #[derive(Clone, Debug, PartialEq)]
@@ -138,7 +138,7 @@ impl HintFile {
     }
 
     /// The pictures this file names that are not among `names`.
-    pub fn strangers<'a>(&'a self, names: &[String]) -> Vec<&'a str> {
+    fn strangers<'a>(&'a self, names: &[String]) -> Vec<&'a str> {
         let mut strangers: Vec<&str> = self
             .hints
             .iter()
@@ -150,16 +150,37 @@ impl HintFile {
     }
 }
 
+/// Checks hints files against a batch of `pictures` (each a `what`: photo or film) before anything is written: a
+/// scribble fits one picture, and a `file` names a picture of the batch.
+pub fn check_batch(files: &[HintFile], pictures: &[&Path], what: &str) -> Result<()> {
+    let names: Vec<String> = pictures
+        .iter()
+        .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
+        .collect();
+    for file in files {
+        if file.size.is_some() && pictures.len() > 1 {
+            anyhow::bail!(
+                "hints {}: a scribble fits one {what}, and this batch has {} (give its {what} alone, or a CSV with a \
+                 file column)",
+                file.path.display(),
+                pictures.len()
+            );
+        }
+        if let Some(stranger) = file.strangers(&names).first() {
+            anyhow::bail!(
+                "hints {}: {stranger} is not a {what} of this batch",
+                file.path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hints.csv");
-        std::fs::write(&path, text).unwrap();
-        (dir, path)
-    }
+    use super::read::tests::write;
 
     #[test]
     fn hints_outside_the_photo_or_for_another_photo() {

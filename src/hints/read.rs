@@ -235,11 +235,12 @@ fn folder(dir: &Path) -> Result<HintFile> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+    /// A hints file holding `text`, in a folder of its own.
+    pub fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hints.csv");
         std::fs::write(&path, text).unwrap();

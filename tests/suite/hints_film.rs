@@ -254,3 +254,55 @@ fn bad_film_hints_are_one_line_naming_the_file_and_nothing_is_written() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("warning: hints empty.csv holds no hints"));
 }
+
+#[test]
+fn a_hinted_run_stopped_partway_resumes_to_the_same_frames_and_other_hints_refinish_it() {
+    let ws = Workspace::new();
+    // One shot, slowly brightening: the resume lands where the hints' correction is being carried.
+    let levels: Vec<u8> = (0..60).map(|i| 70 + i as u8).collect();
+    crate::support::write_video(&ws.path("reel.avi"), 24.0, Size::new(96, 64), &levels);
+    std::fs::write(
+        ws.path("a.csv"),
+        "x,y,colour,frame\n20,20,#20d040,12\n70,40,#d04020,40\n",
+    )
+    .unwrap();
+    std::fs::write(ws.path("b.csv"), "x,y,colour,frame\n20,20,#2040d0,12\n").unwrap();
+    let args = |dir: &str, hints: &str| -> Vec<String> {
+        [
+            "video",
+            "reel.avi",
+            "--frame-format",
+            "png",
+            "-q",
+            "--hints",
+            hints,
+            "--frames-dir",
+            dir,
+            "-o",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([format!("{dir}.avi")])
+        .collect()
+    };
+    assert!(ws.run(&crate::support::refs(&args("whole", "a.csv"))).status.success());
+    let status = crate::support::interrupt::stop_partway(&ws, &args("resumed", "a.csv"), "resumed", 25, libc::SIGINT);
+    assert_eq!(status.code(), Some(130));
+    let rerun = ws.run(&crate::support::refs(&args("resumed", "a.csv")));
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+    assert!(stderr(&rerun).contains("already done"), "{}", stderr(&rerun));
+    for i in 0..60 {
+        let mut same = Fidelity::default();
+        same.add(&frame(&ws, "whole", i), &frame(&ws, "resumed", i));
+        assert_eq!(same.max_diff, 0, "frame {i} differs after resuming");
+    }
+    // Other hints paint the shot again from the stored predictions (issue 22).
+    let other = ws.run(&crate::support::refs(&args("resumed", "b.csv")));
+    let said = stderr(&other);
+    assert!(other.status.success(), "{said}");
+    assert!(
+        said.contains("refinishing: the colour hints (--hints) changed in 1 of 1 shots"),
+        "{said}"
+    );
+    assert!(said.contains("; 0 forward passes)"), "{said}");
+}
