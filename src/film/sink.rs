@@ -383,7 +383,7 @@ fn take_over(
     if let Some(line) = &resumption.refinish {
         let reused = match recall.len() {
             0 => "no predictions stored: keyframes are computed again".to_string(),
-            n => format!("predictions of {n} keyframes reused"),
+            n => format!("predictions reused ({n} keyframes stored)"),
         };
         progress.say(|| eprintln!("{line}; {reused}"));
     }
