@@ -160,8 +160,8 @@ pub struct VideoArgs {
     /// [default: every film in input_videos/].
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// The colorized film: .avi (MJPG, as the recipe), .mp4 or .mkv (H.264); with several films, the folder they go
-    /// to as <name>.avi [default: colorized_videos/<name>.avi].
+    /// The colorized film: .avi (MJPG, as the recipe), .mp4 or .mkv (H.264); with several films, or naming a folder
+    /// that exists, the folder they go to as <name>.avi [default: colorized_videos/<name>.avi].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Folder for the colorized frames, a folder per film inside it when there are several; a rerun resumes from the
@@ -182,8 +182,8 @@ pub struct VideoArgs {
     #[arg(long, value_name = "W", value_parser = width, allow_negative_numbers = true)]
     pub width: Option<u32>,
     /// The recipe's per-frame arithmetic and nothing else: every frame through the network, no smoothing, no reuse
-    /// of repeats.
-    #[arg(long)]
+    /// of repeats (so the settings of those are refused with it, as --temperature is).
+    #[arg(long, conflicts_with_all = ["smooth", "keyframe_interval", "saturation"])]
     pub exact: bool,
     /// Steadiness of colour over time: weight of the past in a running mean of the keyframes' colour, carried
     /// along the motion and reset at scene cuts; 0 turns it off.

@@ -77,6 +77,14 @@ impl Options {
 /// Fetches every file of [`FILES`] into `dir`. One file failing does not stop the others: each gets its own
 /// result. Ctrl-C does stop them.
 pub fn fetch_model(dir: &Path, sources: &Sources, options: &Options) -> Result<Vec<(PathBuf, Result<Outcome>)>> {
+    // create_dir_all would say only "File exists" of a file, or of a file on the way.
+    if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
+        bail!(
+            "cannot make the model folder {}: {} is a file (choose another with --dir)",
+            dir.display(),
+            file.display()
+        );
+    }
     fs::create_dir_all(dir).map_err(|e| {
         anyhow!(
             "creating the model folder {} failed: {e} (choose another with --dir)",

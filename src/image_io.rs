@@ -22,12 +22,8 @@ pub fn read(path: &Path) -> Result<(Mat, Vec<String>)> {
     // A JPEG holds 8-bit colour and one picture, so only being cut short can lose anything; it is not decoded
     // twice, which would also print libjpeg's own complaint twice.
     let notes = if bytes.starts_with(&[0xff, 0xd8]) {
-        let end = bytes
-            .iter()
-            .rposition(|&b| b != 0)
-            .map_or(&bytes[..0], |i| &bytes[..=i]);
-        let cut = !end.ends_with(&[0xff, 0xd9]);
-        cut.then(|| "the file is cut short; the part that is missing stays gray".to_string())
+        jpeg_cut_short(&bytes)
+            .then(|| "the file is cut short; the part that is missing stays gray".to_string())
             .into_iter()
             .collect()
     } else {
@@ -38,6 +34,16 @@ pub fn read(path: &Path) -> Result<(Mat, Vec<String>)> {
         .filter(|m| !m.empty())
         .context("cannot read it as an image")?;
     Ok((image, notes))
+}
+
+/// Whether a JPEG's bytes end before its end-of-image marker (trailing zeros aside): libjpeg decodes such a file,
+/// gray where it is missing, with a complaint of its own on stderr.
+pub fn jpeg_cut_short(bytes: &[u8]) -> bool {
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(&bytes[..0], |i| &bytes[..=i]);
+    !end.ends_with(&[0xff, 0xd9])
 }
 
 /// What reading `path` as one 8-bit BGR picture leaves out.

@@ -67,8 +67,24 @@ pub fn check_writable(dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot write in {} (choose another output)", dir.display()))
 }
 
-/// Refuses an output file that would replace the input, or that is a folder; checks that it can be written.
+/// The longest a file name may be on Linux's file systems, in bytes.
+const NAME_MAX: usize = 255;
+
+/// What the longest name colorize gives a file beside an output adds to the output's name:
+/// `.NAME.colorize-manifest`, `.NAME.colorize-partial.EXT` and their kin, with room for a long extension.
+const BESIDE: usize = 32;
+
+/// Refuses an output file that would replace the input, that is a folder, or whose name leaves no room for the
+/// files colorize writes beside it; checks that it can be written.
 pub fn check_output(output: &Path, input: &Path) -> Result<()> {
+    let length = output.file_name().map_or(0, |n| n.len());
+    if length + BESIDE > NAME_MAX {
+        bail!(
+            "the name of {} is too long: {length} bytes, and the work files beside it add up to {BESIDE} to the \
+             {NAME_MAX} a file name may have (choose a shorter name with -o)",
+            output.display()
+        );
+    }
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
@@ -109,8 +125,10 @@ impl TempFile {
     pub fn beside(destination: &Path, tag: &str) -> TempFile {
         let name = destination.file_name().unwrap_or_default().to_string_lossy();
         let ext = destination.extension().unwrap_or_default().to_string_lossy();
+        let path = parent(destination).join(format!(".{name}.colorize-{tag}.{ext}"));
+        crate::interrupt::track(&path);
         TempFile {
-            path: parent(destination).join(format!(".{name}.colorize-{tag}.{ext}")),
+            path,
             destination: destination.to_owned(),
         }
     }
@@ -125,10 +143,13 @@ impl TempFile {
 
     pub fn persist(mut self) -> Result<PathBuf> {
         let path = std::mem::take(&mut self.path);
-        if let Err(e) = std::fs::rename(&path, &self.destination) {
+        let moved = std::fs::rename(&path, &self.destination);
+        if moved.is_err() {
             let _ = std::fs::remove_file(&path);
-            return Err(e).with_context(|| format!("cannot move the finished file to {}", self.destination.display()));
         }
+        // Only now: a second interrupt until then removes it.
+        crate::interrupt::untrack(&path);
+        moved.with_context(|| format!("cannot move the finished file to {}", self.destination.display()))?;
         Ok(self.destination.clone())
     }
 }
@@ -137,6 +158,7 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         if !self.path.as_os_str().is_empty() {
             let _ = std::fs::remove_file(&self.path);
+            crate::interrupt::untrack(&self.path);
         }
     }
 }
@@ -150,13 +172,7 @@ impl FolderLock {
     /// Locks `dir` for one run, or, with `part`, for that part of a run: parts share the folder with each other
     /// but not with a whole run or with the same part run twice.
     pub fn acquire(dir: &Path, part: Option<&str>) -> Result<FolderLock> {
-        let busy = || {
-            anyhow!(
-                "{} is being written by another colorize run{} (wait for it to finish, or choose another folder)",
-                dir.display(),
-                part.map(|p| format!(" of shard {p}")).unwrap_or_default()
-            )
-        };
+        let busy = || busy(dir, part);
         let folder = lock(&dir.join(".colorize-lock"), part.is_some())?.ok_or_else(busy)?;
         let part = match part {
             Some(part) => Some(lock(&dir.join(format!(".colorize-lock-{part}")), false)?.ok_or_else(busy)?),
@@ -164,6 +180,34 @@ impl FolderLock {
         };
         Ok(FolderLock { _files: (folder, part) })
     }
+
+    /// Refuses a folder another run holds, before the long preparations of a run that would be refused later.
+    pub fn check_free(dir: &Path, part: Option<&str>) -> Result<()> {
+        if FolderLock::held(dir, part) {
+            return Err(busy(dir, part));
+        }
+        Ok(())
+    }
+
+    /// Whether another run holds a lock `acquire` would need, now; creates nothing.
+    pub fn held(dir: &Path, part: Option<&str>) -> bool {
+        let taken = |path: &Path, shared: bool| {
+            let mode = if shared { libc::LOCK_SH } else { libc::LOCK_EX };
+            // SAFETY: flock on a descriptor this closure owns; the lock goes when it is dropped.
+            File::open(path).is_ok_and(|file| unsafe { libc::flock(file.as_raw_fd(), mode | libc::LOCK_NB) } != 0)
+        };
+        taken(&dir.join(".colorize-lock"), part.is_some())
+            || part.is_some_and(|part| taken(&dir.join(format!(".colorize-lock-{part}")), false))
+    }
+}
+
+/// The error of a folder, or a part's share of it, that another run holds.
+fn busy(dir: &Path, part: Option<&str>) -> anyhow::Error {
+    anyhow!(
+        "{} is being written by another colorize run{} (wait for it to finish, or choose another folder)",
+        dir.display(),
+        part.map(|p| format!(" of shard {p}")).unwrap_or_default()
+    )
 }
 
 /// An flock on `path` (shared or exclusive); None when another run holds it.
@@ -181,7 +225,9 @@ mod tests {
     #[test]
     fn a_folder_is_locked_once_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
+        assert!(!FolderLock::held(dir.path(), None));
         let lock = FolderLock::acquire(dir.path(), None).unwrap();
+        assert!(FolderLock::held(dir.path(), None) && FolderLock::held(dir.path(), Some("0-of-2")));
         let err = FolderLock::acquire(dir.path(), None).err().unwrap();
         assert!(err.to_string().contains("another colorize run"), "{err}");
         assert!(FolderLock::acquire(dir.path(), Some("0-of-2")).is_err());
@@ -191,6 +237,7 @@ mod tests {
         let _second = FolderLock::acquire(dir.path(), Some("1-of-2")).unwrap();
         assert!(FolderLock::acquire(dir.path(), Some("0-of-2")).is_err());
         assert!(FolderLock::acquire(dir.path(), None).is_err());
+        assert!(FolderLock::held(dir.path(), Some("0-of-2")) && !FolderLock::held(dir.path(), Some("2-of-3")));
         drop(first);
         FolderLock::acquire(dir.path(), Some("0-of-2")).unwrap();
     }

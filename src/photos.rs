@@ -27,16 +27,30 @@ pub struct Options {
     pub hints: Vec<HintFile>,
 }
 
-/// Files as given, and the images directly inside each folder given, in name order.
-pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+/// Files as given, and the images directly inside each folder given, in name order. In the output folder
+/// (`out_dir`), the colorized copies (`Color_*`) of an earlier run are left out, with a note: they are outputs.
+pub fn expand_inputs(inputs: &[PathBuf], out_dir: &Path) -> Result<Vec<PathBuf>> {
+    let out_dir = out_dir.canonicalize().ok();
     let mut out = Vec::new();
     for input in inputs {
         if input.is_dir() {
             let entries = std::fs::read_dir(input).with_context(|| format!("cannot list {}", input.display()))?;
+            let is_output_folder = input.canonicalize().ok() == out_dir;
             let mut images: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.is_file() && is_image(p))
                 .collect();
+            let copies = images.len();
+            images.retain(|p| {
+                !(is_output_folder && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("Color_")))
+            });
+            if images.len() < copies {
+                eprintln!(
+                    "note: {} colorized copies (Color_*) in {}, the output folder, are left out",
+                    copies - images.len(),
+                    input.display()
+                );
+            }
             images.sort();
             if images.is_empty() {
                 bail!(

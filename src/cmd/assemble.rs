@@ -17,6 +17,12 @@ use crate::progress::Progress;
 
 pub fn run(args: AssembleArgs) -> Result<Outcome> {
     for input in &args.inputs {
+        if !input.exists() {
+            bail!(
+                "{} does not exist (name a folder of frames, or the parts of a film)",
+                input.display()
+            );
+        }
         refuse_to_clobber(&args.output, input, args.overwrite)?;
     }
     film::fourcc(&args.output)?;
@@ -62,13 +68,15 @@ fn folder(dir: &Path, fps: Option<f64>) -> Result<(Vec<PathBuf>, f64, Option<f64
     if let Some((frames, complete)) = film::check_folder(dir)? {
         return Ok((frames, fps.unwrap_or(complete.fps), complete.origin));
     }
+    // Frames first: with none, a rate would not help.
+    let frames = loose_frames(dir)?;
     let fps = fps.with_context(|| {
         format!(
             "{} has no record of the frames' rate (they were not made by colorize): give --fps",
             dir.display()
         )
     })?;
-    Ok((loose_frames(dir)?, fps, None))
+    Ok((frames, fps, None))
 }
 
 /// Numbered frames not made by colorize, in numeric order, with a warning for numbers missing between them.

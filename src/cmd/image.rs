@@ -11,7 +11,7 @@ use crate::photos;
 use crate::progress::Progress;
 
 pub fn run(args: ImageArgs) -> Result<Outcome> {
-    let inputs = photos::expand_inputs(&args.inputs)?;
+    let inputs = photos::expand_inputs(&args.inputs, &args.output)?;
     check_writable(&args.output)?;
     let format = match args.format {
         ImageFormat::Png => Some("png".to_string()),

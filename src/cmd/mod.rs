@@ -2,6 +2,7 @@
 //! have in common: the outcome that becomes the exit code, loading the model, and sharing the cores.
 
 mod assemble;
+mod batch;
 mod fetch_model;
 mod image;
 mod shared;

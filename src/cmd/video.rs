@@ -1,115 +1,101 @@
 //! `colorize video`: films (files, folders, or every film in `input_videos/`) to colorized frames and finished
 //! films, one model for the whole batch; a film that fails is reported and the rest go on.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
+use super::batch;
 use super::shared::{load_model, read_hints, threads, Outcome};
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
 use crate::hints::HintFile;
 use crate::model::{Colorizer, Model};
-use crate::output::{check_output, check_writable};
+use crate::output::{check_output, check_writable, FolderLock};
 use crate::progress::Progress;
 
 /// One film of the batch and what its run writes.
 struct Job {
     input: PathBuf,
     outputs: film::Outputs,
+    /// The input's content digest; None when it cannot be read.
+    digest: Option<String>,
 }
 
-/// The films named on the command line, folders expanded, in order; `input_videos/` when none is named.
-fn inputs(args: &VideoArgs) -> Result<Vec<PathBuf>> {
-    let named = if args.inputs.is_empty() {
-        let folder = PathBuf::from("input_videos");
-        if !folder.is_dir() {
-            bail!("no film named and no input_videos/ folder here (name a film, or put films in input_videos/)");
-        }
-        vec![folder]
-    } else {
-        args.inputs.clone()
-    };
-    let mut films = Vec::new();
-    for input in named {
-        if !input.is_dir() {
-            films.push(input);
-            continue;
-        }
-        let entries = std::fs::read_dir(&input).with_context(|| format!("cannot list {}", input.display()))?;
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && film::is_film(p))
-            .collect();
-        if found.is_empty() {
-            bail!("{} holds no films ({})", input.display(), film::EXTENSIONS.join(", "));
-        }
-        found.sort();
-        films.extend(found);
-    }
-    Ok(films)
-}
-
-/// Where each film's results go: the film at `-o` (a folder when there are several films) and its frames in a
-/// folder of its own. Two films of one name get distinct ones, said once.
+/// Where each film's results go: the film at `-o` (a folder when there are several films, or when it is one) and
+/// its frames in a folder of their own, under a name that is the film's own (`batch::Names`). A film `-o` names
+/// that another film made is refused without `--overwrite`.
 fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>, shard: Option<film::Shard>) -> Result<Vec<Job>> {
     let several = inputs.len() > 1;
-    if several
-        && args
-            .output
-            .as_ref()
-            .is_some_and(|o| o.extension().is_some() && !o.is_dir())
-    {
+    // A folder named as a film (out.mp4/) is a mistake, which check_output names.
+    let into_folder = args.output.as_ref().is_some_and(|o| o.is_dir() && !film::is_film(o));
+    if several && !into_folder && args.output.as_ref().is_some_and(|o| o.extension().is_some()) {
         bail!("with several films, -o names the folder to write them in, not a film");
     }
-    let mut taken = HashMap::new();
     let format = match args.frame_format {
         FrameFormat::Jpg => film::FrameFormat::Jpg,
         FrameFormat::Png => film::FrameFormat::Png,
     };
-    let mut jobs = Vec::new();
-    for input in inputs {
-        let stem = input.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        let seen = taken.entry(stem.clone()).or_insert(0);
-        *seen += 1;
-        let name = if *seen == 1 {
-            stem
-        } else {
-            let name = format!("{stem}-{seen}");
-            eprintln!(
-                "note: another film is named {stem}; {} is written as {name}",
-                input.display()
-            );
-            name
-        };
-        let output = match (&args.output, several) {
-            (Some(dir), true) => dir.join(format!("{name}.avi")),
-            (Some(file), false) => file.clone(),
-            (None, _) => Path::new("colorized_videos").join(format!("{name}.avi")),
-        };
-        let frames = (!args.no_frames).then(|| film::FramesFolder {
+    let named_film = args.output.clone().filter(|_| !several && !into_folder);
+    let film_at = |name: &str| match (&args.output, &named_film) {
+        (_, Some(file)) => file.clone(),
+        (Some(dir), None) => dir.join(format!("{name}.avi")),
+        (None, _) => Path::new("colorized_videos").join(format!("{name}.avi")),
+    };
+    let frames_at = |name: &str| {
+        (!args.no_frames).then(|| film::FramesFolder {
             dir: match (&args.frames_dir, several) {
-                (Some(dir), true) => dir.join(&name),
+                (Some(dir), true) => dir.join(name),
                 (Some(dir), false) => dir.clone(),
-                (None, _) => Path::new("colorized_frames").join(&name),
+                (None, _) => Path::new("colorized_frames").join(name),
             },
             format,
+        })
+    };
+    let mut names = batch::Names::default();
+    let mut jobs = Vec::new();
+    for input in inputs {
+        // Unreadable, or no file (a pipe would block), it is nobody's: its run says why.
+        let digest = input.is_file().then(|| film::content_digest(&input).ok()).flatten();
+        let name = names.choose(&input, digest.as_deref(), |name| {
+            let outputs = film::Outputs::new(film_at(name), frames_at(name), shard);
+            batch::Places {
+                film: outputs.film().filter(|_| named_film.is_none()).map(Path::to_owned),
+                frames: outputs
+                    .frames()
+                    .filter(|_| several || args.frames_dir.is_none())
+                    .map(|f| f.dir.clone()),
+            }
         });
-        let outputs = film::Outputs::new(output, frames, shard);
+        let outputs = film::Outputs::new(film_at(&name), frames_at(&name), shard);
         if let Some(film) = outputs.film() {
             check_output(film, &input)?;
             film::fourcc(film)?;
+            if named_film.is_some() {
+                refuse_anothers(film, digest.as_deref(), args.overwrite)?;
+            }
             check_sheet(args, film)?;
         }
         if let Some(frames) = outputs.frames() {
             check_writable(&frames.dir)?;
         }
-        jobs.push(Job { input, outputs });
+        jobs.push(Job { input, outputs, digest });
     }
     Ok(jobs)
+}
+
+/// Refuses the film `-o` names when another film made it, or something other than colorize, unless `--overwrite`
+/// says to replace it.
+fn refuse_anothers(film: &Path, digest: Option<&str>, overwrite: bool) -> Result<()> {
+    match film::Owner::of_film(film, digest) {
+        film::Owner::Other(why) if !overwrite => bail!(
+            "{} {why} (pass --overwrite to replace it, or choose another -o)",
+            film.display()
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Refuses, before any work, a contact sheet that would replace a file already beside the film unless
@@ -151,7 +137,8 @@ fn options(args: &VideoArgs, job: &Job, model: &Model, hints: &Arc<Vec<HintFile>
 }
 
 pub fn run(args: VideoArgs) -> Result<Outcome> {
-    let inputs = inputs(&args)?;
+    batch::check_named(&args.inputs, args.contact_sheet.is_some())?;
+    let inputs = batch::inputs(&args.inputs)?;
     let shard = args
         .shard
         .map(|spec| spec.resolve(|name| std::env::var(name).ok()))
@@ -165,6 +152,12 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
             "--shard with --no-frames writes this shard's part of the film: name it with -o (such as -o part-{}.mp4)",
             shard.index
         );
+    }
+    // One film is refused at once when another run writes its frames; a batch goes on to its other films.
+    if let [job] = &films[..] {
+        if let Some(frames) = job.outputs.frames() {
+            FolderLock::check_free(&frames.dir, shard.map(|s| s.tag()).as_deref())?;
+        }
     }
     let hints = Arc::new(read_hints(&args.hints, args.exact)?);
     let inputs: Vec<&Path> = films.iter().map(|f| f.input.as_path()).collect();
@@ -182,21 +175,17 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     for (k, film) in films.iter().enumerate() {
         let label = format!("{} ({} of {})", film.input.display(), k + 1, films.len());
         // A film there already is made again only where its finishing settings changed: refinished.
-        let there = film.outputs.film().filter(|f| f.exists() && !args.overwrite);
-        let due = there.map(|_| film::refinish_due(&options(&args, film, &model, &hints), model.identity()));
-        let (result, row) = match (there, due) {
-            (Some(_), Some(Err(e))) => {
+        let due = || film::refinish_due(&options(&args, film, &model, &hints), model.identity());
+        let (result, row) = match skipped(&args, film, due) {
+            Err(e) => {
                 eprintln!("error: {}: {e:#}", film.input.display());
                 (Outcome::of_error(), "refused".to_string())
             }
-            (Some(there), Some(Ok(false))) => {
-                eprintln!(
-                    "{label}: {} is there already, skipped (pass --overwrite to make it again)",
-                    there.display()
-                );
-                (Outcome::Success, "already there".to_string())
+            Ok(Some((why, row))) => {
+                eprintln!("{label}: {why}");
+                (Outcome::Success, row.to_string())
             }
-            _ => colorize_one(&args, film, (&model, &mut nets), &pictures, &hints, &label),
+            Ok(None) => colorize_one(&args, film, (&model, &mut nets), &pictures, &hints, &label),
         };
         outcome = outcome.max(result);
         rows.push(format!("  {}: {row}", film.input.display()));
@@ -215,6 +204,39 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
         );
     }
     Ok(outcome)
+}
+
+/// Why a film of the batch is skipped, and its word in the summary: its film is there, made from it (looked at
+/// now, as another run may have made it since the batch began) with the finishing asked for (`refinish_due` says
+/// whether it was not, or refuses other predictions), or another run is writing its frames.
+fn skipped(
+    args: &VideoArgs,
+    job: &Job,
+    refinish_due: impl FnOnce() -> Result<bool>,
+) -> Result<Option<(String, &'static str)>> {
+    let film = job.outputs.film();
+    if let Some(film) =
+        film.filter(|f| !args.overwrite && film::Owner::of_film(f, job.digest.as_deref()) == film::Owner::This)
+    {
+        if !refinish_due()? {
+            let why = format!(
+                "{} is there already, skipped (pass --overwrite to make it again)",
+                film.display()
+            );
+            return Ok(Some((why, "already there")));
+        }
+    }
+    let Some(frames) = job.outputs.frames() else {
+        return Ok(None);
+    };
+    let part = job.outputs.shard().map(|s| s.tag());
+    Ok(FolderLock::held(&frames.dir, part.as_deref()).then(|| {
+        let why = format!(
+            "{} is being written by another colorize run, skipped (run the command again once it is done)",
+            frames.dir.display()
+        );
+        (why, "left to another run")
+    }))
 }
 
 /// Where a film's time went, and how busy its `networks` were over its `seconds`.

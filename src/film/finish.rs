@@ -74,6 +74,9 @@ pub fn finish_film(
         return closed.persist();
     }
     let sound = sound.filter(|s| probe::has_audio(s.source));
+    if let Some(sound) = &sound {
+        note_short_sound(sound, frames as f64 / fps, notes);
+    }
     let muxed = TempFile::beside(closed.destination(), "muxed");
     mux(&Mux {
         video: closed.path(),
@@ -84,6 +87,22 @@ pub fn finish_film(
     })
     .with_context(|| format!("cannot finish {}", closed.destination().display()))?;
     muxed.persist()
+}
+
+/// A note when the sound ends well before the picture (another film's sound given to `assemble`, or a film whose
+/// sound stops early): the rest of the film is silent.
+fn note_short_sound(sound: &Sound, seconds: f64, notes: &mut Vec<String>) {
+    let Some(lasts) = probe::sound_seconds(sound.source) else {
+        return;
+    };
+    let short = sound.from + seconds - lasts;
+    // Encoders pad and trim sound by a fraction of a second.
+    if short > 1.0 {
+        notes.push(format!(
+            "note: the sound of {} ends {short:.1} s before the picture does; the end of the film is silent",
+            sound.source.display()
+        ));
+    }
 }
 
 /// Joins shards' parts of a film, in order and without re-encoding, into the finished film at `output` (the

@@ -158,6 +158,12 @@ pub fn complete(manifests: &[(String, Manifest)]) -> Result<Complete> {
                 manifests[0].0,
                 differences(first, m).join(", ")
             ));
+        } else if !m.complete && m.shard.count == 1 {
+            problems.push(
+                "the run that writes them has not finished (it is still running, or was stopped: run the same \
+                 colorize video command again to finish it)"
+                    .to_string(),
+            );
         } else if !m.complete {
             problems.push(format!("shard {} (frames {}..) has not finished", m.shard, m.start));
         }

@@ -11,6 +11,7 @@ mod keys;
 mod manifest;
 mod motion;
 mod outputs;
+mod owner;
 mod painter;
 mod parts;
 mod picture;
@@ -36,12 +37,14 @@ use opencv::core::Mat;
 use crate::model::{Colorizer, Model};
 use crate::progress::Progress;
 use crate::{interrupt, pipeline};
+pub use fingerprint::content_digest;
 pub use finish::{check_sound_source, finish_film, join_parts, Sound};
 use frame::{Ab, Frame, Input, Key, Origin, Segment};
 pub use keys::Interval;
 use keys::Keys;
 pub use manifest::check_folder;
 pub use outputs::{sheet_beside, FrameFormat, FramesFolder, Outputs};
+pub use owner::{made_by_colorize, Owner};
 pub use parts::check_parts;
 use plan::Plan;
 pub use plan::{check_hints, Layout, Options};
@@ -89,6 +92,12 @@ fn run(
         tracks::follow(&plan.input, plan.width, plan.render_size, plan.read, &plan.hints)
     })?;
     let (mut sink, earlier) = Sink::new(&plan, hints, pictures, &profile, progress)?;
+    // The frames kept from the range's start on, without a gap, are done before the sink takes any.
+    let resume_at = earlier
+        .kept
+        .first()
+        .filter(|k| k.start == plan.span.start)
+        .map_or(plan.span.start, |k| k.end);
     let flow = plan
         .carries_colour
         .then(|| motion::Flow::new(motion::analysis_size(source.size)))
@@ -121,7 +130,12 @@ fn run(
                 ),
                 None => "nothing was kept (--no-frames)".to_string(),
             };
-            bail!("interrupted at frame {}: {place}", plan.span.start + sink.taken);
+            // Frames before resume_at were on disk before the sink took any: stopped early in a resumed run (even
+            // before its first batch), the first frame to do is no earlier.
+            bail!(
+                "interrupted at frame {}: {place}",
+                (plan.span.start + sink.taken).max(resume_at)
+            );
         }
         return Err(e);
     }

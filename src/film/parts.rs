@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use super::manifest::{complete, Complete, Manifest};
+use super::owner::check_part;
 
 /// Where the record of a shard's part of the film is: `.NAME.colorize-manifest` beside it.
 pub fn part_record(film: &Path) -> PathBuf {
@@ -14,7 +15,7 @@ pub fn part_record(film: &Path) -> PathBuf {
 }
 
 /// Shards' parts of a film, checked complete and each given once, in the order of their shards (whatever order
-/// they were named in), with what they promise.
+/// they were named in), with what they promise; the empty parts of shards with no frames are left out.
 pub fn check_parts(films: &[PathBuf]) -> Result<(Vec<PathBuf>, Complete)> {
     let mut found = Vec::new();
     for film in films {
@@ -27,6 +28,7 @@ pub fn check_parts(films: &[PathBuf]) -> Result<(Vec<PathBuf>, Complete)> {
             )
         })?;
         let manifest = Manifest::parse(&text).with_context(|| record.display().to_string())?;
+        check_part(film)?;
         found.push((film.clone(), manifest));
     }
     found.sort_by_key(|(_, m)| (m.shard.count, m.shard.index));
@@ -36,7 +38,13 @@ pub fn check_parts(films: &[PathBuf]) -> Result<(Vec<PathBuf>, Complete)> {
         .map(|(p, m)| (p.display().to_string(), m.clone()))
         .collect();
     let complete = complete(&named)?;
-    Ok((found.into_iter().map(|(film, _)| film).collect(), complete))
+    // A shard with no frames wrote an empty part, which has nothing to join.
+    let parts = found
+        .into_iter()
+        .filter(|(_, m)| m.end != Some(m.start))
+        .map(|(film, _)| film)
+        .collect();
+    Ok((parts, complete))
 }
 
 /// Refuses a shard given twice, as the same file or as a copy: joined, its frames would be in the film twice and

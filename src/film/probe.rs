@@ -23,3 +23,11 @@ pub fn ask(path: &Path, streams: &str, entries: &str) -> Option<String> {
 pub fn has_audio(path: &Path) -> bool {
     ask(path, "a", "stream=index").is_some_and(|streams| !streams.is_empty())
 }
+
+/// How long the film's sound lasts, in seconds: its stream's duration, or the container's where the stream keeps
+/// none (Matroska); None without ffprobe or sound.
+pub fn sound_seconds(path: &Path) -> Option<f64> {
+    ["stream=duration", "format=duration"]
+        .iter()
+        .find_map(|entry| ask(path, "a:0", entry)?.lines().next()?.parse().ok())
+}

@@ -18,6 +18,13 @@ use super::probe;
 use super::profile::{Profile, Stage};
 use crate::{image_io, interrupt, lab, output};
 
+/// The fewest pixels a film's frames may have on their longer side: OpenCV's DIS flow measures no less, and its
+/// MJPG writer corrupts memory on 4x4 frames.
+const MIN_SIDE: i32 = 12;
+
+/// The most frames in a row that may fail to decode before the film is taken to end there.
+const MAX_DAMAGED: usize = 250;
+
 /// How far ahead a frame must be for `skip_to` to seek rather than decode its way there.
 const SEEK_BEYOND: usize = 48;
 
@@ -59,9 +66,13 @@ pub struct Source {
 impl Source {
     /// Errors do not name `path`: the caller does, once.
     pub fn open(path: &Path, width: Option<u32>) -> Result<Source> {
-        if !path.is_file() {
-            bail!("no such file");
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!("no such file"),
+            Ok(m) if !m.is_file() => bail!("not a regular file (a film is read from a file)"),
+            _ => {}
         }
+        // OpenCV says only that it cannot open what it cannot read.
+        std::fs::File::open(path).context("cannot read it")?;
         if image_io::is_image(path) {
             bail!("a photo, not a film (colorize it with `colorize image`)");
         }
@@ -96,6 +107,16 @@ impl Source {
         let Some(first) = &source.pending else {
             bail!("no frame could be decoded (is it a video file?)");
         };
+        let size = first.picture.size()?;
+        if size.width.max(size.height) < MIN_SIDE {
+            bail!(
+                "its frames are {}x{}{}: too small to colorize (a film needs {MIN_SIDE} pixels one way or the other, \
+                 where the motion between frames can be measured)",
+                size.width,
+                size.height,
+                if width.is_some() { " at --width" } else { "" }
+            );
+        }
         source.first_seconds = Some(first.seconds).filter(|s| s.is_finite());
         Ok(source)
     }
@@ -115,7 +136,7 @@ impl Source {
             return Ok(true);
         }
         while self.position < index {
-            if self.pending.take().is_none() && !self.capture.grab().context("cannot decode the film")? {
+            if self.pending.take().is_none() && !self.grab()? {
                 return Ok(false);
             }
             self.position += 1;
@@ -165,10 +186,23 @@ impl Source {
         Ok(frame)
     }
 
+    /// Grabs the next frame, going on past a damaged stretch: a grab that fails is tried again while the container
+    /// announces frames still to come (each failed try uses up what could not be decoded), up to a bound, as the
+    /// count is only a hint; at the film's end the tries fail at once.
+    fn grab(&mut self) -> Result<bool> {
+        let announced = self.frame_count_hint.map_or(0, |n| n as usize);
+        let tries = announced.saturating_sub(self.position).clamp(1, MAX_DAMAGED);
+        for _ in 0..tries {
+            if self.capture.grab().context("cannot decode the film")? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     fn decode(&mut self) -> Result<Option<Decoded>> {
         let mut frame = Mat::default();
-        let more = self.capture.read(&mut frame).context("cannot decode")?;
-        if !more || frame.empty() {
+        if !self.grab()? || !self.capture.retrieve_def(&mut frame).context("cannot decode")? || frame.empty() {
             return Ok(None);
         }
         // OpenCV reports the time of the frame just read, from its own timestamp: what keeps a film whose frames

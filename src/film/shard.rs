@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 
 /// `--shard I/N`, `auto` or `auto/N`, as given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,16 +77,24 @@ impl ShardSpec {
                         .context("SLURM_ARRAY_TASK_ID is below SLURM_ARRAY_TASK_MIN")?;
                     Shard { index, count }
                 }
-                (None, Some(index)) => Shard {
-                    index,
-                    count: given.context("JOB_COMPLETION_INDEX is set: give the number of shards as --shard auto/N")?,
-                },
+                (None, Some(index)) => {
+                    let count =
+                        given.context("JOB_COMPLETION_INDEX is set: give the number of shards as --shard auto/N")?;
+                    // The Job's completions are the shards: an index beyond N means N is not its completions.
+                    ensure!(
+                        index < count,
+                        "JOB_COMPLETION_INDEX is {index}, but --shard auto/{count} makes shards 0 to {} (give the \
+                         Job's completions as N)",
+                        count - 1
+                    );
+                    Shard { index, count }
+                }
                 (None, None) => bail!("--shard auto found no batch engine's index: it reads {ENGINES}"),
             },
         };
         if shard.index >= shard.count {
             bail!(
-                "this is shard {} of only {} (the array's indices must be consecutive)",
+                "this is shard {} of only {} (the Slurm array's indices must be consecutive)",
                 shard.index,
                 shard.count
             );
@@ -159,7 +167,11 @@ mod tests {
             "{err}"
         );
         let beyond = [("JOB_COMPLETION_INDEX", "4")];
-        assert!(ShardSpec::Auto(Some(4)).resolve(env(&beyond)).is_err());
+        let err = ShardSpec::Auto(Some(4)).resolve(env(&beyond)).unwrap_err().to_string();
+        assert!(
+            err.contains("JOB_COMPLETION_INDEX is 4, but --shard auto/4 makes shards 0 to 3") && !err.contains("array"),
+            "{err}"
+        );
     }
 
     #[test]

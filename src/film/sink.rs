@@ -12,6 +12,7 @@ use super::frame::{Ab, Frame, Key, Origin, Segment};
 use super::frame_dir::FrameDir;
 use super::manifest::Manifest;
 use super::outputs::{sheet_beside, FrameFormat, Outputs};
+use super::owner::save_source;
 use super::painter::{ColourState, Painter};
 use super::parts::part_record;
 use super::picture::{picture, Picture};
@@ -294,7 +295,14 @@ impl<'a> Sink<'a> {
                     .sound_from
                     .as_deref()
                     .map(|source| Sound { source, from: origin });
-                let film = finish_film(film.close()?, written, self.plan.fps, sound, &mut notes)?;
+                let film = if written == 0 && !self.plan.outputs.whole_film() {
+                    // A shard past the film's end (or within damage) has no frames; its part is kept as the writer
+                    // closed it, with its record, and `assemble` passes over it: ffmpeg cannot time an empty film.
+                    film.close()?.persist()?
+                } else {
+                    finish_film(film.close()?, written, self.plan.fps, sound, &mut notes)?
+                };
+                save_source(&film, &self.plan.fingerprint.prediction.input, &self.plan.input)?;
                 let sheet = write_sheet(&self.sheet, self.plan, &film, &mut notes)?;
                 (Some(film), sheet)
             }
@@ -333,16 +341,20 @@ impl<'a> Sink<'a> {
     fn plan_notes(&self) -> Vec<String> {
         let mut notes = self.plan.notes.clone();
         let name = self.plan.input.display();
-        if let Some(missing) = self
-            .plan
-            .announced
-            .map(|n| n.saturating_sub(self.taken))
-            .filter(|&m| m > 0)
-        {
+        let announced = self.plan.announced.unwrap_or_default();
+        let missing = announced.saturating_sub(self.taken);
+        // Frames that do not decode amid the film leave a gap in the timestamps, which the timeline fills with the
+        // frame before (the note on the rate below counts them): an AVI's empty slot for a frame dropped at capture,
+        // or damage. Only frames beyond those, at the end, are lost.
+        if missing > self.timeline.repeated {
             notes.push(format!(
-                "warning: {missing} of the {} frames {name} announces could not be decoded (truncated or damaged?); \
-                 the rest were colorized",
-                self.plan.announced.unwrap_or_default(),
+                "warning: {missing} of the {announced} frames {name} announces could not be decoded (truncated or \
+                 damaged?); the rest were colorized"
+            ));
+        } else if missing > 0 {
+            notes.push(format!(
+                "note: {missing} of the {announced} frames {name} announces did not decode (an empty slot a capture \
+                 left for a dropped frame, or damage); the frame before stands in for each"
             ));
         }
         let (repeated, dropped) = (self.timeline.repeated, self.timeline.dropped);

@@ -240,3 +240,152 @@ fn without_ffmpeg_the_film_is_silent_and_says_why() {
     let (video, audio) = video_and_audio(&ws.path("out.avi"));
     assert_eq!((video.codec.as_str(), audio.is_none()), ("mjpeg", true));
 }
+
+/// Issue 23, WEAK: an AVI whose index keeps an empty slot for a dropped frame was said to have a frame that "could
+/// not be decoded (truncated or damaged?)" though nothing is damaged; the timeline shows the frame before in its
+/// place, and the note on the rate says so.
+#[test]
+fn an_avis_empty_slot_for_a_dropped_frame_is_no_damage() {
+    let ws = Workspace::new();
+    let made = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48:rate=10",
+            "-t",
+            "2",
+        ])
+        .args([
+            "-vf",
+            "select='not(eq(n,5))'",
+            "-fps_mode",
+            "passthrough",
+            "-c:v",
+            "mjpeg",
+            "gap.avi",
+        ])
+        .current_dir(ws.dir.path())
+        .output()
+        .expect("ffmpeg runs (apt-get install ffmpeg)");
+    assert!(made.status.success(), "ffmpeg: {}", stderr(&made));
+    let said = ws.ok(&["video", "gap.avi", "--no-frames", "-o", "out.avi", "-q"]);
+    assert!(!said.contains("could not be decoded"), "{said}");
+    assert!(said.contains("1 frame showings were added"), "{said}");
+    assert_eq!(read_video(&ws.path("out.avi")).frames.len(), 20);
+}
+
+/// Issue 23, WEAK: a finished frame cut short on disk gave "cannot read the finished frame", libjpeg's own complaint
+/// and no remedy. It is named as damaged with the remedy, which works.
+#[test]
+fn a_finished_frame_damaged_on_disk_is_named_with_the_remedy() {
+    let ws = Workspace::new();
+    let levels: Vec<u8> = (0..6).map(|i| 30 + 30 * i as u8).collect();
+    support::write_video(&ws.path("in.avi"), 10.0, Size::new(64, 48), &levels);
+    // What a stop partway through leaves: its first frames and their record, no film.
+    ws.ok(&[
+        "video",
+        "in.avi",
+        "--end",
+        "3",
+        "--frames-dir",
+        "frames",
+        "-o",
+        "out.avi",
+        "-q",
+    ]);
+    std::fs::remove_file(ws.path("out.avi")).unwrap();
+    let frame = ws.path("frames/frame_000001.jpg");
+    let bytes = std::fs::read(&frame).unwrap();
+    std::fs::write(&frame, &bytes[..bytes.len() / 2]).unwrap();
+    let out = ws.run(&["video", "in.avi", "--frames-dir", "frames", "-o", "out.avi", "-q"]);
+    support::fails_with(
+        &out,
+        1,
+        &["frames/frame_000001.jpg is damaged", "delete it and run again"],
+    );
+    assert!(!stderr(&out).contains("Corrupt JPEG"), "{}", stderr(&out));
+    std::fs::remove_file(&frame).unwrap();
+    ws.ok(&["video", "in.avi", "--frames-dir", "frames", "-o", "out.avi", "-q"]);
+    assert_eq!(read_video(&ws.path("out.avi")).frames.len(), 6);
+}
+
+/// Issue 23, WEAK: a resumed film differed from an uninterrupted one on the frames done before the stop, though those
+/// frames were the same on disk: the film takes them as stored, and JPEG's loss shows. PNG frames keep them whole,
+/// and the two films are the same (as the README says).
+#[test]
+fn with_png_frames_a_resumed_film_is_the_uninterrupted_one() {
+    let ws = Workspace::new();
+    let levels: Vec<u8> = (0..8).map(|i| 30 + 25 * i as u8).collect();
+    support::write_video(&ws.path("in.avi"), 10.0, Size::new(64, 48), &levels);
+    let run = |dir: &str, extra: &[&str]| {
+        let film = format!("{dir}.avi");
+        let args = [
+            "video",
+            "in.avi",
+            "--frame-format",
+            "png",
+            "--frames-dir",
+            dir,
+            "-o",
+            &film,
+            "-q",
+        ];
+        ws.ok(&[&args[..], extra].concat());
+    };
+    run("whole", &[]);
+    run("resumed", &["--end", "4"]);
+    std::fs::remove_file(ws.path("resumed.avi")).unwrap();
+    run("resumed", &[]);
+    let (whole, resumed) = (
+        read_video(&ws.path("whole.avi")).frames,
+        read_video(&ws.path("resumed.avi")).frames,
+    );
+    assert_eq!(whole.len(), 8);
+    for (a, b) in whole.iter().zip(&resumed) {
+        assert_eq!(mean_abs_diff(a, b), 0.0);
+    }
+}
+
+/// Issue 23, WEAK: quick Ctrl-Cs ended the run at once with nothing said, and left the hidden unfinished film
+/// behind. The second signal removes the run's work files and says so.
+#[test]
+fn a_second_interrupt_ends_the_run_at_once_and_leaves_no_work_file() {
+    let ws = Workspace::new();
+    let levels: Vec<u8> = (0..400).map(|i| (i % 200) as u8 + 20).collect();
+    support::write_video(&ws.path("long.avi"), 25.0, Size::new(64, 48), &levels);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_colorize"))
+        .args(["video", "long.avi", "--no-frames", "-o", "out.avi", "-q"])
+        .current_dir(ws.dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let partial = ws.path(".out.avi.colorize-partial.avi");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !partial.exists() && std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // Stopped, it takes both signals at once when continued: the second finds the first still being acted on.
+    support::interrupt::send(pid, libc::SIGSTOP);
+    let running = child.try_wait().unwrap().is_none();
+    let began = partial.exists();
+    if running {
+        support::interrupt::send(pid, libc::SIGINT);
+        support::interrupt::send(pid, libc::SIGTERM);
+        support::interrupt::send(pid, libc::SIGCONT);
+    }
+    let status = child.wait().unwrap();
+    let mut said = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut said).unwrap();
+    assert!(
+        running && began,
+        "the run ended before it could be stopped, or never began its film: {said}"
+    );
+    assert_eq!(status.code(), Some(130), "{said}");
+    assert!(said.contains("stopped at once by a second interrupt"), "{said}");
+    let left: Vec<String> = ws.entries().into_iter().filter(|n| n.contains("colorize-")).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

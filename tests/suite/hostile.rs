@@ -325,3 +325,20 @@ fn a_variable_rate_film_stays_in_step_with_its_sound() {
         );
     }
 }
+
+/// Issue 23, WEAK: a film of a 250-character name failed with "OpenCV has no encoder for it" and left a frames
+/// folder holding only its lock and manifest. The name is refused before any work, saying why.
+#[test]
+fn a_film_name_too_long_for_the_files_beside_it_is_refused_before_any_work() {
+    let ws = Workspace::new();
+    let name = format!("{}.avi", "r".repeat(246));
+    write_video(&ws.path(&name), 10.0, Size::new(32, 24), &[20, 60]);
+    let before = ws.entries();
+    fails_with(
+        &ws.run(&["video", &name, "-q"]),
+        1,
+        &["is too long: 250 bytes", "choose a shorter name with -o"],
+    );
+    assert_eq!(ws.entries(), before, "something was written");
+    ws.ok(&["video", &name, "-o", "short.avi", "-q"]);
+}

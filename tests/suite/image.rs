@@ -101,3 +101,18 @@ fn existing_outputs_are_kept_unless_overwrite() {
     assert!(ws.run(&["image", "p.png", "--overwrite", "-q"]).status.success());
     assert_eq!(read_image(&ws.path("colorized_images/Color_p.png")).channels(), 3);
 }
+
+/// Issue 23, WEAK: `image DIR -o DIR` twice colorized the first run's copies again, as Color_Color_*. In the output
+/// folder they are left out, with a note.
+#[test]
+fn photos_colorized_into_their_own_folder_are_not_colorized_again() {
+    let ws = Workspace::new();
+    write_image(&ws.path("album/p.png"), &support::frame(Size::new(40, 30), 90));
+    ws.ok(&["image", "album", "-o", "album", "-q"]);
+    let said = ws.ok(&["image", "album", "-o", "album", "--overwrite", "-q"]);
+    assert!(
+        said.contains("note: 1 colorized copies (Color_*) in album, the output folder, are left out"),
+        "{said}"
+    );
+    assert_eq!(names(&ws.path("album")), ["Color_p.png", "p.png"]);
+}

@@ -19,6 +19,7 @@ mod image;
 mod keyframes;
 mod kubernetes;
 mod model;
+mod parts;
 mod refinish;
 mod shards;
 mod sheet;

@@ -288,7 +288,7 @@ fn variable_rate_films_are_split_at_the_frames_decoding_gives() {
 }
 
 /// A 30-frame film in three parts, `part-0.mp4` to `part-2.mp4`, each with its record; `audio` gives the film sound.
-fn three_parts(ws: &Workspace, audio: bool) {
+pub fn three_parts(ws: &Workspace, audio: bool) {
     make_clip(&ws.path("film.mp4"), "24", 1.25, audio);
     for i in 0..3 {
         let (shard, part) = (format!("{i}/3"), format!("part-{i}.mp4"));
@@ -314,11 +314,13 @@ fn assemble_refuses_a_part_named_twice_or_copied() {
     ]);
     fails_with(&out, 1, &["part-1.mp4 is named twice", "name each shard's part once"]);
     std::fs::copy(ws.path("part-1.mp4"), ws.path("copy.mp4")).unwrap();
-    std::fs::copy(
-        ws.path(".part-1.mp4.colorize-manifest"),
-        ws.path(".copy.mp4.colorize-manifest"),
-    )
-    .unwrap();
+    for record in ["manifest", "source"] {
+        std::fs::copy(
+            ws.path(&format!(".part-1.mp4.colorize-{record}")),
+            ws.path(&format!(".copy.mp4.colorize-{record}")),
+        )
+        .unwrap();
+    }
     let out = ws.run(&[
         "assemble",
         "part-0.mp4",
@@ -330,7 +332,9 @@ fn assemble_refuses_a_part_named_twice_or_copied() {
     ]);
     fails_with(&out, 1, &["part-1.mp4 and copy.mp4 are both shard 1/3"]);
     std::fs::remove_file(ws.path("copy.mp4")).unwrap();
-    std::fs::remove_file(ws.path(".copy.mp4.colorize-manifest")).unwrap();
+    for record in ["manifest", "source"] {
+        std::fs::remove_file(ws.path(&format!(".copy.mp4.colorize-{record}"))).unwrap();
+    }
     assert_eq!(ws.entries(), before, "a refused assemble left something");
     // Named in any order, each once, the parts make the whole film.
     let said = ws.ok(&["assemble", "part-2.mp4", "part-0.mp4", "part-1.mp4", "-o", "dup.mp4"]);

@@ -8,7 +8,8 @@ use opencv::imgproc;
 use opencv::prelude::*;
 
 use crate::support::{
-    self, fails_with, make_clip, mean_abs_diff, read_image, read_video, shared_media, write_image, Workspace,
+    self, fails_with, frame, make_clip, mean_abs_diff, read_image, read_video, shared_media, write_image, write_video,
+    Workspace,
 };
 
 /// The part of `sheet` holding the original (0) or colorized (1) picture of cell `i`.
@@ -199,4 +200,26 @@ fn a_films_sheet_replaces_no_file_without_overwrite() {
         "-q",
     ]);
     assert_ne!(std::fs::read(ws.path("mine.sheet.jpg")).unwrap(), photo);
+}
+
+/// Issue 23, WEAK: `--contact-sheet sheet.jpg` took sheet.jpg for a second film (rc 1, the frames folder moved to
+/// one per film), and `--contact-sheet 5 -o x.avi` failed with "with several films, -o names the folder". Both are
+/// refused before any work, saying what was meant.
+#[test]
+fn a_sheet_given_a_file_or_a_number_without_equals_is_refused_saying_how() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 10.0, Size::new(32, 24), &[20, 60]);
+    write_image(&ws.path("sheet.jpg"), &frame(Size::new(32, 24), 90));
+    let before = ws.entries();
+    fails_with(
+        &ws.run(&["video", "in.avi", "--contact-sheet", "sheet.jpg", "-q"]),
+        1,
+        &["sheet.jpg is a photo, not a film", "--contact-sheet takes no file"],
+    );
+    fails_with(
+        &ws.run(&["video", "in.avi", "--contact-sheet", "5", "-o", "x.avi", "-q"]),
+        1,
+        &["5 is not a film", "--contact-sheet=5"],
+    );
+    assert_eq!(ws.entries(), before);
 }

@@ -154,3 +154,25 @@ fn assemble_orders_frames_numerically_at_the_chosen_rate() {
         .success());
     assert_eq!(read_video(&ws.path("film.avi")).fps, 5.0);
 }
+
+/// Issue 23, WEAK: `--exact` silently ignored `--keyframe-interval`, `--smooth` and `--saturation`, yet refused
+/// `--temperature`. It refuses them all, as bad usage.
+#[test]
+fn exact_refuses_the_settings_it_would_ignore() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 10.0, Size::new(32, 24), &[20, 60]);
+    for (flag, value) in [
+        ("--keyframe-interval", "5"),
+        ("--smooth", "0.2"),
+        ("--saturation", "1.5"),
+    ] {
+        let out = ws.run(&["video", "in.avi", "--exact", flag, value, "-q"]);
+        let said = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{said}");
+        assert!(
+            said.contains("'--exact' cannot be used with") && said.contains(flag),
+            "{said}"
+        );
+    }
+    assert_eq!(ws.entries(), ["in.avi", "model"]);
+}
