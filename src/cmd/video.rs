@@ -215,12 +215,18 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     let mut rows = Vec::new();
     for (k, film) in films.iter().enumerate() {
         let label = format!("{} ({} of {})", film.input.display(), k + 1, films.len());
-        let (result, row) = match skipped(&args, film) {
-            Some((why, row)) => {
+        // A film there already is made again only where its finishing settings changed: refinished.
+        let due = || film::refinish_due(&options(&args, film, &model, &hints), model.identity());
+        let (result, row) = match skipped(&args, film, due) {
+            Err(e) => {
+                eprintln!("error: {}: {e:#}", film.input.display());
+                (Outcome::of_error(), "refused".to_string())
+            }
+            Ok(Some((why, row))) => {
                 eprintln!("{label}: {why}");
                 (Outcome::Success, row.to_string())
             }
-            None => colorize_one(&args, film, (&model, &mut nets), &pictures, &hints, &label),
+            Ok(None) => colorize_one(&args, film, (&model, &mut nets), &pictures, &hints, &label),
         };
         outcome = outcome.max(result);
         rows.push(format!("  {}: {row}", film.input.display()));
@@ -242,27 +248,36 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
 }
 
 /// Why a film of the batch is skipped, and its word in the summary: its film is there, made from it (looked at
-/// now, as another run may have made it since the batch began), or another run is writing its frames.
-fn skipped(args: &VideoArgs, job: &Job) -> Option<(String, &'static str)> {
+/// now, as another run may have made it since the batch began) with the finishing asked for (`refinish_due` says
+/// whether it was not, or refuses other predictions), or another run is writing its frames.
+fn skipped(
+    args: &VideoArgs,
+    job: &Job,
+    refinish_due: impl FnOnce() -> Result<bool>,
+) -> Result<Option<(String, &'static str)>> {
     let film = job.outputs.film();
     if let Some(film) =
         film.filter(|f| !args.overwrite && film::Owner::of_film(f, job.digest.as_deref()) == film::Owner::This)
     {
-        let why = format!(
-            "{} is there already, skipped (pass --overwrite to make it again)",
-            film.display()
-        );
-        return Some((why, "already there"));
+        if !refinish_due()? {
+            let why = format!(
+                "{} is there already, skipped (pass --overwrite to make it again)",
+                film.display()
+            );
+            return Ok(Some((why, "already there")));
+        }
     }
-    let frames = job.outputs.frames()?;
+    let Some(frames) = job.outputs.frames() else {
+        return Ok(None);
+    };
     let part = job.outputs.shard().map(|s| s.tag());
-    FolderLock::held(&frames.dir, part.as_deref()).then(|| {
+    Ok(FolderLock::held(&frames.dir, part.as_deref()).then(|| {
         let why = format!(
             "{} is being written by another colorize run, skipped (run the command again once it is done)",
             frames.dir.display()
         );
         (why, "left to another run")
-    })
+    }))
 }
 
 /// Where a film's time went, and how busy its `networks` were over its `seconds`.
@@ -325,15 +340,21 @@ fn colorize_one(
     } else {
         String::new()
     };
+    let stored = if summary.stored > 0 {
+        format!(", {} from stored predictions", summary.stored)
+    } else {
+        String::new()
+    };
     let line = format!(
-        "colorized {} frames ({} keyframes: {} computed, {} repeats; {} carried along the motion{resumed}; {} cuts) \
-         in {seconds:.1} s, {:.2} frames/s",
+        "colorized {} frames ({} keyframes: {} computed{stored}, {} repeats; {} carried along the motion{resumed}; \
+         {} cuts; {} forward passes) in {seconds:.1} s, {:.2} frames/s",
         summary.frame_count,
         summary.keyframes,
         summary.computed,
-        summary.keyframes - summary.computed,
+        summary.keyframes - summary.computed - summary.stored,
         summary.frame_count - summary.keyframes - summary.resumed,
         summary.cuts,
+        summary.forward_passes,
         summary.frame_count as f64 / seconds.max(1e-9)
     );
     eprintln!("{line}");

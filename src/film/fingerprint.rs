@@ -136,10 +136,17 @@ impl Fingerprint {
 
     /// One `name=value` line per field.
     pub fn to_text(&self) -> String {
-        self.fields()
-            .iter()
-            .map(|f| format!("{}={}\n", f.name, f.value))
-            .collect()
+        lines(&self.fields())
+    }
+
+    /// The lines of the fields that decide the predictions: what a store of them is keyed by.
+    pub fn prediction_text(&self) -> String {
+        lines(&self.fields()[..PREDICTION_FIELDS])
+    }
+
+    /// The lines of the fields that only finish the predictions into frames.
+    pub fn finishing_text(&self) -> String {
+        lines(&self.fields()[PREDICTION_FIELDS..])
     }
 
     /// Reads back what `to_text` wrote: every field, by name, in order, and nothing else.
@@ -199,6 +206,13 @@ impl Fingerprint {
             })
             .collect()
     }
+}
+
+/// How many of the fields, first, are the `Prediction` half's.
+const PREDICTION_FIELDS: usize = 11;
+
+fn lines(fields: &[Field]) -> String {
+    fields.iter().map(|f| format!("{}={}\n", f.name, f.value)).collect()
 }
 
 /// `none` for an absent value: never an empty field, and never Rust's `Some(..)`.
@@ -325,6 +339,14 @@ pub(super) mod tests {
              frame-format=jpg\n\
              hints=ee44\n"
         );
+    }
+
+    #[test]
+    fn the_halves_split_where_the_prediction_ends() {
+        let f = sample();
+        assert!(f.prediction_text().ends_with("start=10\n"));
+        assert!(f.finishing_text().starts_with("painter=2\n"));
+        assert_eq!(f.prediction_text() + &f.finishing_text(), f.to_text());
     }
 
     #[test]

@@ -8,6 +8,8 @@ use super::motion::Carry;
 pub struct Frame<T> {
     /// Index in the source film, as frame names and messages give it.
     pub index: usize,
+    /// The index of the frame its shot starts with: the unit records and refinishing know frames by.
+    pub shot: usize,
     /// Time in the source film, from the frame's own timestamp.
     pub seconds: f64,
     /// The source frame, kept for side-by-side films and contact sheets.
@@ -39,7 +41,7 @@ pub enum Between {
     },
 }
 
-/// A keyframe: `T` is the network's input (`Input`) on the way to the workers, its prediction (`Ab`) after.
+/// A keyframe: `T` is what the network needs (`Input`) on the way to the workers, its prediction (`Ab`) after.
 pub enum Key<T> {
     /// Already on disk from an earlier run.
     Resumed,
@@ -58,8 +60,23 @@ pub enum Key<T> {
     },
 }
 
-/// The network's input: L resized to its square, as a 1x1xSxS blob.
-pub struct Input(pub Mat);
+/// What a keyframe's prediction is made from.
+pub enum Input {
+    /// L resized to the network's square, as a 1x1xSxS blob: one forward pass.
+    Blob(Mat),
+    /// The prediction an earlier run made for this frame (predictions.rs): no forward pass.
+    Stored(Mat),
+}
 
-/// The network's a/b, on its output grid.
-pub struct Ab(pub Mat);
+/// The network's a/b, on its output grid, and where it came from.
+pub struct Ab {
+    pub ab: Mat,
+    pub origin: Origin,
+}
+
+/// Where a prediction came from: the network now, or the store of an earlier run's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Network,
+    Store,
+}

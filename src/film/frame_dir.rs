@@ -18,6 +18,12 @@ pub fn frame_path(dir: &Path, index: usize, ext: &str) -> PathBuf {
     dir.join(format!("frame_{index:06}.{ext}"))
 }
 
+/// Where a run (`shard`, if it is one) keeps its record `name` in the frames folder `dir`.
+pub fn record(dir: &Path, name: &str, shard: Option<Shard>) -> PathBuf {
+    let tag = shard.map(|s| format!("-{}", s.tag())).unwrap_or_default();
+    dir.join(format!(".colorize-{name}{tag}"))
+}
+
 pub struct FrameDir {
     pub dir: PathBuf,
     pub format: FrameFormat,
@@ -39,8 +45,7 @@ impl FrameDir {
 
     /// A record of this run's beside the frames: `.colorize-NAME`, or `.colorize-NAME-I-of-N` for a shard.
     pub fn record(&self, name: &str) -> PathBuf {
-        let tag = self.shard.map(|s| format!("-{}", s.tag())).unwrap_or_default();
-        self.dir.join(format!(".colorize-{name}{tag}"))
+        record(&self.dir, name, self.shard)
     }
 
     pub fn path(&self, index: usize) -> PathBuf {

@@ -9,14 +9,14 @@ use opencv::core::{self, Mat, Size, Vector};
 use opencv::imgproc;
 use opencv::prelude::*;
 
-use super::frame::{Ab, Frame, Input, Key, Segment};
+use super::frame::{Ab, Frame, Input, Key, Origin, Segment};
 use super::keys::{Interval, Keys};
 use super::motion::{self, Flow};
 use super::painter::{ColourState, Painter};
 use super::picture::Picture;
 use super::position::Span;
 use super::profile::Profile;
-use super::read::{Jobs, Originals, Source};
+use super::read::{Earlier, Jobs, Originals, Source};
 use super::scene::Repeats;
 
 const FRAMES: usize = 120;
@@ -68,7 +68,10 @@ fn with_truth(segment: Segment<Key<Input>>, truths: &[Mat]) -> Result<Segment<Ke
                     l, back, written, cut, ..
                 } => Key::Computed {
                     l,
-                    net: Some(Ab(truth.try_clone()?)),
+                    net: Some(Ab {
+                        ab: truth.try_clone()?,
+                        origin: Origin::Network,
+                    }),
                     back,
                     cut,
                     written,
@@ -76,6 +79,7 @@ fn with_truth(segment: Segment<Key<Input>>, truths: &[Mat]) -> Result<Segment<Ke
             };
             Some(Frame {
                 index: frame.index,
+                shot: frame.shot,
                 seconds: frame.seconds,
                 original: frame.original,
                 work,
@@ -111,7 +115,7 @@ fn carried_and_held(colour: &Path, film: &Path, interval: Interval) -> Result<(V
             start: 0,
             end: Some(FRAMES),
         },
-        0,
+        Earlier::default(),
         224,
         Originals::Only(&[]),
         keys,

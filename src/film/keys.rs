@@ -54,6 +54,7 @@ pub struct Analysed {
 
 struct Waiting {
     frame: Analysed,
+    shot: usize,
     back: Option<Carry>,
 }
 
@@ -115,6 +116,8 @@ pub struct Keys<'a> {
     repeats: Repeats,
     flow: Option<Flow>,
     scene: Scene,
+    /// Where the current shot starts.
+    shot: usize,
     last: Option<LastKey>,
     waiting: Vec<Waiting>,
     profile: &'a Profile,
@@ -128,6 +131,7 @@ impl<'a> Keys<'a> {
             repeats,
             flow,
             scene: Scene::default(),
+            shot: 0,
             last: None,
             waiting: Vec::new(),
             profile,
@@ -148,6 +152,9 @@ impl<'a> Keys<'a> {
     pub fn push(&mut self, frame: Analysed) -> Result<Option<Segment<Key<Input>>>> {
         let shot = self.scene.shot(&frame.input)?;
         let cut = shot == Shot::Starts;
+        if cut {
+            self.shot = frame.index;
+        }
         let back = match (&mut self.flow, &frame.gray, &self.last) {
             (Some(flow), Some(gray), Some(LastKey { gray: Some(key), .. })) if !cut => {
                 Some(self.profile.time(Stage::Motion, || flow.carry(gray, key))?)
@@ -157,7 +164,11 @@ impl<'a> Keys<'a> {
         let unreliable = back.as_ref().is_some_and(|b| b.wrong > UNRELIABLE_SHARE);
         if !(cut || self.last.is_none() || self.interval.due(frame.index, back.as_ref()) || unreliable) {
             if frame.role.in_range() {
-                self.waiting.push(Waiting { frame, back });
+                self.waiting.push(Waiting {
+                    frame,
+                    shot: self.shot,
+                    back,
+                });
             }
             return Ok(None);
         }
@@ -175,7 +186,7 @@ impl<'a> Keys<'a> {
             Role::Settled => return Ok(None),
             Role::Warmup | Role::Written | Role::ReadAhead => Key::Computed {
                 l: frame.l,
-                net: (!repeat).then_some(Input(frame.input)),
+                net: (!repeat).then_some(Input::Blob(frame.input)),
                 back,
                 cut: after_cut,
                 written: frame.role == Role::Written,
@@ -183,6 +194,7 @@ impl<'a> Keys<'a> {
         };
         let key = Frame {
             index: frame.index,
+            shot: self.shot,
             seconds: frame.seconds,
             original: frame.original,
             work,
@@ -204,7 +216,7 @@ impl<'a> Keys<'a> {
     fn carry_ahead(&mut self, key: Option<&Analysed>) -> Result<Vec<Frame<Between>>> {
         let last = self.last.as_ref().map_or(0, |k| k.index);
         let mut frames = Vec::with_capacity(self.waiting.len());
-        for Waiting { frame, back } in self.waiting.drain(..) {
+        for Waiting { frame, shot, back } in self.waiting.drain(..) {
             let work = if frame.role == Role::Resumed {
                 Between::Resumed
             } else {
@@ -225,6 +237,7 @@ impl<'a> Keys<'a> {
             };
             frames.push(Frame {
                 index: frame.index,
+                shot,
                 seconds: frame.seconds,
                 original: frame.original,
                 work,

@@ -9,10 +9,12 @@ use anyhow::{bail, Context, Result};
 use super::fingerprint::Fingerprint;
 use super::frame_dir::frame_path;
 use super::shard::Shard;
+use super::shots::Ledger;
 use crate::output::write_atomically;
 
-/// Version 2: the fingerprint in named fields, one a line, after the others.
-const MAGIC: &str = "colorize-manifest 3";
+/// Version 2: the fingerprint in named fields, one a line, after the others. Version 3: the colour hints in the
+/// fingerprint. Version 4: the shots, one a line, before the fingerprint.
+const MAGIC: &str = "colorize-manifest 4";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Manifest {
@@ -32,13 +34,15 @@ pub struct Manifest {
     pub origin: Option<f64>,
     pub ext: String,
     pub complete: bool,
+    /// The shots of the range on disk, each with the finishing it was painted with.
+    pub shots: Ledger,
 }
 
 impl Manifest {
     /// Saves the record at `path`: beside the frames (`FrameDir::record`), or a shard's part (`part_record`).
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = format!(
-            "{MAGIC}\nshard {} {}\nwhole-start {}\nframes {} {}\nfps {}\norigin {}\next {}\ncomplete {}\n{}",
+            "{MAGIC}\nshard {} {}\nwhole-start {}\nframes {} {}\nfps {}\norigin {}\next {}\ncomplete {}\n{}{}",
             self.shard.index,
             self.shard.count,
             self.whole_start,
@@ -48,6 +52,7 @@ impl Manifest {
             self.origin.unwrap_or(f64::NAN),
             self.ext,
             self.complete,
+            self.shots.to_text(),
             self.fingerprint.to_text()
         );
         write_atomically(path, text.as_bytes())
@@ -68,7 +73,7 @@ impl Manifest {
     }
 
     fn parse_fields(rest: &str) -> Result<Manifest> {
-        // Seven lines of fields, then the fingerprint's.
+        // Seven lines of fields, then the shots', then the fingerprint's.
         let mut lines = rest.splitn(8, '\n');
         let mut field = |name: &str| -> Result<Vec<&str>> {
             let line = lines.next().with_context(|| format!("no {name}"))?;
@@ -82,7 +87,13 @@ impl Manifest {
         let whole_start = field("whole-start")?;
         let frames = field("frames")?;
         let (fps, origin, ext, complete) = (field("fps")?, field("origin")?, field("ext")?, field("complete")?);
-        let fingerprint = Fingerprint::parse(lines.next().context("no fingerprint")?)?;
+        let mut rest = lines.next().context("no fingerprint")?;
+        let mut shots = Ledger::default();
+        while let Some((line, after)) = rest.split_once('\n').filter(|(line, _)| line.starts_with("shot ")) {
+            shots.parse_line(line)?;
+            rest = after;
+        }
+        let fingerprint = Fingerprint::parse(rest)?;
         let number = |v: &[&str], i: usize| -> Result<usize> { Ok(v.get(i).context("cut short")?.parse()?) };
         Ok(Manifest {
             fingerprint,
@@ -97,6 +108,7 @@ impl Manifest {
             origin: Some(origin[0].parse::<f64>()?).filter(|o| o.is_finite()),
             ext: ext[0].to_string(),
             complete: complete[0].parse()?,
+            shots,
         })
     }
 }
@@ -268,6 +280,7 @@ mod tests {
             origin: Some(0.417),
             ext: "jpg".into(),
             complete: true,
+            shots: Ledger::default(),
         };
         (format!(".colorize-manifest-{index}-of-{count}"), m)
     }
@@ -287,15 +300,19 @@ mod tests {
 
     #[test]
     fn the_record_on_disk_is_pinned_line_by_line() {
-        let (_, m) = shard(1, 3, 20, Some(30));
+        let (_, mut m) = shard(1, 3, 20, Some(30));
+        m.shots.parse_line("shot 12 21 0123456789abcdef whole").unwrap();
+        m.shots.parse_line("shot 25 26 0123456789abcdef whole").unwrap();
         let dir = tempfile::tempdir().unwrap();
         m.save(&part_record(&dir.path().join("part-1.mp4"))).unwrap();
         let text = std::fs::read_to_string(dir.path().join(".part-1.mp4.colorize-manifest")).unwrap();
-        let expected = "colorize-manifest 3\nshard 1 3\nwhole-start 10\nframes 20 30\nfps 23.976023976023978\n\
-                        origin 0.417\next jpg\ncomplete true\n"
+        let expected = "colorize-manifest 4\nshard 1 3\nwhole-start 10\nframes 20 30\nfps 23.976023976023978\n\
+                        origin 0.417\next jpg\ncomplete true\nshot 12 21 0123456789abcdef whole\n\
+                        shot 25 26 0123456789abcdef whole\n"
             .to_string()
             + &sample().to_text();
         assert_eq!(text, expected);
+        assert_eq!(Manifest::parse(&text).unwrap(), m);
     }
 
     #[test]

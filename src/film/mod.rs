@@ -19,13 +19,16 @@ mod parts;
 mod picture;
 mod plan;
 mod position;
+mod predictions;
 mod probe;
 mod profile;
 mod read;
+mod refinish;
 mod resume;
 mod review;
 mod scene;
 mod shard;
+mod shots;
 mod sink;
 mod timeline;
 mod tracks;
@@ -40,7 +43,7 @@ use crate::{interrupt, pipeline};
 pub use assembled_review::AssembledReview;
 pub use fingerprint::content_digest;
 pub use finish::{check_sound_source, finish_film, join_parts, Sound};
-use frame::{Ab, Frame, Input, Key, Segment};
+use frame::{Ab, Frame, Input, Key, Origin, Segment};
 pub use keys::Interval;
 use keys::Keys;
 pub use manifest::check_folder;
@@ -54,6 +57,7 @@ pub use profile::Profile;
 use profile::Stage;
 pub use read::{is_film, EXTENSIONS};
 use read::{Jobs, Originals};
+pub use refinish::refinish_due;
 pub use shard::{Shard, ShardSpec};
 use sink::Sink;
 pub use sink::{HintsDone, Summary};
@@ -91,22 +95,16 @@ fn run(
     let hints = profile.time(Stage::Hints, || {
         tracks::follow(&plan.input, plan.width, plan.render_size, plan.read, &plan.hints)
     })?;
-    let (mut sink, resume_at) = Sink::new(&plan, hints, pictures, &profile, progress)?;
+    let (mut sink, earlier) = Sink::new(&plan, hints, pictures, &profile, progress)?;
+    // The frames kept from the range's start on, without a gap, are done before the sink takes any.
+    let resume_at = earlier.done_until(plan.span.start);
     let flow = plan
         .carries_colour
         .then(|| motion::Flow::new(motion::analysis_size(source.size)))
         .transpose()?;
     let keys = Keys::new(plan.keyframe_interval, plan.repeats, flow, &profile);
     let originals = originals(&plan);
-    let jobs = Jobs::new(
-        source,
-        plan.span,
-        resume_at,
-        plan.render_size,
-        originals,
-        keys,
-        &profile,
-    );
+    let jobs = Jobs::new(source, plan.span, earlier, plan.render_size, originals, keys, &profile);
     // Segments hold up to a keyframe interval of frames each, a batch up to `batch` segments. One batch waiting
     // per network keeps a GPU busy; single segments queue deeper, as they are quick to come and go.
     let in_flight = if plan.batch > 1 {
@@ -158,7 +156,8 @@ type Unsure = Vec<(usize, Uncertainty)>;
 type Forwarded = (Vec<Segment<Key<Ab>>>, Unsure);
 
 /// A worker's share of a batch: one forward pass for the keyframes that need one, that is all but those on disk
-/// already and those that repeat the last; with their uncertainty too when `unsure`.
+/// already, those that repeat the last, and those whose prediction an earlier run stored; with their uncertainty
+/// too when `unsure`.
 fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, unsure: bool, profile: &Profile) -> Result<Forwarded> {
     interrupt::check()?;
     let (indices, inputs): (Vec<usize>, Vec<&Mat>) = batch
@@ -167,7 +166,7 @@ fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, unsure: bool, p
             let key = segment.key.as_ref()?;
             match &key.work {
                 Key::Computed {
-                    net: Some(Input(input)),
+                    net: Some(Input::Blob(input)),
                     ..
                 } => Some((key.index, input)),
                 _ => None,
@@ -184,6 +183,7 @@ fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, unsure: bool, p
     let mut predicted = predicted.into_iter();
     let mut coloured = |key: Frame<Key<Input>>| Frame {
         index: key.index,
+        shot: key.shot,
         seconds: key.seconds,
         original: key.original,
         work: match key.work {
@@ -196,8 +196,17 @@ fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, unsure: bool, p
                 written,
             } => Key::Computed {
                 l,
-                // One prediction per input, in order: `inputs` was taken from these same keyframes.
-                net: net.and_then(|_| predicted.next().map(Ab)),
+                net: net.and_then(|input| match input {
+                    // One prediction per blob, in order: `inputs` was taken from these same keyframes.
+                    Input::Blob(_) => predicted.next().map(|ab| Ab {
+                        ab,
+                        origin: Origin::Network,
+                    }),
+                    Input::Stored(ab) => Some(Ab {
+                        ab,
+                        origin: Origin::Store,
+                    }),
+                }),
                 back,
                 cut,
                 written,

@@ -11,7 +11,7 @@ use opencv::core::{self, Mat};
 use opencv::imgproc;
 use opencv::prelude::*;
 
-use super::frame::{Ab, Between, Frame, Key, Segment};
+use super::frame::{Ab, Between, Frame, Key, Origin, Segment};
 use super::motion::{self, Carry};
 use super::picture::Picture;
 use super::tracks::Tracked;
@@ -53,9 +53,11 @@ pub struct Painted {
     pub frames: Vec<Frame<Picture>>,
     /// The last frame painted and the colour state after it: what a resume record holds.
     pub record: Option<(usize, ColourState)>,
-    /// Keyframes painted (written), and those of them the network ran on rather than repeating the last.
+    /// Keyframes painted (written), those of them the network ran on, and those whose prediction was stored by
+    /// an earlier run (the rest repeat the last).
     pub keyframes: usize,
     pub computed: usize,
+    pub stored: usize,
 }
 
 pub struct Painter {
@@ -85,6 +87,7 @@ impl Painter {
             record: None,
             keyframes: 0,
             computed: 0,
+            stored: 0,
         };
         let key = match segment.key {
             Some(key) => {
@@ -106,6 +109,7 @@ impl Painter {
             };
             painted.frames.push(Frame {
                 index: frame.index,
+                shot: frame.shot,
                 seconds: frame.seconds,
                 original: frame.original,
                 work,
@@ -120,7 +124,8 @@ impl Painter {
             }
             Some(work) => {
                 painted.keyframes += 1;
-                painted.computed += usize::from(work.computed);
+                painted.computed += usize::from(work.origin == Some(Origin::Network));
+                painted.stored += usize::from(work.origin == Some(Origin::Store));
                 let ab = self.saturated(work.colour.try_clone()?)?;
                 self.commit(work.prediction, work.colour, work.correction);
                 painted.record = Some((key.index, self.state.snapshot()?));
@@ -130,6 +135,7 @@ impl Painter {
         };
         painted.frames.push(Frame {
             index: key.index,
+            shot: key.shot,
             seconds: key.seconds,
             original: key.original,
             work,
@@ -144,9 +150,9 @@ impl Painter {
             Key::Computed {
                 l, net, back, written, ..
             } => {
-                let computed = net.is_some();
+                let origin = net.as_ref().map(|n| n.origin);
                 let prediction = match net {
-                    Some(Ab(ab)) => ab,
+                    Some(Ab { ab, .. }) => ab,
                     None => self
                         .state
                         .last_ab
@@ -161,13 +167,14 @@ impl Painter {
                     prediction,
                     colour,
                     correction,
-                    computed,
+                    origin,
                     written,
                 })
             }
         };
         Ok(Frame {
             index: key.index,
+            shot: key.shot,
             seconds: key.seconds,
             original: key.original,
             work,
@@ -256,8 +263,8 @@ struct KeyColour {
     prediction: Mat,
     colour: Mat,
     correction: Option<Mat>,
-    /// Run through the network (not a repeat).
-    computed: bool,
+    /// Where its prediction came from; None for a repeat of the last.
+    origin: Option<Origin>,
     written: bool,
 }
 
@@ -277,11 +284,15 @@ mod tests {
     fn key(index: usize, net: Option<Mat>, back: Option<Carry>) -> Frame<Key<Ab>> {
         Frame {
             index,
+            shot: 0,
             seconds: index as f64,
             original: None,
             work: Key::Computed {
                 l: Mat::default(),
-                net: net.map(Ab),
+                net: net.map(|ab| Ab {
+                    ab,
+                    origin: Origin::Network,
+                }),
                 back,
                 cut: false,
                 written: true,
@@ -316,6 +327,7 @@ mod tests {
         // Frames before a keyframe are painted from the committed one, the keyframe from the steadied mean.
         let between = Frame {
             index: 1,
+            shot: 0,
             seconds: 1.0,
             original: None,
             work: Between::Carried {

@@ -40,6 +40,7 @@ pub fn picture(frame: Frame<Picture>, frames: Option<&FrameDir>, profile: &Profi
     };
     let frame = Frame {
         index: frame.index,
+        shot: frame.shot,
         seconds: frame.seconds,
         original: frame.original,
         work: (),

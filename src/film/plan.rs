@@ -182,6 +182,23 @@ impl Plan {
     }
 }
 
+/// The fingerprint a run of `options` would have, without planning the run: what tells whether a film already
+/// made is finished as asked.
+pub fn fingerprint_of(options: &Options, model: &Identity) -> Result<Fingerprint> {
+    let source = Source::open(&options.input, options.width)?;
+    // As `resolve` counts the range (at the source's own rate where it has one) and places the hints.
+    let whole = range(options, source.fps.or(options.fps).unwrap_or(25.0))?;
+    let hints = film_hints(
+        &options.input,
+        &options.hints,
+        &source,
+        options.fps.or(source.fps).unwrap_or(25.0),
+    )?;
+    let mut fingerprint = fingerprint(options, model, colour_settings(options), whole.start)?;
+    fingerprint.finishing.hints = hints_digest(&hints);
+    Ok(fingerprint)
+}
+
 /// The film's rate: `--fps`, else the source's, else 25 with a warning.
 fn frame_rate(options: &Options, source: &Source, notes: &mut Vec<String>) -> f64 {
     options.fps.or(source.fps).unwrap_or_else(|| {

@@ -1,6 +1,7 @@
 //! Decoding a film with VideoCapture (optionally shrunk the way the recipe does), and the reader's side of the
 //! pipeline: an iterator of segments, each frame analysed and judged in source order.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -12,6 +13,7 @@ use super::frame::{Input, Key, Segment};
 use super::keys::{Analysed, Keys, Role};
 use super::motion;
 use super::position::Span;
+use super::predictions::Recall;
 use super::probe;
 use super::profile::{Profile, Stage};
 use crate::{image_io, interrupt, lab, output};
@@ -247,13 +249,48 @@ pub enum Originals<'a> {
     Only(&'a [usize]),
 }
 
+/// What earlier runs left that this one need not make again.
+#[derive(Default)]
+pub struct Earlier {
+    /// Frames on disk, finished as this run would finish them: ranges in order, apart.
+    pub kept: Vec<Range<usize>>,
+    /// Whether the last of them is the shot the last run stopped in, which this one carries on.
+    pub carries_on: bool,
+    /// Keyframes' predictions, from the store.
+    pub stored: Option<Recall>,
+}
+
+impl Earlier {
+    /// The first frame from `start` on that is not on disk: the frames before it are done without a gap.
+    pub fn done_until(&self, start: usize) -> usize {
+        self.kept.first().filter(|k| k.start == start).map_or(start, |k| k.end)
+    }
+
+    fn keeps(&self, index: usize) -> bool {
+        self.range_of(index).is_some()
+    }
+
+    /// Whether frame `index` lies in a shot this run leaves as it is: nothing painted depends on its motion.
+    fn leaves(&self, index: usize) -> bool {
+        self.range_of(index)
+            .is_some_and(|k| !(self.carries_on && k + 1 == self.kept.len()))
+    }
+
+    /// Which of the kept ranges holds frame `index`.
+    fn range_of(&self, index: usize) -> Option<usize> {
+        let after = self.kept.partition_point(|r| r.start <= index);
+        (after > 0 && self.kept[after - 1].contains(&index)).then(|| after - 1)
+    }
+}
+
 /// The reader's half of the pipeline: frames from where `source` stands (a shard's warmup) through `range`
-/// (and on to the next keyframe), analysed and grouped into segments. Frames already on disk (before `resume_at`)
-/// are still decoded and judged, so keyframes and cuts match an uninterrupted run.
+/// (and on to the next keyframe), analysed and grouped into segments. Frames kept on disk are still decoded and
+/// judged, so keyframes and cuts match an uninterrupted run; keyframes whose prediction is stored carry it instead
+/// of the network's input.
 pub struct Jobs<'a> {
     source: Source,
     range: Span,
-    resume_at: usize,
+    earlier: Earlier,
     render_size: i32,
     originals: Originals<'a>,
     /// The size of the pictures flow is computed on, when colour is carried.
@@ -267,7 +304,7 @@ impl<'a> Jobs<'a> {
     pub fn new(
         source: Source,
         range: Span,
-        resume_at: usize,
+        earlier: Earlier,
         render_size: i32,
         originals: Originals<'a>,
         keys: Keys<'a>,
@@ -276,7 +313,7 @@ impl<'a> Jobs<'a> {
         Jobs {
             source,
             range,
-            resume_at,
+            earlier,
             render_size,
             originals,
             analysis: keys.analysis_size(),
@@ -320,15 +357,37 @@ impl Jobs<'_> {
             return self.keys.finish();
         };
         let frame = self.profile.time(Stage::Pre, || self.analyse(index, decoded, beyond))?;
-        let segment = self.keys.push(frame)?;
+        let mut segment = self.keys.push(frame)?;
         self.done = beyond && segment.is_some();
+        if let Some(segment) = &mut segment {
+            self.recall(segment)?;
+        }
         Ok(segment)
+    }
+
+    /// Puts the stored prediction, if there is one, where the keyframe's input to the network was.
+    fn recall(&mut self, segment: &mut Segment<Key<Input>>) -> Result<()> {
+        let (Some(stored), Some(key)) = (&mut self.earlier.stored, &mut segment.key) else {
+            return Ok(());
+        };
+        if let Key::Computed {
+            net: Some(input @ Input::Blob(_)),
+            ..
+        } = &mut key.work
+        {
+            if let Some(ab) = stored.get(key.index)? {
+                *input = Input::Stored(ab);
+            }
+        }
+        Ok(())
     }
 
     fn analyse(&self, index: usize, decoded: Decoded, beyond: bool) -> Result<Analysed> {
         let prepared = lab::prepare(&decoded.picture, self.render_size)?;
+        // In a shot left as it is, keyframes are chosen for no frame painted: its motion is not worked out.
         let gray = self
             .analysis
+            .filter(|_| !self.earlier.leaves(index))
             .map(|size| motion::analysis_gray(&decoded.picture, size))
             .transpose()?;
         let role = self.role(index, beyond);
@@ -350,8 +409,12 @@ impl Jobs<'_> {
 
     fn role(&self, index: usize, beyond: bool) -> Role {
         let written = !beyond && index >= self.range.start;
-        // A warmup only sets the colour for the first frame written: a resumed run has that colour recorded.
-        let resumed = index < self.resume_at && (written || self.resume_at > self.range.start);
+        // A warmup only sets the colour for the first frame written: kept, that frame has it already.
+        let resumed = match (written, beyond) {
+            (true, _) => self.earlier.keeps(index),
+            (false, false) => self.earlier.keeps(self.range.start),
+            (false, true) => false,
+        };
         match (written, resumed) {
             (true, true) => Role::Resumed,
             (true, false) => Role::Written,

@@ -1,10 +1,15 @@
-//! Picking up an interrupted film where it stopped: which frames on disk are done, and the colour state then.
+//! Picking up an interrupted film where it stopped, or refinishing a film with other finishing settings: which
+//! frames on disk are done, and the colour state then.
 //!
-//! After each frame the writer records, atomically, the index of the next frame and the colour carried then
-//! (small a/b images: the last prediction, the last keyframe's colour, and what colour hints added to it) with the fingerprint of what made the
-//! frames. A rerun of the same command with the same inputs finds that record, skips the frames already on disk and
-//! continues with the same state, so it writes what an uninterrupted run would have.
+//! After each batch the writer records, atomically, the index of the frame after the last it painted and the
+//! colour carried then (small a/b images: the last prediction, the last keyframe's colour, and what colour hints
+//! added to it), the fingerprint of the run, and its shots on disk with the finishing each was painted with
+//! (shots.rs). A rerun with the same inputs finds that record, keeps the shots already finished as it asks, and
+//! continues in the shot the last run stopped in with the same state, so it writes what an uninterrupted run would
+//! have. A rerun whose predictions would be the same but whose finishing differs paints the other shots again from
+//! the stored predictions.
 
+use std::ops::Range;
 use std::path::PathBuf;
 
 use anyhow::{bail, ensure, Context, Result};
@@ -15,12 +20,13 @@ use super::fingerprint::Fingerprint;
 use super::frame_dir::FrameDir;
 use super::painter::ColourState;
 use super::position::Span;
+use super::shots::{Finish, Ledger};
 use crate::output::write_atomically;
 
 /// Version 3: the colour carried is the last keyframe's, at the analysis size. Version 4: the fingerprint in named
 /// fields, one a line, ended by an empty line. Version 5: the hints in the fingerprint, their correction in the
-/// colour state.
-const MAGIC: &str = "colorize-resume 5";
+/// colour state. Version 6: the shots on disk, one a line, before the fingerprint.
+const MAGIC: &str = "colorize-resume 6";
 
 /// What becomes of frames in the folder that another run made (`--overwrite` replaces them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,9 +35,25 @@ pub enum OtherRuns {
     Replace,
 }
 
-pub struct Checkpoint {
-    pub next: usize,
+struct Checkpoint {
+    next: usize,
+    colour: ColourState,
+    ledger: Ledger,
+}
+
+/// What a rerun takes over from the record.
+#[derive(Default)]
+pub struct Resumption {
+    /// Frames on disk finished as this run would finish them: not painted again.
+    pub kept: Vec<Range<usize>>,
+    /// Whether the last of them is the shot the last run stopped in, which this one carries on.
+    pub carries_on: bool,
+    /// The colour state to start from: the recorded one, when the run carries on in the shot the last one stopped
+    /// in.
     pub colour: ColourState,
+    pub ledger: Ledger,
+    /// When shots are painted again with other finishing settings: what changed, in how many of how many shots.
+    pub refinish: Option<String>,
 }
 
 fn path(frames: &FrameDir) -> PathBuf {
@@ -69,19 +91,32 @@ fn decode_mat(bytes: &mut &[u8]) -> Result<Option<Mat>> {
     Ok(Some(m))
 }
 
-/// Records that every frame before `next` is on disk, with the colour state after the last of them.
-pub fn save(frames: &FrameDir, fingerprint: &Fingerprint, next: usize, colour: &ColourState) -> Result<()> {
-    let mut out = format!("{MAGIC}\nnext {next}\n{}\n", fingerprint.to_text()).into_bytes();
+/// Records the shots on disk (`ledger`), and the colour state after frame `next - 1`, the last one painted.
+pub fn save(
+    frames: &FrameDir,
+    fingerprint: &Fingerprint,
+    next: usize,
+    colour: &ColourState,
+    ledger: &Ledger,
+) -> Result<()> {
+    let text = format!("{MAGIC}\nnext {next}\n{}{}\n", ledger.to_text(), fingerprint.to_text());
+    let mut out = text.into_bytes();
     encode_mat(&mut out, &colour.last_ab)?;
     encode_mat(&mut out, &colour.key)?;
     encode_mat(&mut out, &colour.correction)?;
     write_atomically(&path(frames), &out)
 }
 
-/// The checkpoint of an earlier run of the same command, if one is there. Frames of `span` in the folder from a
-/// different input, settings or model, or with no record of what made them, are refused rather than mixed in,
-/// unless `others` says to replace them.
-pub fn load(frames: &FrameDir, fingerprint: &Fingerprint, span: Span, others: OtherRuns) -> Result<Option<Checkpoint>> {
+/// What an earlier run with the same predictions left, if one did, for a run that finishes shots as `finish`
+/// does. Frames of `span` in the folder from a different input, prediction settings or model, or with no record
+/// of what made them, are refused rather than mixed in, unless `others` says to replace them.
+pub fn load(
+    frames: &FrameDir,
+    fingerprint: &Fingerprint,
+    finish: &Finish,
+    span: Span,
+    others: OtherRuns,
+) -> Result<Option<Resumption>> {
     let overwrite = others == OtherRuns::Replace;
     let Ok(bytes) = std::fs::read(path(frames)) else {
         if let Some(found) = frames.any_frame(span).filter(|_| !overwrite) {
@@ -103,15 +138,17 @@ pub fn load(frames: &FrameDir, fingerprint: &Fingerprint, span: Span, others: Ot
             path(frames).display()
         ),
     };
-    if found != *fingerprint {
-        if overwrite {
-            return Ok(None);
-        }
-        let changes: Vec<String> = fingerprint
-            .changes_from(&found)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+    // `--overwrite` starts over rather than refinish: only the very same run carries on.
+    if found != *fingerprint && overwrite {
+        return Ok(None);
+    }
+    if found.prediction != fingerprint.prediction {
+        // Only what changes the predictions is in the way: other finishing is what refinishing is for.
+        let was = Fingerprint {
+            prediction: found.prediction,
+            finishing: fingerprint.finishing.clone(),
+        };
+        let changes: Vec<String> = fingerprint.changes_from(&was).iter().map(ToString::to_string).collect();
         bail!(
             "{} holds frames of another input, other settings or another model: {} (pass --overwrite to replace \
              them, or choose another --frames-dir)",
@@ -119,11 +156,30 @@ pub fn load(frames: &FrameDir, fingerprint: &Fingerprint, span: Span, others: Ot
             changes.join("; ")
         );
     }
-    // A frame that went missing since is computed again, and so is everything after it.
-    if !(span.start..checkpoint.next).all(|i| frames.path(i).is_file()) {
-        return Ok(None);
-    }
-    Ok(Some(checkpoint))
+    // A shot with a frame gone missing since is painted again.
+    let present = |frames_of: Range<usize>| frames_of.into_iter().all(|i| frames.path(i).is_file());
+    let Checkpoint { next, colour, ledger } = checkpoint;
+    let (kept, resumed) = ledger.kept(finish, span, next, present);
+    let (shots, other) = ledger.count(finish);
+    let refinish = (other > 0).then(|| {
+        let changes: Vec<String> = fingerprint
+            .changes_from(&found)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if changes.is_empty() {
+            format!("refinishing resumes: {other} of {shots} shots left to paint again")
+        } else {
+            format!("refinishing: {} in {other} of {shots} shots", changes.join(", "))
+        }
+    });
+    Ok(Some(Resumption {
+        kept,
+        carries_on: resumed,
+        colour: if resumed { colour } else { ColourState::default() },
+        ledger,
+        refinish,
+    }))
 }
 
 /// Reads a record: what is wrong with it, if anything, in words that follow its path.
@@ -143,19 +199,24 @@ fn parse_current(bytes: &[u8]) -> Result<(Fingerprint, Checkpoint)> {
     // The text ends at the first empty line; the colour state follows it.
     let end = bytes.windows(2).position(|w| w == b"\n\n").context("cut short")?;
     let (text, mut rest) = (std::str::from_utf8(&bytes[..=end])?, &bytes[end + 2..]);
-    let mut lines = text.splitn(3, '\n').skip(1);
+    let mut lines = text.split_inclusive('\n').skip(1).peekable();
     let next = lines
         .next()
         .and_then(|l| l.strip_prefix("next "))
-        .context("no next frame")?;
+        .context("no next frame")?
+        .trim_end();
     let next: usize = next.parse().with_context(|| format!("'{next}' is not a frame"))?;
-    let fingerprint = Fingerprint::parse(lines.next().context("no fingerprint")?)?;
+    let mut ledger = Ledger::default();
+    while let Some(line) = lines.next_if(|l| l.starts_with("shot ")) {
+        ledger.parse_line(line.trim_end())?;
+    }
+    let fingerprint = Fingerprint::parse(&lines.collect::<String>())?;
     let colour = ColourState {
         last_ab: decode_mat(&mut rest)?,
         key: decode_mat(&mut rest)?,
         correction: decode_mat(&mut rest)?,
     };
-    Ok((fingerprint, Checkpoint { next, colour }))
+    Ok((fingerprint, Checkpoint { next, colour, ledger }))
 }
 
 #[cfg(test)]
@@ -163,11 +224,17 @@ mod tests {
     use super::*;
     use crate::film::fingerprint::tests::sample;
     use crate::film::outputs::FrameFormat;
+    use crate::film::tracks::Tracked;
     use opencv::core::Scalar;
 
     use OtherRuns::{Refuse, Replace};
 
     const ALL: Span = Span { start: 0, end: None };
+
+    /// How a run with `fingerprint` and no hints finishes its shots.
+    fn finish(fingerprint: &Fingerprint) -> Finish {
+        Finish::new(fingerprint, &Tracked::default())
+    }
 
     #[test]
     fn a_checkpoint_round_trips_and_guards_its_frames() {
@@ -181,14 +248,20 @@ mod tests {
         };
         let (film, mut other) = (sample(), sample());
         other.prediction.width = None;
-        save(&frames, &film, 2, &state).unwrap();
+        let mut ledger = Ledger::default();
+        ledger.take(0, 0, true);
+        ledger.take(1, 0, true);
+        ledger.resolve(&finish(&film));
+        save(&frames, &film, 2, &state, &ledger).unwrap();
 
-        // The record promises frames 0 and 1: with one missing there is nothing to resume.
+        // The record promises frames 0 and 1: with one missing there is nothing to keep.
         std::fs::write(frames.path(0), b"").unwrap();
-        assert!(load(&frames, &film, ALL, Refuse).unwrap().is_none());
+        let back = load(&frames, &film, &finish(&film), ALL, Refuse).unwrap().unwrap();
+        assert!(back.kept.is_empty() && back.colour.last_ab.is_none());
         std::fs::write(frames.path(1), b"").unwrap();
-        let back = load(&frames, &film, ALL, Refuse).unwrap().unwrap();
-        assert_eq!(back.next, 2);
+        let back = load(&frames, &film, &finish(&film), ALL, Refuse).unwrap().unwrap();
+        assert_eq!(back.kept, vec![Range { start: 0, end: 2 }]);
+        assert!(back.refinish.is_none());
         assert_eq!(
             back.colour
                 .last_ab
@@ -200,12 +273,46 @@ mod tests {
         );
         assert!(back.colour.key.is_none());
 
-        let err = load(&frames, &other, ALL, Refuse).err().unwrap().to_string();
+        let err = load(&frames, &other, &finish(&other), ALL, Refuse)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             err.contains("--width was 160, now none") && err.contains("--overwrite"),
             "{err}"
         );
-        assert!(load(&frames, &other, ALL, Replace).unwrap().is_none());
+        assert!(load(&frames, &other, &finish(&other), ALL, Replace).unwrap().is_none());
+
+        // Other finishing: refinished, naming what changed; `--overwrite` starts over.
+        let mut smoother = sample();
+        smoother.finishing.smooth = 0.8;
+        let back = load(&frames, &smoother, &finish(&smoother), ALL, Refuse)
+            .unwrap()
+            .unwrap();
+        assert!(back.kept.is_empty());
+        assert_eq!(
+            back.refinish.as_deref(),
+            Some("refinishing: --smooth was 0.5, now 0.8 in 1 of 1 shots")
+        );
+        assert!(load(&frames, &smoother, &finish(&smoother), ALL, Replace)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn the_record_on_disk_is_pinned_line_by_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let frames = FrameDir::create(dir.path(), FrameFormat::Png, None).unwrap();
+        let mut ledger = Ledger::default();
+        ledger.parse_line("shot 4 5 0123456789abcdef open").unwrap();
+        save(&frames, &sample(), 5, &ColourState::default(), &ledger).unwrap();
+        let expected = format!(
+            "colorize-resume 6\nnext 5\nshot 4 5 0123456789abcdef open\n{}\n{}",
+            sample().to_text(),
+            // Three absent a/b images: the last prediction, the last keyframe's colour, the hints' correction.
+            "\0".repeat(24)
+        );
+        assert_eq!(std::fs::read(path(&frames)).unwrap(), expected.as_bytes());
     }
 
     #[test]
@@ -213,7 +320,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), FrameFormat::Jpg, None).unwrap();
         assert!(
-            load(&frames, &sample(), ALL, Refuse).unwrap().is_none(),
+            load(&frames, &sample(), &finish(&sample()), ALL, Refuse)
+                .unwrap()
+                .is_none(),
             "an empty folder is fine"
         );
         std::fs::write(frames.path(2), b"someone's frame").unwrap();
@@ -222,10 +331,14 @@ mod tests {
             start: 3,
             end: Some(10),
         };
-        assert!(load(&frames, &sample(), part, Refuse).unwrap().is_none());
-        let err = load(&frames, &sample(), ALL, Refuse).err().unwrap();
+        assert!(load(&frames, &sample(), &finish(&sample()), part, Refuse)
+            .unwrap()
+            .is_none());
+        let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse).err().unwrap();
         assert!(err.to_string().contains("frame_000002.jpg"), "{err}");
-        assert!(load(&frames, &sample(), ALL, Replace).unwrap().is_none());
+        assert!(load(&frames, &sample(), &finish(&sample()), ALL, Replace)
+            .unwrap()
+            .is_none());
     }
 
     #[test]
@@ -235,13 +348,17 @@ mod tests {
         let whole = format!("{MAGIC}\nnext 7\n{}\n", sample().to_text()).into_bytes();
         for junk in [
             &b""[..],
-            b"colorize-resume 5\nnext 7\nf\n\n\x05\x00\x00\x00\x05\x00\x00\x00",
+            b"colorize-resume 6\nnext 7\nf\n\n\x05\x00\x00\x00\x05\x00\x00\x00",
+            b"colorize-resume 6\nnext 7\nshot 1 x\n\n",
             &whole[..whole.len() - 1],
             &whole,
             b"\xff\xfe",
         ] {
             std::fs::write(path(&frames), junk).unwrap();
-            let err = load(&frames, &sample(), ALL, Refuse).err().unwrap().to_string();
+            let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse)
+                .err()
+                .unwrap()
+                .to_string();
             assert!(err.contains("is damaged") && err.contains("--overwrite"), "{err}");
         }
     }
@@ -250,12 +367,17 @@ mod tests {
     fn a_record_of_an_older_colorize_is_refused_saying_so() {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), FrameFormat::Png, None).unwrap();
-        std::fs::write(path(&frames), b"colorize-resume 3\nf|x\n7\n\x00\x00").unwrap();
-        let err = load(&frames, &sample(), ALL, Refuse).err().unwrap().to_string();
+        std::fs::write(path(&frames), b"colorize-resume 5\nnext 7\ninput=1\n\n\x00\x00").unwrap();
+        let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             err.contains("another version of colorize") && err.contains("--overwrite"),
             "{err}"
         );
-        assert!(load(&frames, &sample(), ALL, Replace).unwrap().is_none());
+        assert!(load(&frames, &sample(), &finish(&sample()), ALL, Replace)
+            .unwrap()
+            .is_none());
     }
 }

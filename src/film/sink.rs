@@ -8,7 +8,7 @@ use opencv::core::{self, Mat};
 use rayon::prelude::*;
 
 use super::finish::{finish_film, Sound};
-use super::frame::{Ab, Frame, Key, Segment};
+use super::frame::{Ab, Frame, Key, Origin, Segment};
 use super::frame_dir::FrameDir;
 use super::manifest::Manifest;
 use super::outputs::{sheet_beside, FrameFormat, Outputs};
@@ -17,10 +17,13 @@ use super::painter::{ColourState, Painter};
 use super::parts::part_record;
 use super::picture::{picture, Picture};
 use super::plan::{Layout, Plan};
+use super::predictions::{self, Keep, Recall};
 use super::profile::{Profile, Stage};
-use super::resume;
+use super::read::Earlier;
+use super::resume::{self, OtherRuns, Resumption};
 use super::review::Review;
 use super::shard::Shard;
+use super::shots::{Finish, Ledger};
 use super::timeline::Timeline;
 use super::tracks::Tracked;
 use super::writer::FilmWriter;
@@ -32,13 +35,17 @@ use crate::sheet::{self, Sheet};
 pub struct Summary {
     /// Frames in the range, made now or found on disk.
     pub frame_count: usize,
-    /// Keyframes written, and those of them the network ran on (the rest repeat the keyframe before).
+    /// Keyframes written, those of them the network ran on, and those whose prediction an earlier run stored
+    /// (the rest repeat the keyframe before).
     pub keyframes: usize,
     pub computed: usize,
+    pub stored: usize,
     /// Frames found finished on disk by a resumed run.
     pub resumed: usize,
     /// Shots that start after another, among the frames made now.
     pub cuts: usize,
+    /// Keyframes the network ran on, also those of a shard's warmup and the one read past the range's end.
+    pub forward_passes: usize,
     /// None for a shard, whose frames wait for `colorize assemble`.
     pub film: Option<PathBuf>,
     pub sheet: Option<PathBuf>,
@@ -67,6 +74,13 @@ pub struct Sink<'a> {
     /// The newest picture, held until the next frame's time says how often the film shows it.
     held: Option<Mat>,
     painter: Painter,
+    /// Where the network's predictions are kept for a rerun that refinishes.
+    store: Option<Keep>,
+    /// The shots on disk and the finishing each was painted with; how this run finishes each shot.
+    ledger: Ledger,
+    finish: Finish,
+    /// The frame after the last one painted, and the colour state then: what the resume record holds.
+    checkpoint: (usize, ColourState),
     hints: Option<HintsDone>,
     sheet: Sheet,
     review: Option<Review>,
@@ -74,51 +88,61 @@ pub struct Sink<'a> {
     pictures: &'a rayon::ThreadPool,
     profile: &'a Profile,
     progress: &'a Progress,
-    /// Frames taken, keyframes among them, those computed by the network, and frames found on disk.
+    /// Frames taken, keyframes among them, those computed by the network or stored, and frames found on disk.
     pub taken: usize,
     keyframes: usize,
     computed: usize,
+    stored: usize,
     resumed: usize,
     cuts: usize,
+    /// Keyframes the network ran on, written or not (a shard's warmup, the keyframe read past the range's end).
+    forward_passes: usize,
 }
 
 impl<'a> Sink<'a> {
-    /// Opens the frames folder (locked, and checked for a run to resume) and the film. Returns the sink and the
-    /// index of the first frame that is not on disk yet.
+    /// Opens the frames folder (locked, and checked for a run to resume or refinish), the store of predictions
+    /// and the film. Returns the sink and what earlier runs left: frames to keep, predictions to reuse.
     pub fn new(
         plan: &'a Plan,
         hints: Tracked,
         pictures: &'a rayon::ThreadPool,
         profile: &'a Profile,
         progress: &'a Progress,
-    ) -> Result<(Sink<'a>, usize)> {
+    ) -> Result<(Sink<'a>, Earlier)> {
         let frames = plan
             .outputs
             .frames()
             .map(|f| FrameDir::create(&f.dir, f.format, plan.outputs.shard()))
             .transpose()?;
-        let checkpoint = match &frames {
-            Some(frames) => resume::load(frames, &plan.fingerprint, plan.span, plan.other_runs)?,
-            None => None,
-        };
-        let (resume_at, state) = match checkpoint {
-            Some(c) => (c.next.max(plan.span.start), c.colour),
-            None => (plan.span.start, ColourState::default()),
-        };
+        let finish = Finish::new(&plan.fingerprint, &hints);
+        let (resumption, store) = take_over(plan, frames.as_ref(), &finish, progress)?;
+        let (stored, store) = store.unzip();
+        let Resumption {
+            kept,
+            carries_on,
+            colour,
+            ledger,
+            ..
+        } = resumption;
         let record = match (&frames, &plan.outputs) {
             (Some(frames), _) => Some(frames.record("manifest")),
             (None, Outputs::ShardPart { part, .. }) => Some(part_record(part)),
             (None, _) => None,
         };
         if let (Some(frames), Some(record)) = (&frames, &record) {
-            manifest(plan, Some(frames.format), plan.span.end, None, false).save(record)?;
+            manifest(plan, Some(frames.format), plan.span.end, None, false, &ledger).save(record)?;
         }
         let film = plan
             .outputs
             .film()
             .map(|path| FilmWriter::create(path, plan.fps, plan.film_size))
             .transpose()?;
-        let review = Review::new(plan, frames.as_ref(), resume_at)?;
+        let earlier = Earlier {
+            kept,
+            carries_on,
+            stored,
+        };
+        let review = Review::new(plan, frames.as_ref(), earlier.done_until(plan.span.start))?;
         let sink = Sink {
             plan,
             frames,
@@ -131,7 +155,11 @@ impl<'a> Sink<'a> {
                 frames: hints.frames_in(plan.span),
                 lost: hints.lost,
             }),
-            painter: Painter::new(plan.smooth, plan.saturation, state, hints),
+            painter: Painter::new(plan.smooth, plan.saturation, colour, hints),
+            store,
+            ledger,
+            finish,
+            checkpoint: (plan.span.start, ColourState::default()),
             sheet: Sheet::default(),
             review,
             pictures,
@@ -140,10 +168,12 @@ impl<'a> Sink<'a> {
             taken: 0,
             keyframes: 0,
             computed: 0,
+            stored: 0,
             resumed: 0,
             cuts: 0,
+            forward_passes: 0,
         };
-        Ok((sink, resume_at))
+        Ok((sink, earlier))
     }
 
     /// Takes the next segments, in order. Colour is worked out frame by frame (the painter); the pictures are then
@@ -158,11 +188,17 @@ impl<'a> Sink<'a> {
         let mut outgoing = Vec::new();
         let mut record = None;
         for segment in batch {
+            self.keep_prediction(&segment)?;
             let painted = self.painter.paint(segment)?;
             self.keyframes += painted.keyframes;
             self.computed += painted.computed;
+            self.stored += painted.stored;
             record = painted.record.or(record);
             outgoing.extend(painted.frames);
+        }
+        for frame in &outgoing {
+            let painted = matches!(frame.work, Picture::Paint { .. });
+            self.ledger.take(frame.index, frame.shot, painted);
         }
         self.resumed += outgoing.iter().filter(|f| matches!(f.work, Picture::OnDisk)).count();
         let (frames, profile) = (self.frames.as_ref(), self.profile);
@@ -179,10 +215,44 @@ impl<'a> Sink<'a> {
             let (frame, bgr) = picture?;
             self.deliver(frame.index, frame.seconds, frame.original, bgr)?;
         }
-        if let (Some(frames), Some((index, state))) = (&self.frames, record) {
-            resume::save(frames, &self.plan.fingerprint, index + 1, &state)?;
+        if let Some((index, state)) = record {
+            self.checkpoint = (index + 1, state);
+            self.save_record()?;
         }
         Ok(())
+    }
+
+    /// Counts and stores the prediction the network just made for a segment's keyframe, if it made one.
+    fn keep_prediction(&mut self, segment: &Segment<Key<Ab>>) -> Result<()> {
+        let Some(Frame {
+            index,
+            work:
+                Key::Computed {
+                    net:
+                        Some(Ab {
+                            ab,
+                            origin: Origin::Network,
+                        }),
+                    ..
+                },
+            ..
+        }) = &segment.key
+        else {
+            return Ok(());
+        };
+        self.forward_passes += 1;
+        match &mut self.store {
+            Some(store) => store.keep(*index, ab),
+            None => Ok(()),
+        }
+    }
+
+    /// Records the frames on disk, after the predictions they were painted from are stored.
+    fn save_record(&mut self) -> Result<()> {
+        self.ledger.resolve(&self.finish);
+        let Some(frames) = &self.frames else { return Ok(()) };
+        let (next, state) = &self.checkpoint;
+        resume::save(frames, &self.plan.fingerprint, *next, state, &self.ledger)
     }
 
     /// Adds a finished frame to the contact sheet and the film.
@@ -260,17 +330,29 @@ impl<'a> Sink<'a> {
         if let Some(review) = self.review.take() {
             review.finish(self.plan, self.taken)?;
         }
+        // A range cut short by --end or a shard's part may end in the middle of a shot.
+        if self
+            .plan
+            .span
+            .end
+            .is_none_or(|end| self.plan.span.start + self.taken < end)
+        {
+            self.ledger.film_ended();
+        }
+        self.save_record()?;
         if let Some(record) = &self.record {
             let format = self.frames.as_ref().map(|f| f.format);
             let end = Some(self.plan.span.start + self.taken);
-            manifest(self.plan, format, end, Some(origin), true).save(record)?;
+            manifest(self.plan, format, end, Some(origin), true, &self.ledger).save(record)?;
         }
         Ok(Summary {
             frame_count: self.taken,
             keyframes: self.keyframes,
             computed: self.computed,
+            stored: self.stored,
             resumed: self.resumed,
             cuts: self.cuts,
+            forward_passes: self.forward_passes,
             film,
             sheet,
             frames_dir: self.frames.as_ref().map(|f| f.dir.clone()),
@@ -325,13 +407,48 @@ fn starts_shot(key: Option<&Frame<Key<Ab>>>) -> bool {
     })
 }
 
-/// The record of this run's frames (in `format`, if kept): `end` is where they end, `origin` the time of the first.
+/// What earlier runs left for this one (frames to keep, the colour to carry on with, the shots on disk) and the
+/// store of predictions: what it holds, and where this run's go. Says so in one line when the run refinishes.
+fn take_over(
+    plan: &Plan,
+    frames: Option<&FrameDir>,
+    finish: &Finish,
+    progress: &Progress,
+) -> Result<(Resumption, Option<(Recall, Keep)>)> {
+    let resumption = match frames {
+        Some(frames) => resume::load(frames, &plan.fingerprint, finish, plan.span, plan.other_runs)?,
+        None => None,
+    };
+    // Beside frames, the store is this run's to reuse when the record says so; beside a part, which has no record
+    // to resume from, its header decides. `--overwrite` starts over.
+    let (path, reuse) = match (frames, &plan.outputs) {
+        (Some(frames), _) => (frames.record("predictions"), resumption.is_some()),
+        (None, Outputs::ShardPart { part, .. }) => {
+            (predictions::beside_part(part), plan.other_runs == OtherRuns::Refuse)
+        }
+        (None, _) => return Ok((Resumption::default(), None)),
+    };
+    let (recall, keep) = predictions::open(&path, &plan.fingerprint, reuse)?;
+    let resumption = resumption.unwrap_or_default();
+    if let Some(line) = &resumption.refinish {
+        let reused = match recall.len() {
+            0 => "no predictions stored: keyframes are computed again".to_string(),
+            n => format!("predictions reused ({n} keyframes stored)"),
+        };
+        progress.say(|| eprintln!("{line}; {reused}"));
+    }
+    Ok((resumption, Some((recall, keep))))
+}
+
+/// The record of this run's frames (in `format`, if kept): `end` is where they end, `origin` the time of the first,
+/// `shots` how each shot is painted.
 fn manifest(
     plan: &Plan,
     format: Option<FrameFormat>,
     end: Option<usize>,
     origin: Option<f64>,
     complete: bool,
+    shots: &Ledger,
 ) -> Manifest {
     Manifest {
         fingerprint: plan.fingerprint.clone(),
@@ -344,6 +461,7 @@ fn manifest(
         origin: origin.filter(|_| plan.span.start == plan.whole.start),
         ext: format.map_or("", FrameFormat::extension).to_string(),
         complete,
+        shots: shots.clone(),
     }
 }
 

@@ -48,6 +48,11 @@ impl Tracked {
         self.frames.get(&index).map_or(&[], Vec::as_slice)
     }
 
+    /// Every frame that holds a hint, in order, with its hints.
+    pub fn frames(&self) -> impl Iterator<Item = (usize, &[Hint])> {
+        self.frames.iter().map(|(&index, hints)| (index, hints.as_slice()))
+    }
+
     /// How many frames of `span` hold a hint.
     pub fn frames_in(&self, span: Span) -> usize {
         self.frames.keys().filter(|&&i| span.contains(i)).count()

@@ -160,9 +160,17 @@ fn a_rerun_with_a_changed_setting_is_refused_naming_the_setting() {
     assert!(run(&["--width", "40"]).status.success());
     fails_with(&run(&[]), 1, &["--width was 40, now none", "--overwrite"]);
     fails_with(
-        &run(&["--width", "40", "--saturation", "1.5"]),
+        &run(&["--width", "40", "--keyframe-interval", "2"]),
         1,
-        &["--saturation was 1, now 1.5", "--overwrite"],
+        &["--keyframe-interval was 3, now 2", "--overwrite"],
+    );
+    // A finishing setting is no other run's: the frames are refinished from the stored predictions.
+    let refinished = run(&["--width", "40", "--saturation", "1.5"]);
+    assert!(refinished.status.success());
+    assert!(
+        stderr(&refinished).contains("refinishing: --saturation was 1, now 1.5"),
+        "{}",
+        stderr(&refinished)
     );
     assert!(run(&["--width", "40"]).status.success());
 }

@@ -20,6 +20,7 @@ mod keyframes;
 mod kubernetes;
 mod model;
 mod parts;
+mod refinish;
 mod report;
 mod report_page;
 mod shards;

@@ -25,14 +25,26 @@ pub fn send(pid: libc::pid_t, signal: libc::c_int) {
 }
 
 /// Runs `colorize` in the background and stops it with `signal` once `frames` frames are on disk.
-///
-/// The run is held with SIGSTOP and let go for a few milliseconds at a time, counting frames while it stands
-/// still, so it is caught partway however fast the machine is: no slowed-down run is needed.
 pub fn stop_partway(
     ws: &Workspace,
     args: &[String],
     frames_dir: &str,
     frames: usize,
+    signal: libc::c_int,
+) -> std::process::ExitStatus {
+    let dir = ws.path(frames_dir);
+    let on_disk = || if dir.exists() { names(&dir).len() } else { 0 };
+    stop_when(ws, args, || on_disk() >= frames, signal)
+}
+
+/// Runs `colorize` in the background and stops it with `signal` once `ready` says so.
+///
+/// The run is held with SIGSTOP and let go for a few milliseconds at a time, asking `ready` while it stands
+/// still, so it is caught partway however fast the machine is: no slowed-down run is needed.
+pub fn stop_when(
+    ws: &Workspace,
+    args: &[String],
+    ready: impl Fn() -> bool,
     signal: libc::c_int,
 ) -> std::process::ExitStatus {
     let mut run = Held(
@@ -48,19 +60,13 @@ pub fn stop_partway(
     let pid = child.id() as libc::pid_t;
     // It has only just started (spawn returns once it has exec'd): still loading, far from its first frame.
     send(pid, libc::SIGSTOP);
-    let dir = ws.path(frames_dir);
-    let on_disk = || if dir.exists() { names(&dir).len() } else { 0 };
     let deadline = Instant::now() + Duration::from_secs(60);
-    while on_disk() < frames {
+    while !ready() {
         assert!(
             child.try_wait().unwrap().is_none(),
             "the run ended before it could be stopped"
         );
-        assert!(
-            Instant::now() < deadline,
-            "no progress: {} of {frames} frames after 60 s",
-            on_disk()
-        );
+        assert!(Instant::now() < deadline, "not ready to stop after 60 s");
         send(pid, libc::SIGCONT);
         std::thread::sleep(Duration::from_millis(5));
         send(pid, libc::SIGSTOP);
