@@ -261,9 +261,16 @@ pub struct Earlier {
 }
 
 impl Earlier {
-    /// The first frame from `start` on that is not on disk: the frames before it are done without a gap.
+    /// The first frame from `start` on that is not on disk: the frames before it are done without a gap (kept
+    /// shots follow each other as separate ranges).
     pub fn done_until(&self, start: usize) -> usize {
-        self.kept.first().filter(|k| k.start == start).map_or(start, |k| k.end)
+        self.kept
+            .iter()
+            .try_fold(
+                start,
+                |end, kept| if kept.start == end { Ok(kept.end) } else { Err(end) },
+            )
+            .unwrap_or_else(|end| end)
     }
 
     fn keeps(&self, index: usize) -> bool {
