@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 use std::time::SystemTime;
 
 use crate::support::interrupt::stop_when;
-use crate::support::{fails_with, names, read_image, read_video, refs, shared_media, stderr, Fidelity, Workspace};
+use crate::support::{compare_frames, fails_with, names, read_video, refs, shared_media, stderr, Workspace};
 
 /// A film of three shots, each from another clip (cyclists, Chaplin, the cyclists mirrored later on), 25 frames
 /// each at 160x90, made in the workspace as `three.mp4`; None when the shared media are not here.
@@ -73,21 +73,6 @@ fn attempt(ws: &Workspace, args: &[String]) -> Output {
     ws.run(&refs(args))
 }
 
-/// The frames of `dir` against those of `reference`: the same names, and how close.
-fn compare(ws: &Workspace, reference: &str, dir: &str) -> Fidelity {
-    assert_eq!(
-        names(&ws.path(dir)),
-        names(&ws.path(reference)),
-        "{dir} holds other frames"
-    );
-    let mut fidelity = Fidelity::default();
-    for name in names(&ws.path(reference)) {
-        let path = |d: &str| ws.path(&format!("{d}/{name}"));
-        fidelity.add(&read_image(&path(reference)), &read_image(&path(dir)));
-    }
-    fidelity
-}
-
 fn modified(path: &Path) -> SystemTime {
     std::fs::metadata(path).unwrap().modified().unwrap()
 }
@@ -138,7 +123,7 @@ fn new_finishing_settings_refinish_every_shot_from_the_stored_predictions() {
     );
     assert_eq!(read_video(&ws.path("out.avi")).frames.len(), 75);
     run(&ws, &args("fresh", "fresh.avi", &finishing));
-    let fidelity = compare(&ws, "fresh", "frames");
+    let fidelity = compare_frames(&ws, "fresh", "frames");
     assert_eq!(fidelity.max_diff, 0, "refinished frames differ from a fresh run's");
 
     // Nothing changed: the film is left as it is.
@@ -202,7 +187,7 @@ fn an_interrupted_refinish_resumes_and_keeps_the_shots_it_finished() {
     assert_eq!(after[..25], stopped[..25]);
     assert!(after[50..].iter().zip(&stopped[50..]).all(|(a, s)| a.1 != s.1));
     run(&ws, &args("fresh", "fresh.avi", &["--saturation", "1.5"]));
-    assert_eq!(compare(&ws, "fresh", "frames").max_diff, 0);
+    assert_eq!(compare_frames(&ws, "fresh", "frames").max_diff, 0);
     assert_eq!(read_video(&ws.path("out.avi")).frames.len(), 75);
 }
 
@@ -243,7 +228,7 @@ fn shards_refinish_their_own_part_and_assemble_into_a_single_runs_film() {
     ws.ok(&["assemble", "shards", "-o", "joined.mkv"]);
     assert_eq!(read_video(&ws.path("joined.mkv")).frames.len(), 75);
     run(&ws, &args("whole", "whole.avi", &hinted));
-    let fidelity = compare(&ws, "whole", "shards");
+    let fidelity = compare_frames(&ws, "whole", "shards");
     eprintln!(
         "4 shards refinished with hints against one hinted run: {:.4} % within 1 level",
         100.0 * fidelity.share_within_1()
@@ -292,7 +277,7 @@ fn auto_keyframes_follow_the_motion_alone_so_a_refinish_finds_every_prediction()
         &ws,
         &args("fresh", "fresh.avi", &[&auto[..], &["--smooth", "0.9"]].concat()),
     );
-    assert_eq!(compare(&ws, "fresh", "frames").max_diff, 0);
+    assert_eq!(compare_frames(&ws, "fresh", "frames").max_diff, 0);
 }
 
 /// A slice ended by `--end` in the middle of a shot, then the whole film: the shot carries on from the colour
@@ -311,7 +296,7 @@ fn a_slice_extended_to_the_whole_film_carries_on_in_the_shot_it_ended_in() {
     assert!(said.contains("37 already done"), "{said}");
     assert_eq!(times(&ws.path("frames"))[..37], slice[..]);
     run(&ws, &args("fresh", "fresh.avi", &[]));
-    assert_eq!(compare(&ws, "fresh", "frames").max_diff, 0);
+    assert_eq!(compare_frames(&ws, "fresh", "frames").max_diff, 0);
 }
 
 /// Issue 22's case: hints that all lie on a frame of the middle shot of three. The rerun runs no forward pass,
@@ -340,7 +325,7 @@ fn hints_on_the_middle_shot_refinish_that_shot_alone_with_no_forward_pass() {
     assert!(after[25..50].iter().zip(&before[25..50]).all(|(a, b)| a.1 != b.1));
     assert_eq!(read_video(&ws.path("out.avi")).frames.len(), 75);
     run(&ws, &args("fresh", "fresh.avi", &["--hints", "hints.csv"]));
-    let fidelity = compare(&ws, "fresh", "frames");
+    let fidelity = compare_frames(&ws, "fresh", "frames");
     assert!(fidelity.max_diff <= 1, "{fidelity:?}");
 }
 

@@ -5,22 +5,7 @@ use std::process::Command;
 
 use crate::support::interrupt::stop_partway;
 use crate::support::standin::{self, Width};
-use crate::support::{fails_with, make_clip, names, probe, read_image, read_video, refs, stderr, Fidelity, Workspace};
-
-/// The frames of `dir` against those of `reference`: the same names, and how close.
-fn compare(ws: &Workspace, reference: &str, dir: &str) -> Fidelity {
-    assert_eq!(
-        names(&ws.path(dir)),
-        names(&ws.path(reference)),
-        "{dir} holds other frames"
-    );
-    let mut fidelity = Fidelity::default();
-    for name in names(&ws.path(reference)) {
-        let path = |d: &str| ws.path(&format!("{d}/{name}"));
-        fidelity.add(&read_image(&path(reference)), &read_image(&path(dir)));
-    }
-    fidelity
-}
+use crate::support::{compare_frames, fails_with, make_clip, probe, read_video, refs, stderr, Fidelity, Workspace};
 
 /// Colorizes `film` whole into `{dir}_whole` and as `shards` shards into `{dir}_shards`, then assembles those.
 fn whole_and_shards(ws: &Workspace, film: &str, dir: &str, shards: usize, extra: &[&str]) {
@@ -60,7 +45,7 @@ fn shards_join_into_the_frames_of_a_single_run() {
         make_clip(&ws.path(film), rate, 10.0, true);
         // Each frame on its own: shards that start on any other frame than a single run's show at once.
         whole_and_shards(&ws, film, &format!("{film}_exact"), 4, &["--exact"]);
-        let exact = compare(&ws, &format!("{film}_exact_whole"), &format!("{film}_exact_shards"));
+        let exact = compare_frames(&ws, &format!("{film}_exact_whole"), &format!("{film}_exact_shards"));
         assert_eq!(exact.share_within_1(), 1.0, "{film}: shards differ from a single run");
         assert!(
             exact.psnr().is_infinite(),
@@ -71,7 +56,7 @@ fn shards_join_into_the_frames_of_a_single_run() {
 
     // Defaults: keyframes, carried and steadied colour; the warmup makes each shard start as a single run is then.
     whole_and_shards(&ws, "b.mp4", "default", 4, &[]);
-    let steady = compare(&ws, "default_whole", "default_shards");
+    let steady = compare_frames(&ws, "default_whole", "default_shards");
     eprintln!(
         "defaults, 4 shards against one run: {:.4} % within 1 level",
         100.0 * steady.share_within_1()
@@ -84,7 +69,7 @@ fn shards_join_into_the_frames_of_a_single_run() {
 
     // Keyframes that adapt to the shot still look back no further than their own grid: shards agree with one run.
     whole_and_shards(&ws, "b.mp4", "auto", 4, &["--keyframe-interval", "auto"]);
-    let auto = compare(&ws, "auto_whole", "auto_shards");
+    let auto = compare_frames(&ws, "auto_whole", "auto_shards");
     assert!(
         auto.share_within_1() >= 0.999,
         "--keyframe-interval auto: {:.4} % within 1 level",
@@ -151,7 +136,7 @@ fn a_killed_shard_resumes_its_own_range() {
         "whole.mp4",
         "-q",
     ]);
-    let steady = compare(&ws, "whole", "parts");
+    let steady = compare_frames(&ws, "whole", "parts");
     assert!(
         steady.share_within_1() >= 0.999,
         "{:.4} % within 1 level",
@@ -282,7 +267,7 @@ fn variable_rate_films_are_split_at_the_frames_decoding_gives() {
             .unwrap();
         assert!(out.status.success(), "ffmpeg: {}", stderr(&out));
         whole_and_shards(&ws, film, film, 4, &["--exact"]);
-        let exact = compare(&ws, &format!("{film}_whole"), &format!("{film}_shards"));
+        let exact = compare_frames(&ws, &format!("{film}_whole"), &format!("{film}_shards"));
         assert!(exact.psnr().is_infinite(), "{film}: shards differ from a single run");
     }
 }

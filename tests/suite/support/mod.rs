@@ -330,6 +330,21 @@ impl Fidelity {
     }
 }
 
+/// The frames of `dir` against those of `reference` (folders in the workspace): the same names, and how close.
+pub fn compare_frames(ws: &Workspace, reference: &str, dir: &str) -> Fidelity {
+    assert_eq!(
+        names(&ws.path(dir)),
+        names(&ws.path(reference)),
+        "{dir} holds other frames"
+    );
+    let mut fidelity = Fidelity::default();
+    for name in names(&ws.path(reference)) {
+        let path = |d: &str| ws.path(&format!("{d}/{name}"));
+        fidelity.add(&read_image(&path(reference)), &read_image(&path(dir)));
+    }
+    fidelity
+}
+
 /// Keeps expected and actual images where a person can look at them after a failed comparison.
 pub fn keep_for_inspection(test: &str, expected: &Path, actual: &Path) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fidelity").join(test);
