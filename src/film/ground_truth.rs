@@ -9,6 +9,7 @@ use opencv::core::{self, Mat, Size, Vector};
 use opencv::imgproc;
 use opencv::prelude::*;
 
+use super::earlier::Earlier;
 use super::frame::{Ab, Frame, Input, Key, Origin, Segment};
 use super::keys::{Interval, Keys};
 use super::motion::{self, Flow};
@@ -16,7 +17,7 @@ use super::painter::{ColourState, Painter};
 use super::picture::Picture;
 use super::position::Span;
 use super::profile::Profile;
-use super::read::{Earlier, Jobs, Originals, Source};
+use super::read::{Jobs, Originals, Source};
 use super::scene::Repeats;
 
 const FRAMES: usize = 120;

@@ -3,12 +3,14 @@
 
 mod assembled_review;
 mod change;
+mod earlier;
 mod fingerprint;
 mod finish;
 mod frame;
 mod frame_dir;
 #[cfg(test)]
 mod ground_truth;
+mod hint_files;
 mod keys;
 mod manifest;
 mod motion;
@@ -44,6 +46,7 @@ pub use assembled_review::AssembledReview;
 pub use fingerprint::content_digest;
 pub use finish::{check_sound_source, finish_film, join_parts, Sound};
 use frame::{Ab, Frame, Input, Key, Origin, Segment};
+pub use hint_files::check_hints;
 pub use keys::Interval;
 use keys::Keys;
 pub use manifest::check_folder;
@@ -51,7 +54,7 @@ pub use outputs::{sheet_beside, FrameFormat, FramesFolder, Outputs};
 pub use owner::{made_by_colorize, Owner};
 pub use parts::check_parts;
 use plan::Plan;
-pub use plan::{check_hints, Layout, Options};
+pub use plan::{Layout, Options};
 pub use position::Position;
 pub use profile::Profile;
 use profile::Stage;

@@ -1,9 +1,13 @@
 //! What a run writes, decided once from the arguments: a film and its frames, a film alone, a shard's frames into
-//! the folder all shards share, or a shard's part of the film.
+//! the folder all shards share, or a shard's part of the film; and the contact sheet beside the film.
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Result;
+
+use super::plan::Plan;
 use super::shard::Shard;
+use crate::sheet::Sheet;
 
 /// How frames are stored in the frames folder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +90,24 @@ impl Outputs {
 pub fn sheet_beside(film: &Path) -> PathBuf {
     let stem = film.file_stem().unwrap_or_default().to_string_lossy();
     film.with_file_name(format!("{stem}.sheet.jpg"))
+}
+
+/// Writes the contact sheet beside the film as `<name>.sheet.jpg`, if one was asked for.
+pub fn write_sheet(sheet: &Sheet, plan: &Plan, film: &Path, notes: &mut Vec<String>) -> Result<Option<PathBuf>> {
+    // An empty sheet was not asked for, or the film did not say how many frames it holds.
+    if sheet.is_empty() {
+        return Ok(None);
+    }
+    if sheet.len() < plan.sheet_picks.len() {
+        notes.push(format!(
+            "note: the contact sheet has {} of {} frames: the film ended sooner than it announced",
+            sheet.len(),
+            plan.sheet_picks.len()
+        ));
+    }
+    let path = sheet_beside(film);
+    sheet.write(&path)?;
+    Ok(Some(path))
 }
 
 #[cfg(test)]

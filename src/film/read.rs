@@ -1,7 +1,6 @@
 //! Decoding a film with VideoCapture (optionally shrunk the way the recipe does), and the reader's side of the
 //! pipeline: an iterator of segments, each frame analysed and judged in source order.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -9,11 +8,11 @@ use opencv::core::{Mat, Size};
 use opencv::prelude::*;
 use opencv::{imgproc, videoio};
 
+use super::earlier::Earlier;
 use super::frame::{Input, Key, Segment};
 use super::keys::{Analysed, Keys, Role};
 use super::motion;
 use super::position::Span;
-use super::predictions::Recall;
 use super::probe;
 use super::profile::{Profile, Stage};
 use crate::{image_io, interrupt, lab, output};
@@ -247,47 +246,6 @@ fn scaled_size(size: Size, width: Option<i32>) -> Size {
 pub enum Originals<'a> {
     All,
     Only(&'a [usize]),
-}
-
-/// What earlier runs left that this one need not make again.
-#[derive(Default)]
-pub struct Earlier {
-    /// Frames on disk, finished as this run would finish them: ranges in order, apart.
-    pub kept: Vec<Range<usize>>,
-    /// Whether the last of them is the shot the last run stopped in, which this one carries on.
-    pub carries_on: bool,
-    /// Keyframes' predictions, from the store.
-    pub stored: Option<Recall>,
-}
-
-impl Earlier {
-    /// The first frame from `start` on that is not on disk: the frames before it are done without a gap (kept
-    /// shots follow each other as separate ranges).
-    pub fn done_until(&self, start: usize) -> usize {
-        self.kept
-            .iter()
-            .try_fold(
-                start,
-                |end, kept| if kept.start == end { Ok(kept.end) } else { Err(end) },
-            )
-            .unwrap_or_else(|end| end)
-    }
-
-    fn keeps(&self, index: usize) -> bool {
-        self.range_of(index).is_some()
-    }
-
-    /// Whether frame `index` lies in a shot this run leaves as it is: nothing painted depends on its motion.
-    fn leaves(&self, index: usize) -> bool {
-        self.range_of(index)
-            .is_some_and(|k| !(self.carries_on && k + 1 == self.kept.len()))
-    }
-
-    /// Which of the kept ranges holds frame `index`.
-    fn range_of(&self, index: usize) -> Option<usize> {
-        let after = self.kept.partition_point(|r| r.start <= index);
-        (after > 0 && self.kept[after - 1].contains(&index)).then(|| after - 1)
-    }
 }
 
 /// The reader's half of the pipeline: frames from where `source` stands (a shard's warmup) through `range`

@@ -1,26 +1,26 @@
 //! The ordered end of the film pipeline: each segment painted (film/painter.rs), its pictures made and written
 //! in parallel (film/picture.rs), the film written in order, and the film finished once the last frame is in.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use opencv::core::{self, Mat};
 use rayon::prelude::*;
 
+use super::earlier::{take_over, Earlier};
 use super::finish::{finish_film, Sound};
 use super::frame::{Ab, Frame, Key, Origin, Segment};
 use super::frame_dir::FrameDir;
 use super::manifest::Manifest;
-use super::outputs::{sheet_beside, FrameFormat, Outputs};
+use super::outputs::{write_sheet, FrameFormat, Outputs};
 use super::owner::save_source;
 use super::painter::{ColourState, Painter};
 use super::parts::part_record;
 use super::picture::{picture, Picture};
 use super::plan::{Layout, Plan};
-use super::predictions::{self, Keep, Recall};
+use super::predictions::Keep;
 use super::profile::{Profile, Stage};
-use super::read::Earlier;
-use super::resume::{self, OtherRuns, Resumption};
+use super::resume::{self, Resumption};
 use super::review::Review;
 use super::shard::Shard;
 use super::shots::{Finish, Ledger};
@@ -407,39 +407,6 @@ fn starts_shot(key: Option<&Frame<Key<Ab>>>) -> bool {
     })
 }
 
-/// What earlier runs left for this one (frames to keep, the colour to carry on with, the shots on disk) and the
-/// store of predictions: what it holds, and where this run's go. Says so in one line when the run refinishes.
-fn take_over(
-    plan: &Plan,
-    frames: Option<&FrameDir>,
-    finish: &Finish,
-    progress: &Progress,
-) -> Result<(Resumption, Option<(Recall, Keep)>)> {
-    let resumption = match frames {
-        Some(frames) => resume::load(frames, &plan.fingerprint, finish, plan.span, plan.other_runs)?,
-        None => None,
-    };
-    // Beside frames, the store is this run's to reuse when the record says so; beside a part, which has no record
-    // to resume from, its header decides. `--overwrite` starts over.
-    let (path, reuse) = match (frames, &plan.outputs) {
-        (Some(frames), _) => (frames.record("predictions"), resumption.is_some()),
-        (None, Outputs::ShardPart { part, .. }) => {
-            (predictions::beside_part(part), plan.other_runs == OtherRuns::Refuse)
-        }
-        (None, _) => return Ok((Resumption::default(), None)),
-    };
-    let (recall, keep) = predictions::open(&path, &plan.fingerprint, reuse)?;
-    let resumption = resumption.unwrap_or_default();
-    if let Some(line) = &resumption.refinish {
-        let reused = match recall.len() {
-            0 => "no predictions stored: keyframes are computed again".to_string(),
-            n => format!("predictions reused ({n} keyframes stored)"),
-        };
-        progress.say(|| eprintln!("{line}; {reused}"));
-    }
-    Ok((resumption, Some((recall, keep))))
-}
-
 /// The record of this run's frames (in `format`, if kept): `end` is where they end, `origin` the time of the first,
 /// `shots` how each shot is painted.
 fn manifest(
@@ -463,22 +430,4 @@ fn manifest(
         complete,
         shots: shots.clone(),
     }
-}
-
-/// Writes the contact sheet beside the film as `<name>.sheet.jpg`, if one was asked for.
-fn write_sheet(sheet: &Sheet, plan: &Plan, film: &Path, notes: &mut Vec<String>) -> Result<Option<PathBuf>> {
-    // An empty sheet was not asked for, or the film did not say how many frames it holds.
-    if sheet.is_empty() {
-        return Ok(None);
-    }
-    if sheet.len() < plan.sheet_picks.len() {
-        notes.push(format!(
-            "note: the contact sheet has {} of {} frames: the film ended sooner than it announced",
-            sheet.len(),
-            plan.sheet_picks.len()
-        ));
-    }
-    let path = sheet_beside(film);
-    sheet.write(&path)?;
-    Ok(Some(path))
 }
