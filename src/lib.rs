@@ -12,6 +12,7 @@ pub mod model;
 pub mod output;
 pub mod photos;
 pub mod pipeline;
+pub mod position;
 pub mod progress;
 pub mod report;
 #[cfg(test)]

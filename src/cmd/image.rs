@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use super::shared::{load_model, read_hints, threads, Outcome};
 use crate::cli::{ImageArgs, ImageFormat};
-use crate::model::Outputs;
+use crate::model::Predicts;
 use crate::output::check_writable;
 use crate::photos;
 use crate::progress::Progress;
@@ -33,12 +33,12 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
     photos::check_distinct_outputs(&inputs, &options)?;
     photos::check_sheet(&options)?;
     photos::check_hints(&inputs, &options.hints)?;
-    let outputs = if args.report {
-        Outputs::ColourAndUncertainty
+    let predicts = if args.report {
+        Predicts::ColourAndUncertainty
     } else {
-        Outputs::Colour
+        Predicts::Colour
     };
-    let model = load_model(&args.model, args.exact, outputs)?;
+    let model = load_model(&args.model, args.exact, predicts)?;
     let progress = Progress::new("photos", args.run.quiet);
     progress.set_total(inputs.len() as u64);
     let report = |input: &Path, result: &Result<photos::Done>| {

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 
 use crate::cli::{ModelArgs, RunArgs};
-use crate::hints::HintFile;
+use crate::hints::{self, HintFile};
 use crate::interrupt;
-use crate::model::{self, caffe, Model, ModelFiles, Outputs};
+use crate::model::{self, caffe, Model, ModelFiles, Predicts};
 use crate::threads::Threads;
 
 /// How a run ended, ordered by severity: the worst outcome of a batch is the exit code.
@@ -65,7 +65,7 @@ pub fn version() -> String {
     )
 }
 
-pub fn load_model(args: &ModelArgs, exact: bool, outputs: Outputs) -> Result<Model> {
+pub fn load_model(args: &ModelArgs, exact: bool, predicts: Predicts) -> Result<Model> {
     let files = ModelFiles::locate(
         &args.model_dir,
         args.prototxt.clone(),
@@ -82,7 +82,7 @@ pub fn load_model(args: &ModelArgs, exact: bool, outputs: Outputs) -> Result<Mod
     if let Some(notice) = notice {
         eprintln!("{notice}");
     }
-    let model = Model::load_for(&files, engine, args.temperature, outputs)?;
+    let model = Model::load_for(&files, engine, args.temperature, predicts)?;
     for note in &model.notes {
         eprintln!("{note}");
     }
@@ -106,7 +106,7 @@ pub fn read_hints(paths: &[PathBuf], exact: bool) -> Result<Vec<HintFile>> {
     }
     let mut files = Vec::new();
     for path in paths {
-        let file = HintFile::read(path)?;
+        let file = hints::read(path)?;
         if file.hints.is_empty() {
             eprintln!("warning: hints {} holds no hints", path.display());
         }

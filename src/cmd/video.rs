@@ -12,7 +12,7 @@ use super::shared::{load_model, read_hints, threads, Outcome};
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
 use crate::hints::HintFile;
-use crate::model::{Colorizer, Model, Outputs};
+use crate::model::{Colorizer, Model, Predicts};
 use crate::output::{check_output, check_writable, FolderLock};
 use crate::progress::Progress;
 use crate::report;
@@ -180,6 +180,18 @@ fn check_batch(args: &VideoArgs, films: usize, shard: Option<film::Shard>) -> Re
     Ok(())
 }
 
+/// The model, with what the run asks of it, and one network of it per worker.
+fn load(args: &VideoArgs, networks: usize) -> Result<(Model, Vec<Colorizer>)> {
+    let predicts = if args.report || args.report_json.is_some() {
+        Predicts::ColourAndUncertainty
+    } else {
+        Predicts::Colour
+    };
+    let model = load_model(&args.model, args.exact, predicts)?;
+    let nets = (0..networks).map(|_| model.colorizer()).collect::<Result<Vec<_>>>()?;
+    Ok((model, nets))
+}
+
 pub fn run(args: VideoArgs) -> Result<Outcome> {
     batch::check_named(&args.inputs, args.contact_sheet.is_some())?;
     let inputs = batch::inputs(&args.inputs)?;
@@ -201,15 +213,7 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
     let threads = threads(&args.run)?;
     let pictures = threads.picture_pool()?;
     let loading = Instant::now();
-    let outputs = if args.report || args.report_json.is_some() {
-        Outputs::ColourAndUncertainty
-    } else {
-        Outputs::Colour
-    };
-    let model = load_model(&args.model, args.exact, outputs)?;
-    let mut nets = (0..threads.networks)
-        .map(|_| model.colorizer())
-        .collect::<Result<Vec<_>>>()?;
+    let (model, mut nets) = load(&args, threads.networks)?;
     let loaded = loading.elapsed().as_secs_f64();
     let mut outcome = Outcome::Success;
     let mut rows = Vec::new();
@@ -319,12 +323,27 @@ fn colorize_one(
             return (outcome, format!("{word} after {seconds:.1} s"));
         }
     };
+    (
+        Outcome::Success,
+        say_done(args, &summary, &profile, nets.len(), seconds),
+    )
+}
+
+/// Says what a film's run made and did: its paths on stdout, its notes and summary line on stderr. Returns the
+/// line.
+fn say_done(
+    args: &VideoArgs,
+    summary: &film::Summary,
+    profile: &film::Profile,
+    networks: usize,
+    seconds: f64,
+) -> String {
     let paths = summary.frames_dir.iter().chain(&summary.film).chain(&summary.sheet);
     for path in paths.chain(&summary.report) {
         println!("{}", path.display());
     }
     if args.profile {
-        say_profile(&profile, nets.len(), seconds);
+        say_profile(profile, networks, seconds);
     }
     for note in &summary.notes {
         eprintln!("{note}");
@@ -335,13 +354,13 @@ fn colorize_one(
             hints.given, hints.frames, hints.lost
         );
     }
-    let resumed = if summary.resumed > 0 {
-        format!(", {} already done", summary.resumed)
+    let resumed = if summary.counts.resumed > 0 {
+        format!(", {} already done", summary.counts.resumed)
     } else {
         String::new()
     };
-    let stored = if summary.stored > 0 {
-        format!(", {} from stored predictions", summary.stored)
+    let stored = if summary.counts.stored > 0 {
+        format!(", {} from stored predictions", summary.counts.stored)
     } else {
         String::new()
     };
@@ -349,14 +368,14 @@ fn colorize_one(
         "colorized {} frames ({} keyframes: {} computed{stored}, {} repeats; {} carried along the motion{resumed}; \
          {} cuts; {} forward passes) in {seconds:.1} s, {:.2} frames/s",
         summary.frame_count,
-        summary.keyframes,
-        summary.computed,
-        summary.keyframes - summary.computed - summary.stored,
-        summary.frame_count - summary.keyframes - summary.resumed,
-        summary.cuts,
-        summary.forward_passes,
+        summary.counts.keyframes,
+        summary.counts.computed,
+        summary.counts.keyframes - summary.counts.computed - summary.counts.stored,
+        summary.frame_count - summary.counts.keyframes - summary.counts.resumed,
+        summary.counts.cuts,
+        summary.counts.forward_passes,
         summary.frame_count as f64 / seconds.max(1e-9)
     );
     eprintln!("{line}");
-    (Outcome::Success, line)
+    line
 }

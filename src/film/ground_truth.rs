@@ -9,16 +9,18 @@ use opencv::core::{self, Mat, Size, Vector};
 use opencv::imgproc;
 use opencv::prelude::*;
 
-use super::earlier::Earlier;
-use super::frame::{Ab, Frame, Input, Key, Origin, Segment};
-use super::keys::{Interval, Keys};
-use super::motion::{self, Flow};
-use super::painter::{ColourState, Painter};
-use super::picture::Picture;
-use super::position::Span;
-use super::profile::Profile;
-use super::read::{Jobs, Originals, Source};
-use super::scene::Repeats;
+use crate::film::base::frame::Picture;
+use crate::film::base::frame::{Ab, Input, Key, Origin, Segment};
+use crate::film::base::interval::Interval;
+use crate::film::base::motion::{self, Flow};
+use crate::film::base::profile::Profile;
+use crate::film::base::scene::Repeats;
+use crate::film::colour::painter::{ColourState, Painter};
+use crate::film::io::source::Source;
+use crate::film::read::jobs::{Jobs, Originals};
+use crate::film::read::keys::Keys;
+use crate::film::records::earlier::Earlier;
+use crate::position::Span;
 
 const FRAMES: usize = 120;
 /// The network's output grid for its 224x224 input.
@@ -60,34 +62,22 @@ fn summary(mut values: Vec<f64>) -> (f64, f64) {
 
 /// The segment as the network would hand it on, with the keyframe's true a/b for its prediction.
 fn with_truth(segment: Segment<Key<Input>>, truths: &[Mat]) -> Result<Segment<Key<Ab>>> {
-    let key = match segment.key {
-        Some(frame) => {
+    let key = segment
+        .key
+        .map(|frame| {
             let truth = truths.get(frame.index).context("a keyframe past the frames read")?;
-            let work = match frame.work {
-                Key::Resumed => Key::Resumed,
-                Key::Computed {
-                    l, back, written, cut, ..
-                } => Key::Computed {
-                    l,
-                    net: Some(Ab {
-                        ab: truth.try_clone()?,
+            frame.try_map(|work| {
+                let ab = truth.try_clone()?;
+                // Every keyframe the network would see, a repeat too, gets its own truth.
+                anyhow::Ok(work.with_net(|_| {
+                    Some(Ab {
+                        ab,
                         origin: Origin::Network,
-                    }),
-                    back,
-                    cut,
-                    written,
-                },
-            };
-            Some(Frame {
-                index: frame.index,
-                shot: frame.shot,
-                seconds: frame.seconds,
-                original: frame.original,
-                work,
+                    })
+                }))
             })
-        }
-        None => None,
-    };
+        })
+        .transpose()?;
     Ok(Segment {
         between: segment.between,
         key,

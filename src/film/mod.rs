@@ -1,246 +1,47 @@
-//! Films, as a short sequence of named steps: the settings resolved into a plan, a reader that yields jobs, a pool
-//! of networks that colour them, and a sink that writes frames and film in order and finishes the film.
+//! Films, in rooms by concern, each importing only the rooms below it (tests/suite/layout.rs holds them to it):
+//!
+//! - `run`: a film's run from start to end (`colorize`), and whether a film already made is made again;
+//! - `write`: the sink, the ordered end of the pipeline: frames painted, pictures made, the film written and
+//!   finished;
+//! - `review`: what the review page shows of each frame, gathered as frames pass, and the page `assemble` writes;
+//! - `plan`: every setting resolved once into a plan, what the run writes, what it takes over from earlier runs;
+//! - `read`: the reader stage: frames decoded and judged, keyframes chosen the same way wherever a run starts;
+//! - `records`: every file beside the frames and the films (fingerprints, manifests, the resume record, stored
+//!   predictions, shots, owners, shards' parts);
+//! - `colour`: colour over time decided in one place (the painter), hints followed through their shots;
+//! - `io`: the source film, the film writer, the frames folder, finishing (sound, rate, rename), shards;
+//! - `base`: what every room speaks: a frame as it moves through the pipeline, the motion between frames, cuts,
+//!   the keyframe interval, the time each stage took.
+//!
+//! This file only names the rooms and what the rest of colorize may use of them.
 
-mod assembled_review;
-mod change;
-mod earlier;
-mod fingerprint;
-mod finish;
-mod frame;
-mod frame_dir;
+mod base;
+mod colour;
 #[cfg(test)]
 mod ground_truth;
-mod hint_files;
-mod keys;
-mod manifest;
-mod motion;
-mod outputs;
-mod owner;
-mod painter;
-mod parts;
-mod picture;
+mod io;
 mod plan;
-mod position;
-mod predictions;
-mod probe;
-mod profile;
 mod read;
-mod refinish;
-mod resume;
+mod records;
 mod review;
-mod scene;
-mod shard;
-mod shots;
-mod sink;
-mod timeline;
-mod tracks;
-mod writer;
+mod run;
+mod write;
 
-use anyhow::{bail, ensure, Context, Result};
-use opencv::core::Mat;
-
-use crate::model::{Colorizer, Model, Uncertainty};
-use crate::progress::Progress;
-use crate::{interrupt, pipeline};
-pub use assembled_review::AssembledReview;
-pub use fingerprint::content_digest;
-pub use finish::{check_sound_source, finish_film, join_parts, Sound};
-use frame::{Ab, Frame, Input, Key, Origin, Segment};
-pub use hint_files::check_hints;
-pub use keys::Interval;
-use keys::Keys;
-pub use manifest::check_folder;
-pub use outputs::{sheet_beside, FrameFormat, FramesFolder, Outputs};
-pub use owner::{made_by_colorize, Owner};
-pub use parts::check_parts;
-use plan::Plan;
-pub use plan::{Layout, Options};
-pub use position::Position;
-pub use profile::Profile;
-use profile::Stage;
-pub use read::{is_film, EXTENSIONS};
-use read::{Jobs, Originals};
-pub use refinish::refinish_due;
-pub use shard::{Shard, ShardSpec};
-use sink::Sink;
-pub use sink::{HintsDone, Summary};
-pub use writer::{fourcc, FilmWriter};
-
-/// Colorizes a film with `model`, one network of it (`nets`) per worker, its pictures made in `pictures`: every
-/// frame of the range to the frames folder and the film, resuming an interrupted run. Returns what was done, and the time spent in each stage. The
-/// networks are lent, so a batch of films builds (and OpenVINO compiles) them once. Every error is named for the
-/// film here, in one place, so a batch's messages say which film failed and the messages below need not.
-pub fn colorize(
-    options: Options,
-    model: &Model,
-    nets: &mut [Colorizer],
-    pictures: &rayon::ThreadPool,
-    progress: &Progress,
-) -> Result<(Summary, Profile)> {
-    let name = options.input.display().to_string();
-    run(options, model, nets, pictures, progress).context(name)
-}
-
-fn run(
-    options: Options,
-    model: &Model,
-    nets: &mut [Colorizer],
-    pictures: &rayon::ThreadPool,
-    progress: &Progress,
-) -> Result<(Summary, Profile)> {
-    let profile = Profile::default();
-    let (plan, source) = Plan::resolve(options, model.identity())?;
-    if let Some(total) = plan.expected {
-        progress.set_total(total as u64);
-    }
-    // Hints are followed through their shots first: a hint outside the film or an unreadable frame stops the run
-    // before anything is written.
-    let hints = profile.time(Stage::Hints, || {
-        tracks::follow(&plan.input, plan.width, plan.render_size, plan.read, &plan.hints)
-    })?;
-    let (mut sink, earlier) = Sink::new(&plan, hints, pictures, &profile, progress)?;
-    // The frames kept from the range's start on, without a gap, are done before the sink takes any.
-    let resume_at = earlier.done_until(plan.span.start);
-    let flow = plan
-        .carries_colour
-        .then(|| motion::Flow::new(motion::analysis_size(source.size)))
-        .transpose()?;
-    let keys = Keys::new(plan.keyframe_interval, plan.repeats, flow, &profile);
-    let originals = originals(&plan);
-    let jobs = Jobs::new(source, plan.span, earlier, plan.render_size, originals, keys, &profile);
-    // Segments hold up to a keyframe interval of frames each, a batch up to `batch` segments. One batch waiting
-    // per network keeps a GPU busy; single segments queue deeper, as they are quick to come and go.
-    let in_flight = if plan.batch > 1 {
-        nets.len() + 1
-    } else {
-        2 * nets.len() + 2
-    };
-    let unsure = plan.report.is_some();
-    let work = |net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>| {
-        let index = batch.iter().find_map(|s| s.key.as_ref()).map_or(0, |k| k.index);
-        pipeline::unpanic(|| forward(net, batch, unsure, &profile)).with_context(|| format!("frame {index}"))
-    };
-    let take = |(batch, unsure): Forwarded| sink.take(batch, unsure);
-    let outcome = pipeline::run(pipeline::batched(jobs, plan.batch), nets, work, in_flight, take);
-    if let Err(e) = outcome.and_then(|()| interrupt::check()) {
-        if interrupt::requested() {
-            let place = match plan.outputs.frames() {
-                Some(frames) => format!(
-                    "the frames before it are in {}; run the same command again to resume",
-                    frames.dir.display()
-                ),
-                None => "nothing was kept (--no-frames)".to_string(),
-            };
-            // Frames before resume_at were on disk before the sink took any: stopped early in a resumed run (even
-            // before its first batch), the first frame to do is no earlier.
-            bail!(
-                "interrupted at frame {}: {place}",
-                (plan.span.start + sink.taken).max(resume_at)
-            );
-        }
-        return Err(e);
-    }
-    Ok((sink.finish()?, profile))
-}
-
-/// Which source frames travel with their colour: all for a side-by-side film or a review page (which shows any
-/// frame before and after), else those on the contact sheet.
-fn originals(plan: &Plan) -> Originals<'_> {
-    match (plan.layout, &plan.report) {
-        (Layout::SideBySide, _) | (_, Some(_)) => Originals::All,
-        (Layout::Colour, None) => Originals::Only(&plan.sheet_picks),
-    }
-}
-
-/// The uncertainty of each keyframe the network ran on, by frame index, when a review page asks for it.
-type Unsure = Vec<(usize, Uncertainty)>;
-
-/// A batch with the network's predictions, and their uncertainty.
-type Forwarded = (Vec<Segment<Key<Ab>>>, Unsure);
-
-/// A worker's share of a batch: one forward pass for the keyframes that need one, that is all but those on disk
-/// already, those that repeat the last, and those whose prediction an earlier run stored; with their uncertainty
-/// too when `unsure`.
-fn forward(net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>, unsure: bool, profile: &Profile) -> Result<Forwarded> {
-    interrupt::check()?;
-    let (indices, inputs): (Vec<usize>, Vec<&Mat>) = batch
-        .iter()
-        .filter_map(|segment| {
-            let key = segment.key.as_ref()?;
-            match &key.work {
-                Key::Computed {
-                    net: Some(Input::Blob(input)),
-                    ..
-                } => Some((key.index, input)),
-                _ => None,
-            }
-        })
-        .unzip();
-    let (predicted, uncertain) = predict(net, &inputs, indices, unsure, profile)?;
-    ensure!(
-        predicted.len() == inputs.len(),
-        "the network gave {} predictions for {} frames",
-        predicted.len(),
-        inputs.len()
-    );
-    let mut predicted = predicted.into_iter();
-    let mut coloured = |key: Frame<Key<Input>>| Frame {
-        index: key.index,
-        shot: key.shot,
-        seconds: key.seconds,
-        original: key.original,
-        work: match key.work {
-            Key::Resumed => Key::Resumed,
-            Key::Computed {
-                l,
-                net,
-                back,
-                cut,
-                written,
-            } => Key::Computed {
-                l,
-                net: net.and_then(|input| match input {
-                    // One prediction per blob, in order: `inputs` was taken from these same keyframes.
-                    Input::Blob(_) => predicted.next().map(|ab| Ab {
-                        ab,
-                        origin: Origin::Network,
-                    }),
-                    Input::Stored(ab) => Some(Ab {
-                        ab,
-                        origin: Origin::Store,
-                    }),
-                }),
-                back,
-                cut,
-                written,
-            },
-        },
-    };
-    let segments = batch
-        .into_iter()
-        .map(|segment| Segment {
-            between: segment.between,
-            key: segment.key.map(&mut coloured),
-        })
-        .collect();
-    Ok((segments, uncertain))
-}
-
-/// One forward pass over `inputs` (the keyframes `indices`), with their uncertainty when `unsure`.
-fn predict(
-    net: &mut Colorizer,
-    inputs: &[&Mat],
-    indices: Vec<usize>,
-    unsure: bool,
-    profile: &Profile,
-) -> Result<(Vec<Mat>, Unsure)> {
-    Ok(match (inputs.is_empty(), unsure) {
-        (true, _) => (Vec::new(), Vec::new()),
-        (false, false) => (profile.time(Stage::Forward, || net.predict_batch(inputs))?, Vec::new()),
-        (false, true) => {
-            let both = profile.time(Stage::Forward, || net.predict_batch_unsure(inputs))?;
-            let (ab, uncertain): (Vec<Mat>, Vec<Uncertainty>) = both.into_iter().unzip();
-            (ab, indices.into_iter().zip(uncertain).collect())
-        }
-    })
-}
+pub use base::interval::Interval;
+pub use base::profile::Profile;
+pub use colour::hint_files::check_hints;
+pub use io::finish::{check_sound_source, finish_film, join_parts, Sound};
+pub use io::frame_dir::FrameFormat;
+pub use io::shard::{Shard, ShardSpec};
+pub use io::source::{is_film, EXTENSIONS};
+pub use io::writer::{fourcc, FilmWriter};
+pub use plan::outputs::{sheet_beside, FramesFolder, Outputs};
+pub use plan::resolve::{Layout, Options};
+pub use records::manifest::check_folder;
+pub use records::owner::content_digest;
+pub use records::owner::{made_by_colorize, Owner};
+pub use records::parts::check_parts;
+pub use review::assembled::AssembledReview;
+pub use run::colorize::colorize;
+pub use run::refinish::refinish_due;
+pub use write::summary::{HintsDone, Summary};

@@ -8,12 +8,13 @@ use opencv::core::{self, Mat, Size, Vec3f, Vec4b};
 use opencv::prelude::*;
 use opencv::{imgcodecs, imgproc};
 
-use super::{Hint, HintFile, Placed};
-use crate::film::Position;
+use super::file::{Hint, HintFile, Placed};
+use crate::position::Position;
 
 /// Radius (pixels) of a CSV hint without one: a point a person clicks covers a few pixels.
 pub const RADIUS: f32 = 3.0;
 
+/// Reads a CSV hints file, a scribble (PNG), or a folder of scribbles named by frame, checking every row.
 pub fn read(path: &Path) -> Result<HintFile> {
     let file = if path.is_dir() {
         folder(path)

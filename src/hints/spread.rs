@@ -21,7 +21,7 @@ use opencv::core::{Mat, Size, Vec2f, Vec3f};
 use opencv::imgproc;
 use opencv::prelude::*;
 
-use super::Hint;
+use super::file::Hint;
 
 /// Longest side of the picture the correction is solved on, for a photo: 200 hints on a 2048x1524 photo solve in
 /// well under a second, and the correction is finer than the network's own 56x56 colour.

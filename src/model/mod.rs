@@ -56,7 +56,7 @@ pub struct Identity {
 
 /// What a run asks of each forward pass: the colour, or the colour and the network's uncertainty (a review page).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outputs {
+pub enum Predicts {
     Colour,
     ColourAndUncertainty,
 }
@@ -77,12 +77,12 @@ pub struct Model {
 impl Model {
     /// Reads and checks the model files and bakes in the fixed layers, the softmax scale for `temperature` included.
     pub fn load(files: &ModelFiles, engine: Engine, temperature: f64) -> Result<Model> {
-        Model::load_for(files, engine, temperature, Outputs::Colour)
+        Model::load_for(files, engine, temperature, Predicts::Colour)
     }
 
-    /// `load`, with the network checked for the `outputs` the run will ask of it: a backend that compiles the
-    /// network (OpenVINO) compiles it for its outputs, so asking for others later would compile it again.
-    pub fn load_for(files: &ModelFiles, engine: Engine, temperature: f64, outputs: Outputs) -> Result<Model> {
+    /// `load`, with the network checked for what the run will ask of it: a backend that compiles the
+    /// network (OpenVINO) compiles it for its outputs, so asking for more later would compile it again.
+    pub fn load_for(files: &ModelFiles, engine: Engine, temperature: f64, predicts: Predicts) -> Result<Model> {
         for (path, what) in [(&files.prototxt, "prototxt"), (&files.caffemodel, "caffemodel")] {
             if !path.is_file() {
                 bail!(
@@ -132,9 +132,9 @@ impl Model {
             224,
         )?;
         let mut checked = model.colorizer()?;
-        match outputs {
-            Outputs::Colour => drop(checked.predict(&blank.input)?),
-            Outputs::ColourAndUncertainty => drop(checked.predict_batch_unsure(&[&blank.input])?),
+        match predicts {
+            Predicts::Colour => drop(checked.predict(&blank.input)?),
+            Predicts::ColourAndUncertainty => drop(checked.predict_batch_unsure(&[&blank.input])?),
         }
         *model.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(checked);
         Ok(model)

@@ -1,9 +1,7 @@
 //! The attention list: the frames a person should look at first, found as the run goes with a bounded memory
 //! (so a feature keeps no more pictures than a short), and ranked once the film is done.
 
-use serde::Serialize;
-
-use super::FrameRecord;
+use super::data::{Attention, FrameRecord, Why};
 use crate::model::entropy::COLOURS;
 
 /// Uncertainty from which a keyframe is worth a look: the network spreads its bet over 313^0.5, about 18,
@@ -16,26 +14,6 @@ const UNSTEADY: f64 = 5.0;
 const TIMES_TYPICAL: f64 = 3.0;
 /// Entries of each reason at the most.
 pub const MOST: usize = 12;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Why {
-    /// The network was unsure of the colour (the shot's most unsure keyframe).
-    Unsure,
-    /// The colour changed more than the motion explains.
-    Unsteady,
-}
-
-/// A frame to look at, and why.
-#[derive(Clone, Debug, Serialize)]
-pub struct Attention {
-    pub frame: usize,
-    pub time: f64,
-    pub why: Why,
-    pub reason: String,
-    /// How far past its threshold (1 at it): what the list is sorted by.
-    pub score: f64,
-}
 
 /// The `cap` highest scores offered so far; of equal scores, the earlier frame stays.
 pub struct Top {
@@ -128,7 +106,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Kind;
+    use crate::report::data::Kind;
 
     fn record(index: usize, stability: Option<f64>) -> FrameRecord {
         FrameRecord {

@@ -7,7 +7,8 @@ use anyhow::Result;
 use opencv::core::Mat;
 
 use super::attention::{rank, Top, MOST};
-use super::{Data, FrameRecord, Kind, Settings, Shown};
+use super::data::{Data, FrameRecord, Kind, Settings};
+use super::picture::Shown;
 use crate::model::Uncertainty;
 
 pub struct Collector {

@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
+use super::data::{Data, FrameRecord, Kind, ModelDigests};
+use super::picture::Shown;
 use super::plot::{timeline, Plot};
-use super::{Data, FrameRecord, Kind, ModelDigests, Shown};
 use crate::sheet::timecode;
 
 const STYLE: &str = include_str!("page.css");

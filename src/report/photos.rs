@@ -8,8 +8,9 @@ use opencv::core::Mat;
 use serde::Serialize;
 
 use super::attention::{unsure_reason, Top, MOST};
+use super::data::ModelDigests;
 use super::page::{document, figure, FIGURES_START};
-use super::{ModelDigests, Shown};
+use super::picture::Shown;
 use crate::model::Uncertainty;
 
 /// Photos shown whatever they hold, evenly spread over the batch.

@@ -6,7 +6,7 @@ use std::ops::Range;
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
-use super::{FrameRecord, Kind};
+use super::data::{FrameRecord, Kind};
 
 const SIZE: (u32, u32) = (1100, 280);
 /// Columns the film is drawn in at most: a feature's frames are grouped, each group drawn by its worst frame,

@@ -5,9 +5,9 @@
 //! (each property alone, timed), or `PROPTEST_CASES=200000 cargo test --release --test suite fuzz::`.
 //! Each property starts from valid input where it can, because random bytes rarely get past a magic number.
 
-use colorize::film::Position;
 use colorize::model::caffe::{bake_fixed_layers, fixed_layers, BlobProto, LayerParameter, NetParameter, SOFTMAX_SCALE};
 use colorize::model::points::{parse_npy, CENTRES};
+use colorize::position::Position;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use prost::encoding::{encode_key, encode_varint, WireType};

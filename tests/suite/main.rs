@@ -18,6 +18,7 @@ mod hostile;
 mod image;
 mod keyframes;
 mod kubernetes;
+mod layout;
 mod model;
 mod parts;
 mod refinish;

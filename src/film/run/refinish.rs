@@ -1,0 +1,35 @@
+//! Whether a film already made is made again: refinished when only its finishing settings changed (the record of
+//! its frames, or of a shard's part, says the network would predict the same), left as it is when nothing did.
+
+use anyhow::{bail, Result};
+
+use crate::film::io::frame_dir;
+use crate::film::plan::outputs::Outputs;
+use crate::film::plan::resolve::{fingerprint_of, Options};
+use crate::film::records::manifest::Manifest;
+use crate::film::records::parts::part_record;
+use crate::model::Identity;
+
+/// True when the film `options` would make is there, finished with other finishing settings than these or
+/// refinished partway (the film there is the one before); false when it is finished as asked, or its record is
+/// missing or unreadable (a film of unknown making is left alone). Other prediction settings are refused,
+/// naming them: that film is another run's.
+pub fn refinish_due(options: &Options, model: &Identity) -> Result<bool> {
+    let record = match &options.outputs {
+        Outputs::FilmAndFrames { frames, .. } => frame_dir::record(&frames.dir, "manifest", None),
+        Outputs::ShardPart { part, .. } => part_record(part),
+        Outputs::FilmOnly { .. } | Outputs::ShardFrames { .. } => return Ok(false),
+    };
+    let Some(made) = std::fs::read_to_string(&record)
+        .ok()
+        .and_then(|text| Manifest::parse(&text).ok())
+    else {
+        return Ok(false);
+    };
+    let now = fingerprint_of(options, model)?;
+    // Only what changes the predictions is in the way.
+    if let Some(changes) = now.other_predictions(&made.fingerprint) {
+        bail!("the film there was made with other prediction settings: {changes} (pass --overwrite to make it again)");
+    }
+    Ok(!made.complete || made.fingerprint != now)
+}

@@ -1,0 +1,160 @@
+//! The review's numbers: each frame's record, the run's settings, what is stored beside the frames for `assemble`,
+//! and what the page says, as named fields serialised to JSON.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What a run writes of its review: the page, the JSON alone, or both.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Wanted {
+    pub page: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+}
+
+impl Wanted {
+    /// Whether anything is written now (a shard's review waits for `assemble`).
+    pub fn any(&self) -> bool {
+        self.page.is_some() || self.json.is_some()
+    }
+}
+
+/// `<name>.report.html` beside a film.
+pub fn page_beside(film: &Path) -> PathBuf {
+    let stem = film.file_stem().unwrap_or_default().to_string_lossy();
+    film.with_file_name(format!("{stem}.report.html"))
+}
+
+/// How a frame got its colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Its colour is the network's prediction for it, made in this run, stored by an earlier one, or painted by
+    /// the run a resumed one carries on.
+    Keyframe,
+    /// Colour carried along the motion from the keyframes on either side.
+    Carried,
+    /// A keyframe that repeats the one before, whose prediction it reuses.
+    Repeat,
+}
+
+impl Kind {
+    /// Its name in the JSON and on the page.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Keyframe => "keyframe",
+            Kind::Carried => "carried",
+            Kind::Repeat => "repeat",
+        }
+    }
+}
+
+/// One frame of the film, as the page's JSON gives it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrameRecord {
+    pub index: usize,
+    /// Seconds from the film's start.
+    pub time: f64,
+    pub kind: Kind,
+    /// A shot starts here.
+    pub cut: bool,
+    /// Colour change the motion does not explain since the frame before (mean CIE76 delta E, lightness included;
+    /// 0 is perfectly steady); None at the film's first frame and at cuts.
+    pub stability: Option<f64>,
+    /// The network's mean normalised entropy (0 sure, 1 no idea); keyframes the network ran on only.
+    pub uncertainty: Option<f64>,
+    /// Colour hints placed on the frame (each holds through its shot).
+    pub hints: usize,
+}
+
+/// The model as used, by the digests of its files.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModelDigests {
+    pub prototxt: String,
+    pub caffemodel: String,
+    pub points: String,
+}
+
+/// The run's settings, as the page's header and JSON give them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Settings {
+    pub frames: usize,
+    /// Seconds of film.
+    pub length: f64,
+    pub fps: f64,
+    /// Width and height of the frames coloured, and of the source (hint coordinates are the source's pixels).
+    pub size: [i32; 2],
+    pub source_size: [i32; 2],
+    pub keyframe_interval: String,
+    pub smooth: f64,
+    pub saturation: f64,
+    pub render_size: i32,
+    pub backend: String,
+    pub model: ModelDigests,
+    /// Seconds the run took.
+    pub seconds: f64,
+}
+
+/// What a run leaves beside its frames for `assemble` to write the page from, with the frames' records.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Stored {
+    pub film: String,
+    pub settings: Settings,
+}
+
+/// Everything the page says, in numbers.
+#[derive(Debug, Serialize)]
+pub struct Data {
+    pub film: String,
+    pub settings: Settings,
+    pub frames: Vec<FrameRecord>,
+    pub attention: Vec<Attention>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Why {
+    /// The network was unsure of the colour (the shot's most unsure keyframe).
+    Unsure,
+    /// The colour changed more than the motion explains.
+    Unsteady,
+}
+
+/// A frame to look at, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct Attention {
+    pub frame: usize,
+    pub time: f64,
+    pub why: Why,
+    pub reason: String,
+    /// How far past its threshold (1 at it): what the list is sorted by.
+    pub score: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The record as the page's JSON and `.colorize-review` hold it: named fields, pinned here, read back.
+    #[test]
+    fn a_frame_record_is_written_as_named_fields_and_read_back() {
+        let record = FrameRecord {
+            index: 3,
+            time: 0.12,
+            kind: Kind::Keyframe,
+            cut: true,
+            stability: None,
+            uncertainty: Some(0.5),
+            hints: 0,
+        };
+        let json = serde_json::to_string(&record).unwrap();
+        assert_eq!(
+            json,
+            r#"{"index":3,"time":0.12,"kind":"keyframe","cut":true,"stability":null,"uncertainty":0.5,"hints":0}"#
+        );
+        assert_eq!(serde_json::from_str::<FrameRecord>(&json).unwrap(), record);
+        for kind in [Kind::Keyframe, Kind::Carried, Kind::Repeat] {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.name()));
+        }
+    }
+}
