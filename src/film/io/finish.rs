@@ -78,7 +78,7 @@ pub fn finish_film(
     if let Some(sound) = &sound {
         note_short_sound(sound, frames as f64 / fps, notes);
     }
-    let muxed = TempFile::beside(closed.destination(), "muxed");
+    let muxed = TempFile::create(closed.destination(), "muxed")?;
     mux(&Mux {
         video: closed.path(),
         rate: rate_fraction(fps),
@@ -116,15 +116,16 @@ pub fn join_parts(
     sound: Option<Sound>,
     notes: &mut Vec<String>,
 ) -> Result<PathBuf> {
-    let list = TempFile::beside(output, "parts");
+    let list = TempFile::create(output, "parts")?;
     let mut text = String::new();
     for part in parts {
         let path = std::path::absolute(part).with_context(|| format!("cannot find {}", part.display()))?;
         // The concat demuxer's quoting: inside '...', a quote is written '\''.
         text.push_str(&format!("file '{}'\n", path.to_string_lossy().replace('\'', "'\\''")));
     }
-    std::fs::write(list.path(), text).with_context(|| format!("cannot write beside {}", output.display()))?;
-    let joined = TempFile::beside(output, "joined");
+    std::io::Write::write_all(&mut list.file(), text.as_bytes())
+        .with_context(|| format!("cannot write beside {}", output.display()))?;
+    let joined = TempFile::create(output, "joined")?;
     let mut cmd = Command::new("ffmpeg");
     cmd.args(["-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i"])
         .arg(list.path())

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::file;
 use super::fingerprint::Fingerprint;
-use crate::output::write_atomically;
+use crate::output::{open_in_place, write_atomically};
 
 /// Version 1: entries of index, rows, columns, values and an 8-byte checksum after a text header.
 const MAGIC: &str = "colorize-predictions 1";
@@ -78,8 +78,8 @@ pub fn open(path: &Path, fingerprint: &Fingerprint, store: Store) -> Result<(Rec
     let at = match found {
         Some((at, end)) => {
             // Whatever follows the last whole entry was cut short: new entries go after the whole ones.
-            let file = OpenOptions::new().write(true).open(path);
-            file.and_then(|f| f.set_len(end))
+            let file = open_in_place(path, OpenOptions::new().write(true))?;
+            file.set_len(end)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             at
         }
@@ -88,22 +88,22 @@ pub fn open(path: &Path, fingerprint: &Fingerprint, store: Store) -> Result<(Rec
             HashMap::new()
         }
     };
-    let cannot = || format!("cannot open {}", path.display());
     let recall = Recall {
-        file: File::open(path).with_context(cannot)?,
+        file: open_in_place(path, OpenOptions::new().read(true))?,
         at,
     };
     let keep = Keep {
         path: path.to_owned(),
-        file: OpenOptions::new().append(true).open(path).with_context(cannot)?,
+        file: open_in_place(path, OpenOptions::new().append(true))?,
     };
     Ok((recall, keep))
 }
 
 /// Where each frame's entry lies in the store at `path` and where the whole entries end, if the store is there and
-/// its header is `header`. A later entry for a frame replaces an earlier one.
+/// its header is `header`. A later entry for a frame replaces an earlier one. A link at `path` holds none: the
+/// store is started afresh in its place.
 fn entries(path: &Path, header: &str) -> Option<(HashMap<usize, Entry>, u64)> {
-    let file = File::open(path).ok()?;
+    let file = open_in_place(path, OpenOptions::new().read(true)).ok()?;
     let size = file.metadata().ok()?.len();
     let mut file = BufReader::new(file);
     let mut start = vec![0u8; header.len()];

@@ -20,7 +20,7 @@ use crate::film::base::scene::Shot;
 use crate::film::io::frame_dir::FrameDir;
 use crate::film::plan::resolve::Plan;
 use crate::model::Uncertainty;
-use crate::output::write_atomically;
+use crate::output::{create_replacing, write_atomically};
 use crate::report::{self, Collector, FrameRecord, Kind, ModelDigests, Settings, Stored};
 use crate::sheet;
 
@@ -69,7 +69,7 @@ impl Review {
                         fingerprint: &fingerprint,
                     },
                 )?;
-                let mut file = File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+                let mut file = create_replacing(&path)?;
                 writeln!(file, "{}", serde_json::to_string(&fingerprint)?)?;
                 for record in earlier.values() {
                     writeln!(file, "{}", serde_json::to_string(record)?)?;
