@@ -7,6 +7,7 @@ mod fetch_model;
 mod image;
 mod shared;
 mod video;
+mod video_guard;
 
 use anyhow::Result;
 

@@ -9,6 +9,7 @@ use anyhow::{bail, Result};
 
 use super::batch;
 use super::shared::{load_model, read_hints, threads, Outcome};
+use super::video_guard as guard;
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
 use crate::hints::HintFile;
@@ -75,49 +76,18 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>, shard: Option<film::Shar
             check_output(film, &input)?;
             film::fourcc(film)?;
             if named_film.is_some() {
-                refuse_anothers(film, digest.as_deref(), args.overwrite)?;
+                guard::refuse_anothers(film, digest.as_deref(), args.overwrite)?;
             }
-            check_sheet(args, film)?;
-            check_page(args, film)?;
+            guard::check_sheet(args, film)?;
+            guard::check_page(args, film)?;
         }
         if let Some(frames) = outputs.frames() {
             check_writable(&frames.dir)?;
         }
+        guard::check_report_json(args, &input, &outputs)?;
         jobs.push(Job { input, outputs, digest });
     }
     Ok(jobs)
-}
-
-/// Refuses the film `-o` names when another film made it, or something other than colorize, unless `--overwrite`
-/// says to replace it.
-fn refuse_anothers(film: &Path, digest: Option<&str>, overwrite: bool) -> Result<()> {
-    match film::Owner::of_film(film, digest) {
-        film::Owner::Other(why) if !overwrite => bail!(
-            "{} {why} (pass --overwrite to replace it, or choose another -o)",
-            film.display()
-        ),
-        _ => Ok(()),
-    }
-}
-
-/// Refuses, before any work, a contact sheet that would replace a file already beside the film unless
-/// `--overwrite` says so. A film that is there already is skipped, sheet and all, so only a film still to make
-/// can clobber one.
-fn check_sheet(args: &VideoArgs, film: &Path) -> Result<()> {
-    let sheet = film::sheet_beside(film);
-    if args.contact_sheet.is_some() && !args.overwrite && !film.exists() && sheet.exists() {
-        bail!("{} already exists (pass --overwrite to replace it)", sheet.display());
-    }
-    Ok(())
-}
-
-/// Refuses, before any work, a review page that would replace a file beside a film still to make, as for sheets.
-fn check_page(args: &VideoArgs, film: &Path) -> Result<()> {
-    let page = report::page_beside(film);
-    if args.report && !args.overwrite && !film.exists() && page.exists() {
-        bail!("{} already exists (pass --overwrite to replace it)", page.display());
-    }
-    Ok(())
 }
 
 /// What review a film's run writes, if any: a shard writes no page, only its records for `assemble`.

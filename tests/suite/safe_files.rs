@@ -148,3 +148,39 @@ fn a_link_planted_at_a_photos_output_is_never_written_through() {
     let run: &[&str] = &["image", "a.png", "-o", "out", "--overwrite", "-q"];
     planted_link_is_not_followed(&ws, "out/Color_a.png", &[run]);
 }
+
+#[test]
+fn report_json_is_refused_like_o_before_any_work() {
+    let ws = workspace();
+    ws.ok(&["video", "c.avi", "-o", "o.avi", "--frames-dir", "fr", "-q"]);
+    std::fs::write(ws.path("notes.txt"), PRECIOUS).unwrap();
+    let before: Vec<(String, Vec<u8>)> = ["c.avi", "o.avi", "notes.txt", "fr/frame_000002.jpg"]
+        .iter()
+        .map(|name| (name.to_string(), std::fs::read(ws.path(name)).unwrap()))
+        .collect();
+    let entries = ws.entries();
+    for (json, overwrite, why) in [
+        ("c.avi", true, "is the input"),
+        ("o.avi", true, "is the film this run writes"),
+        ("./o.report.html", true, "is the review page"),
+        ("fr/frame_000002.jpg", true, "inside the frames folder"),
+        ("fr/r.json", true, "inside the frames folder"),
+        ("notes.txt", false, "already exists (pass --overwrite"),
+        ("missing/r.json", true, "missing does not exist"),
+    ] {
+        let mut args = vec!["video", "c.avi", "-o", "o.avi", "--frames-dir", "fr", "--report"];
+        args.extend(["--report-json", json, "-q"]);
+        if overwrite {
+            args.push("--overwrite");
+        }
+        crate::support::fails_with(&ws.run(&args), 1, &["--report-json", why]);
+        assert_eq!(ws.entries(), entries, "--report-json {json}: something was written");
+        for (name, bytes) in &before {
+            assert_eq!(
+                &std::fs::read(ws.path(name)).unwrap(),
+                bytes,
+                "--report-json {json}: {name} changed"
+            );
+        }
+    }
+}
