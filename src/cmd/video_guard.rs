@@ -1,15 +1,33 @@
 //! What `colorize video` refuses to write, checked before any work: a film another film made, a contact sheet or
 //! review page that would replace a file, and a `--report-json` file that is the input, an output, a work file
-//! or anything in the frames folder, or that exists already.
+//! or anything in the frames folder, or that exists already; and, as each film's turn comes, whether it is
+//! skipped (made already, or left to another run) or refused because it cannot be made as asked.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::cli::VideoArgs;
 use crate::film;
-use crate::output;
+use crate::output::{self, FolderLock};
 use crate::report;
+
+/// One film of the batch and what its run writes.
+pub struct Job {
+    pub input: PathBuf,
+    pub outputs: film::Outputs,
+    /// The input's content digest; None when it cannot be read.
+    pub digest: Option<String>,
+}
+
+/// What review a film's run writes, if any: a shard writes no page, only its records for `assemble`.
+pub fn review(args: &VideoArgs, job: &Job) -> Option<report::Wanted> {
+    let wanted = report::Wanted {
+        page: job.outputs.film().filter(|_| args.report).map(report::page_beside),
+        json: args.report_json.clone(),
+    };
+    (args.report || wanted.any()).then_some(wanted)
+}
 
 /// Refuses the film `-o` names when another film made it, or something other than colorize, unless `--overwrite`
 /// says to replace it.
@@ -97,4 +115,108 @@ pub fn check_report_json(args: &VideoArgs, input: &Path, outputs: &film::Outputs
 fn place(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?;
     Some(output::parent(path).canonicalize().ok()?.join(name))
+}
+
+/// Why a film of the batch is skipped, and its word in the summary: its film is there, made from it (looked at
+/// now, as another run may have made it since the batch began) with the finishing asked for (`refinish_due` says
+/// whether it was not, or refuses other predictions or a damaged record), its review written from the records
+/// beside its frames where it was asked for and is missing; or another run is writing its frames, which a batch of
+/// `films` leaves to that run and a single film is refused for: it was not made.
+pub(super) fn skipped(
+    args: &VideoArgs,
+    job: &Job,
+    films: usize,
+    refinish_due: impl FnOnce() -> Result<bool>,
+) -> Result<Option<(String, &'static str)>> {
+    let film = job.outputs.film();
+    if let Some(film) =
+        film.filter(|f| !args.overwrite && film::Owner::of_film(f, job.digest.as_deref()) == film::Owner::This)
+    {
+        if !refinish_due()? {
+            return finished(args, job, film).map(Some);
+        }
+    }
+    let Some(frames) = job.outputs.frames() else {
+        return Ok(None);
+    };
+    let part = job.outputs.shard().map(|s| s.tag());
+    if films == 1 {
+        FolderLock::check_free(&frames.dir, part.as_deref())?;
+    }
+    Ok(FolderLock::held(&frames.dir, part.as_deref()).then(|| {
+        let why = format!(
+            "{} is being written by another colorize run, skipped (run the command again once it is done)",
+            frames.dir.display()
+        );
+        (why, "left to another run")
+    }))
+}
+
+/// A film made as asked: skipped, once the review asked for and not there is written from the records beside its
+/// frames; refused, saying why, when it cannot be.
+fn finished(args: &VideoArgs, job: &Job, film: &Path) -> Result<(String, &'static str)> {
+    let there = format!("{} is there already", film.display());
+    let Some(wanted) = review(args, job).filter(|w| w.page.iter().chain(&w.json).any(|p| !p.exists())) else {
+        return Ok((
+            format!("{there}, skipped (pass --overwrite to make it again)"),
+            "already there",
+        ));
+    };
+    let Some(frames) = job.outputs.frames() else {
+        bail!(
+            "{there}, made without a frames folder: its review (--report, --report-json) needs a run that makes it \
+             (pass --overwrite to make the film again with its review)"
+        );
+    };
+    film::review_from_records(&frames.dir, &wanted).with_context(|| {
+        format!(
+            "{there}; its review (--report, --report-json) cannot be made from the records beside its frames (pass \
+             --overwrite to make the film again with its review)"
+        )
+    })?;
+    for path in wanted.page.iter().chain(&wanted.json) {
+        println!("{}", path.display());
+    }
+    Ok((
+        format!("{there}; its review written from the records beside its frames"),
+        "review written",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    /// Issue 30, BAD 9: a single film whose frames folder another run took after the first check (while this one
+    /// loaded its model) was "skipped" with exit 0, never made. It is refused; a batch leaves it to that run.
+    #[test]
+    fn a_single_film_whose_folder_another_run_took_since_is_refused_not_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let frames = dir.path().join("fr");
+        std::fs::create_dir(&frames).unwrap();
+        let film = dir.path().join("o.avi");
+        let words = ["colorize", "video", "in.avi", "--frames-dir", frames.to_str().unwrap()];
+        let Command::Video(args) = Cli::parse_from(words).command else {
+            panic!("not a video command")
+        };
+        let folder = film::FramesFolder {
+            dir: frames.clone(),
+            format: film::FrameFormat::Jpg,
+        };
+        let job = Job {
+            input: dir.path().join("in.avi"),
+            outputs: film::Outputs::new(film, Some(folder), None),
+            digest: None,
+        };
+        let _other = FolderLock::acquire(&frames, None).unwrap();
+        let err = skipped(&args, &job, 1, || Ok(false)).unwrap_err();
+        assert!(
+            err.to_string().contains("being written by another colorize run"),
+            "{err}"
+        );
+        let (_, word) = skipped(&args, &job, 2, || Ok(false)).unwrap().unwrap();
+        assert_eq!(word, "left to another run");
+    }
 }

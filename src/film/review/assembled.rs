@@ -6,11 +6,13 @@ use std::path::Path;
 
 use anyhow::{ensure, Context, Result};
 use opencv::core::Mat;
-use opencv::imgproc;
+use opencv::prelude::*;
+use opencv::{imgcodecs, imgproc};
 
 use super::change::Change;
 use super::gather::{earlier_records, Records, PICKS};
 use crate::film::base::scene::Shot;
+use crate::film::records::manifest::check_folder;
 use crate::report::{self, Collector, FrameRecord, Stored};
 use crate::sheet;
 
@@ -79,13 +81,25 @@ impl AssembledReview {
         Ok(())
     }
 
-    /// Writes the page to `page`.
-    pub fn write(self, page: &Path) -> Result<()> {
+    /// Writes the page, or its JSON alone, as `wanted` asks.
+    pub fn write(self, wanted: &report::Wanted) -> Result<()> {
         let (data, shown) = self.collector.finish(self.stored.film, self.stored.settings);
-        let wanted = report::Wanted {
-            page: Some(page.to_path_buf()),
-            json: None,
-        };
-        report::write(&wanted, &data, &shown)
+        report::write(wanted, &data, &shown)
     }
+}
+
+/// The review `wanted` of a film already made, from the frames and the records a run with `--report` left in
+/// `dir`, the frames read back as `assemble` reads them.
+pub fn review_from_records(dir: &Path, wanted: &report::Wanted) -> Result<()> {
+    let (frames, complete) =
+        check_folder(dir)?.with_context(|| format!("{} holds no record of frames colorize made", dir.display()))?;
+    let mut review = AssembledReview::open(dir, complete.start, complete.end)?;
+    for (index, path) in (complete.start..).zip(&frames) {
+        let bgr = imgcodecs::imread(path, imgcodecs::IMREAD_COLOR)
+            .ok()
+            .filter(|m| !m.empty())
+            .with_context(|| format!("cannot read frame {}", path.display()))?;
+        review.frame(index, &bgr)?;
+    }
+    review.write(wanted)
 }
