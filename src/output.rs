@@ -50,7 +50,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = fresh_beside(path)?;
     // The inner file's errors name no path; the temporary name would only confuse.
     std::io::Write::write_all(tmp.as_file_mut(), bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    // The error alone: tempfile's wraps it and names it again as its source, which would say it twice.
     tmp.persist(path)
+        .map_err(|e| e.error)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
@@ -61,6 +63,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn create_replacing(path: &Path) -> Result<File> {
     fresh_beside(path)?
         .persist(path)
+        .map_err(|e| e.error)
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
