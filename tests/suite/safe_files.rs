@@ -1,5 +1,6 @@
 //! Files colorize creates beside its outputs are never opened through a link someone else planted at their name:
-//! a planted link is refused in one line or replaced itself, and the file it points to keeps its content.
+//! a planted link is refused in one line or replaced itself, and the file it points to keeps its content. What
+//! they hold is taken only when it is whole and of this film, and `--report-json` writes only where `-o` could.
 
 use std::os::unix::fs::symlink;
 use std::path::Path;
@@ -183,4 +184,57 @@ fn report_json_is_refused_like_o_before_any_work() {
             );
         }
     }
+}
+
+/// Two four-frame films, `b.avi` and `c.avi`, each run with `--report` into `frb/` and `frc/`.
+fn two_reviewed_films() -> Workspace {
+    let ws = workspace();
+    write_video(&ws.path("b.avi"), 10.0, Size::new(32, 24), &[200, 150, 100, 50]);
+    for film in ["b", "c"] {
+        let (input, frames, output) = (format!("{film}.avi"), format!("fr{film}"), format!("o{film}.avi"));
+        ws.ok(&[
+            "video",
+            &input,
+            "--frames-dir",
+            &frames,
+            "-o",
+            &output,
+            "--report",
+            "-q",
+        ]);
+    }
+    ws
+}
+
+/// Issue 30, BAD 8: film b's review records copied into film c's folder were used by `assemble --report`, which
+/// showed c's pictures with b's uncertainties. They are refused, naming the film they belong to.
+#[test]
+fn another_films_review_records_are_refused_by_assemble_naming_that_film() {
+    let ws = two_reviewed_films();
+    for name in [".colorize-review", ".colorize-review-settings"] {
+        std::fs::copy(ws.path(&format!("frb/{name}")), ws.path(&format!("frc/{name}"))).unwrap();
+    }
+    let out = ws.run(&["assemble", "frc", "-o", "a.avi", "--report", "-q"]);
+    crate::support::fails_with(&out, 1, &["frc/.colorize-review", "b.avi"]);
+    assert!(!ws.path("a.avi").exists() && !ws.path("a.report.html").exists());
+}
+
+/// Issue 30, BAD 7: a review record changed on disk was taken as it read. Each record carries a checksum: a
+/// damaged one is not used, so `assemble --report` finds that frame without a review and says so.
+#[test]
+fn a_damaged_review_record_is_not_used() {
+    let ws = two_reviewed_films();
+    let path = ws.path("frc/.colorize-review");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let damaged: Vec<String> = text
+        .lines()
+        .map(|line| match line.contains("\"index\":2,") {
+            true => line.replace("\"hints\":0", "\"hints\":7"),
+            false => line.to_string(),
+        })
+        .collect();
+    assert_ne!(damaged.join("\n") + "\n", text, "no record of frame 2 to damage");
+    std::fs::write(&path, damaged.join("\n") + "\n").unwrap();
+    let out = ws.run(&["assemble", "frc", "-o", "a.avi", "--report", "-q"]);
+    crate::support::fails_with(&out, 1, &["frc", "no review of 1 of its frames"]);
 }

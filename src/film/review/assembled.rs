@@ -24,8 +24,9 @@ pub struct AssembledReview {
 }
 
 impl AssembledReview {
-    /// Reads the records the runs left in `dir` for frames `start..end`; every frame must have one.
-    pub fn open(dir: &Path, start: usize, end: usize) -> Result<AssembledReview> {
+    /// Reads the records the runs left in `dir` for frames `start..end` of the film whose content is `input`;
+    /// every frame must have one.
+    pub fn open(dir: &Path, input: &str, start: usize, end: usize) -> Result<AssembledReview> {
         let mut records = HashMap::new();
         let mut stored: Vec<Stored> = Vec::new();
         let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
@@ -37,7 +38,7 @@ impl AssembledReview {
                     .push(serde_json::from_str(&text).with_context(|| format!("{} is not readable", path.display()))?);
             } else if name == ".colorize-review" || name.starts_with(".colorize-review-") {
                 // The manifests, checked before, say the shards are of one run.
-                records.extend(earlier_records(&path, Records::All)?);
+                records.extend(earlier_records(&path, Records::Of { input })?);
             }
         }
         let missing = (start..end).filter(|i| !records.contains_key(i)).count();
@@ -93,7 +94,7 @@ impl AssembledReview {
 pub fn review_from_records(dir: &Path, wanted: &report::Wanted) -> Result<()> {
     let (frames, complete) =
         check_folder(dir)?.with_context(|| format!("{} holds no record of frames colorize made", dir.display()))?;
-    let mut review = AssembledReview::open(dir, complete.start, complete.end)?;
+    let mut review = AssembledReview::open(dir, &complete.input, complete.start, complete.end)?;
     for (index, path) in (complete.start..).zip(&frames) {
         let bgr = imgcodecs::imread(path, imgcodecs::IMREAD_COLOR)
             .ok()
