@@ -213,6 +213,12 @@ mod tests {
 
     const ALL: Span = Span { start: 0, end: None };
 
+    /// Why a run with the sample fingerprint refuses the frames in `frames`; it fails the test if it takes them.
+    fn refused(frames: &FrameDir) -> String {
+        let loaded = load(frames, &sample(), &finish(&sample()), ALL, Refuse);
+        format!("{:#}", loaded.map(drop).unwrap_err())
+    }
+
     /// How a run with `fingerprint` and no hints finishes its shots.
     fn finish(fingerprint: &Fingerprint) -> Painting {
         Painting::new(fingerprint, &Tracked::default())
@@ -320,19 +326,12 @@ mod tests {
         assert!(load(&frames, &sample(), &finish(&sample()), part, Refuse)
             .unwrap()
             .is_none());
-        let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse).err().unwrap();
-        assert!(err.to_string().contains("frame_000002.jpg from another run"), "{err}");
+        assert!(refused(&frames).contains("frame_000002.jpg from another run"));
         // Frames colorize made, whose record is gone or is a folder, say so rather than blame another run.
         std::fs::write(frames.record("manifest"), b"").unwrap();
-        let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse).err().unwrap();
-        assert!(
-            err.to_string()
-                .contains(".colorize-resume, the record of the run that made it, is missing"),
-            "{err}"
-        );
+        assert!(refused(&frames).contains(".colorize-resume, the record of the run that made it, is missing"));
         std::fs::create_dir(path(&frames)).unwrap();
-        let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse).err().unwrap();
-        assert!(err.to_string().contains("made it, is a folder"), "{err}");
+        assert!(refused(&frames).contains("made it, is a folder"));
         assert!(load(&frames, &sample(), &finish(&sample()), ALL, Replace)
             .unwrap()
             .is_none());
@@ -354,10 +353,7 @@ mod tests {
             b"\xff\xfe",
         ] {
             std::fs::write(path(&frames), junk).unwrap();
-            let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse)
-                .err()
-                .unwrap()
-                .to_string();
+            let err = refused(&frames);
             assert!(err.contains("is damaged") && err.contains("--overwrite"), "{err}");
         }
     }
@@ -367,10 +363,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), FrameFormat::Png, None).unwrap();
         std::fs::write(path(&frames), b"colorize-resume 5\nnext 7\ninput=1\n\n\x00\x00").unwrap();
-        let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse)
-            .err()
-            .unwrap()
-            .to_string();
+        let err = refused(&frames);
         assert!(
             err.contains("another version of colorize") && err.contains("--overwrite"),
             "{err}"
@@ -397,10 +390,7 @@ mod tests {
         let middle = bytes.len() - 8 * 8 * 8 / 2 - 24;
         bytes[middle..middle + 8].copy_from_slice(&7.0f64.to_le_bytes());
         std::fs::write(path(&frames), &bytes).unwrap();
-        let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = refused(&frames);
         assert!(
             err.contains("is damaged") && err.contains("--overwrite"),
             "taken: {err}"
