@@ -343,6 +343,14 @@ mod tests {
         assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
     }
 
+    /// Issue 30, weak: a store replaced by a folder said "Is a directory" twice.
+    #[test]
+    fn a_write_over_a_folder_says_why_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = format!("{:#}", write_atomically(dir.path(), b"x").unwrap_err());
+        assert_eq!(err.matches("os error").count(), 1, "{err}");
+    }
+
     #[test]
     fn written_files_get_the_usual_mode() {
         let dir = tempfile::tempdir().unwrap();

@@ -42,6 +42,19 @@ pub fn beside_part(film: &Path) -> PathBuf {
 pub struct Recall {
     file: File,
     at: HashMap<usize, Entry>,
+    /// What the store held when it was opened, for the line a refinish says.
+    pub found: Found,
+}
+
+/// What a run found in the store before it started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// Nothing to use: no store, or the run starts over.
+    Nothing,
+    /// The predictions of another input or other prediction settings (or a store of another version), not used.
+    Others,
+    /// Predictions of this run's input and settings.
+    Ours,
 }
 
 #[derive(Clone, Copy)]
@@ -78,6 +91,11 @@ pub fn open(path: &Path, fingerprint: &Fingerprint, store: Store) -> Result<(Rec
         Store::Reuse => entries(path, &header),
         Store::Restart => None,
     };
+    let held = match (&found, store) {
+        (Some(_), _) => Found::Ours,
+        (None, Store::Reuse) if path.is_file() => Found::Others,
+        (None, _) => Found::Nothing,
+    };
     let at = match found {
         Some((at, end)) => {
             // Whatever follows the last whole entry was cut short: new entries go after the whole ones.
@@ -94,6 +112,7 @@ pub fn open(path: &Path, fingerprint: &Fingerprint, store: Store) -> Result<(Rec
     let recall = Recall {
         file: open_in_place(path, OpenOptions::new().read(true))?,
         at,
+        found: held,
     };
     let keep = Keep {
         path: path.to_owned(),
@@ -252,7 +271,8 @@ mod tests {
         assert_eq!(open(&path, &refinished, Store::Reuse).unwrap().0.len(), 1);
         let mut wider = sample();
         wider.prediction.width = Some(320);
-        assert_eq!(open(&path, &wider, Store::Reuse).unwrap().0.len(), 0);
+        let (recall, _) = open(&path, &wider, Store::Reuse).unwrap();
+        assert_eq!((recall.len(), recall.found), (0, Found::Others));
         open(&path, &sample(), Store::Reuse)
             .unwrap()
             .1

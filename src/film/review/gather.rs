@@ -238,8 +238,8 @@ pub enum Records<'a> {
     },
 }
 
-/// The records in `path` that `which` asks for, by index; none where there is no such file. A damaged record is
-/// left out. Records of another version or of another run are not read back for a resumed run, and refused for
+/// The records in `path` that `which` asks for, by index; none where there is no such file. A damaged record, or
+/// one with an uncertainty no network gives, is left out. Records of another version or of another run are not read back for a resumed run, and refused for
 /// `assemble`, naming the film they are of.
 pub fn earlier_records(path: &Path, which: Records) -> Result<HashMap<usize, FrameRecord>> {
     let Ok(text) = std::fs::read_to_string(path) else {
@@ -276,7 +276,9 @@ pub fn earlier_records(path: &Path, which: Records) -> Result<HashMap<usize, Fra
     let mut records = HashMap::new();
     let whole = lines.filter_map(file::unseal_line);
     for record in whole.filter_map(|line| serde_json::from_str::<FrameRecord>(line).ok()) {
-        if wanted(record.index) {
+        // An uncertainty is a share of the most there can be: one past 1 is no record of colorize's.
+        let possible = record.uncertainty.is_none_or(|u| (0.0..=1.0).contains(&u));
+        if possible && wanted(record.index) {
             records.insert(record.index, record);
         }
     }
@@ -301,6 +303,10 @@ mod tests {
             uncertainty: None,
             hints: 0,
         };
+        let unsure_99 = FrameRecord {
+            uncertainty: Some(99.0),
+            ..record(3)
+        };
         let run = sample().to_text();
         let made_by = MadeBy {
             film: "a.mp4".into(),
@@ -310,7 +316,7 @@ mod tests {
             .chain(
                 std::iter::once(serde_json::to_string(&made_by).unwrap())
                     .chain(
-                        [record(0), record(1), record(2)]
+                        [record(0), record(1), record(2), unsure_99]
                             .iter()
                             .map(|r| serde_json::to_string(r).unwrap()),
                     )
