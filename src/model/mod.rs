@@ -18,8 +18,9 @@ mod engine;
 pub mod entropy;
 pub mod files;
 pub mod points;
+mod speed;
 
-pub use engine::{choose_engine, Available, BackendChoice, Cuda, Engine};
+pub use engine::{choose_engine, Available, BackendChoice, Cuda, Engine, Pick};
 pub use entropy::Uncertainty;
 
 /// Where the three model files are: named explicitly, or by their published names in the model folder.
@@ -69,6 +70,8 @@ pub struct Model {
     identity: Identity,
     /// Warnings for the user, such as weights other than the published release.
     pub notes: Vec<String>,
+    /// Which backend `auto` chose on this CPU, and why.
+    pub chosen: Option<String>,
     /// The network `load` ran once to check the model: the first worker gets it, already built (and compiled, for
     /// OpenVINO), so a run builds no network twice.
     checked: Mutex<Option<Colorizer>>,
@@ -77,12 +80,12 @@ pub struct Model {
 impl Model {
     /// Reads and checks the model files and bakes in the fixed layers, the softmax scale for `temperature` included.
     pub fn load(files: &ModelFiles, engine: Engine, temperature: f64) -> Result<Model> {
-        Model::load_for(files, engine, temperature, Predicts::Colour)
+        Model::load_for(files, Pick::Engine(engine), temperature, Predicts::Colour)
     }
 
     /// `load`, with the network checked for what the run will ask of it: a backend that compiles the
     /// network (OpenVINO) compiles it for its outputs, so asking for more later would compile it again.
-    pub fn load_for(files: &ModelFiles, engine: Engine, temperature: f64, predicts: Predicts) -> Result<Model> {
+    pub fn load_for(files: &ModelFiles, pick: Pick, temperature: f64, predicts: Predicts) -> Result<Model> {
         for (path, what) in [(&files.prototxt, "prototxt"), (&files.caffemodel, "caffemodel")] {
             if !path.is_file() {
                 bail!(
@@ -109,7 +112,11 @@ impl Model {
         let scale = caffe::softmax_scale(temperature);
         let centres_bytes: Vec<u8> = centres.as_flattened().iter().flat_map(|v| v.to_le_bytes()).collect();
         let identity = Identity {
-            engine,
+            // For the faster CPU backend, OpenCV's own until it is measured below.
+            engine: match pick {
+                Pick::Engine(engine) => engine,
+                Pick::FasterCpu => Engine::OpenCv,
+            },
             softmax_scale: scale,
             prototxt: hex(&Sha256::digest(&prototxt)),
             caffemodel: weights_digest,
@@ -117,14 +124,20 @@ impl Model {
         };
         let baked = caffe::bake_fixed_layers(weights, &centres, scale)
             .with_context(|| format!("caffemodel {} is unusable", files.caffemodel.display()))?;
-        let model = Model {
+        let mut model = Model {
             prototxt: Vector::from_slice(&prototxt),
             caffemodel: Vector::from_slice(&baked),
             description: format!("{} + {}", files.prototxt.display(), files.caffemodel.display()),
             identity,
             notes,
+            chosen: None,
             checked: Mutex::new(None),
         };
+        if pick == Pick::FasterCpu {
+            let (engine, why) = speed::faster(&model)?;
+            model.identity.engine = engine;
+            model.chosen = Some(why);
+        }
         // Build and run one network now, so that a model OpenCV (or OpenVINO, which compiles the network on
         // its first pass) rejects fails before any output is touched.
         let blank = lab::prepare(
@@ -153,6 +166,11 @@ impl Model {
         if let Some(checked) = self.checked.lock().unwrap_or_else(|e| e.into_inner()).take() {
             return Ok(checked);
         }
+        self.colorizer_on(self.identity.engine)
+    }
+
+    /// A network of this model on `engine`, whatever the model's own.
+    fn colorizer_on(&self, engine: Engine) -> Result<Colorizer> {
         let mut net = dnn::read_net_from_caffe_buffer(&self.prototxt, &self.caffemodel).map_err(|e| {
             anyhow::anyhow!(
                 "OpenCV cannot load the model {}: {}",
@@ -160,7 +178,7 @@ impl Model {
                 opencv_message(&e)
             )
         })?;
-        let (backend, target) = match self.identity.engine {
+        let (backend, target) = match engine {
             Engine::OpenCv => (dnn::Backend::DNN_BACKEND_OPENCV, dnn::Target::DNN_TARGET_CPU),
             Engine::OpenVino => (dnn::Backend::DNN_BACKEND_INFERENCE_ENGINE, dnn::Target::DNN_TARGET_CPU),
             Engine::Cuda { half: true } => (dnn::Backend::DNN_BACKEND_CUDA, dnn::Target::DNN_TARGET_CUDA_FP16),
