@@ -306,3 +306,39 @@ fn a_hinted_run_stopped_partway_resumes_to_the_same_frames_and_other_hints_refin
     );
     assert!(said.contains("; 0 forward passes)"), "{said}");
 }
+
+/// Issue 30, bad 5: in a batch of `d1/a.mp4` and `d2/a.mp4`, `file=a.mp4` put the hint on both films and
+/// `file=d2/a.mp4` was refused. The path as the command line gives it names one film; a name that fits two is
+/// refused, naming both.
+#[test]
+fn a_file_hint_landed_on_every_film_of_that_name() {
+    let ws = Workspace::new();
+    for dir in ["d1", "d2"] {
+        std::fs::create_dir(ws.path(dir)).unwrap();
+        crate::support::make_clip(&ws.path(&format!("{dir}/a.mp4")), "10", 1.0, false);
+    }
+    std::fs::write(ws.path("one.csv"), "x,y,colour,file\n10,10,#ff0000,d2/a.mp4\n").unwrap();
+    std::fs::write(ws.path("both.csv"), "x,y,colour,file\n10,10,#ff0000,a.mp4\n").unwrap();
+    let batch = [
+        "video",
+        "d1/a.mp4",
+        "d2/a.mp4",
+        "-o",
+        "out",
+        "--frames-dir",
+        "frames",
+        "-q",
+    ];
+    fails_with(
+        &ws.run(&[&batch[..], &["--hints", "both.csv"]].concat()),
+        1,
+        &["both.csv: a.mp4 names two films of this batch, d1/a.mp4 and d2/a.mp4"],
+    );
+    assert!(!ws.path("out").exists(), "a refused run wrote {:?}", ws.entries());
+    let said = ws.ok(&[&batch[..], &["--hints", "one.csv"]].concat());
+    let hinted: Vec<&str> = said
+        .lines()
+        .filter(|l| l.starts_with("colour hints: 1 given"))
+        .collect();
+    assert_eq!(hinted.len(), 1, "{said}");
+}
