@@ -37,7 +37,15 @@ pub struct HintFile {
     pub path: PathBuf,
     pub hints: Vec<Placed>,
     /// A scribble's size, which fits one picture of that size.
-    pub size: Option<Size>,
+    pub size: Option<Scribbled>,
+    /// What a person should know of how it was read (what a folder holds that is no scribble, say).
+    pub notes: Vec<String>,
+}
+
+/// The size scribbles are drawn at, and the (first) scribble that says so.
+pub struct Scribbled {
+    pub size: Size,
+    pub file: PathBuf,
 }
 
 impl HintFile {
@@ -51,13 +59,21 @@ impl HintFile {
 
     /// Checks that a scribble has the picture's size.
     fn fits(&self, picture: &Path, size: Size) -> Result<()> {
-        if let Some(scribble) = self.size {
+        if let Some(scribble) = &self.size {
+            let drawn = scribble.size;
+            // A folder's scribbles: which one says the size.
+            let which = if self.path == scribble.file {
+                String::new()
+            } else {
+                format!(" ({})", scribble.file.display())
+            };
             ensure!(
-                scribble == size,
-                "hints {}: the scribble is {}x{}, {} is {}x{}",
+                drawn == size,
+                "hints {}: the scribble is {}x{}{which}, {} is {}x{} (a scribble is drawn over the picture at its full \
+                 size, before --width)",
                 self.path.display(),
-                scribble.width,
-                scribble.height,
+                drawn.width,
+                drawn.height,
                 picture.display(),
                 size.width,
                 size.height
@@ -110,11 +126,21 @@ impl HintFile {
         for placed in self.on(film, size)? {
             let frame = placed.at.map_or(0, |at| at.frame(fps));
             if let Some(frames) = frames.filter(|&n| frame >= n) {
+                let (given, last) = match placed.at {
+                    Some(Position::Seconds(s)) => (
+                        format!("time {s}s (frame {frame})"),
+                        format!(
+                            "{} at {:.3}s",
+                            frames.saturating_sub(1),
+                            frames.saturating_sub(1) as f64 / fps
+                        ),
+                    ),
+                    _ => (format!("frame {frame}"), frames.saturating_sub(1).to_string()),
+                };
                 anyhow::bail!(
-                    "{}: frame {frame} is past the end of {}, whose last frame is {}",
+                    "{}: {given} is past the end of {}, whose last frame is {last}",
                     self.place(placed),
                     film.display(),
-                    frames.saturating_sub(1)
                 );
             }
             hints.push((frame, placed.hint.clone()));
@@ -236,7 +262,7 @@ mod tests {
         let err = file.for_film(Path::new("reel.mp4"), size, 24.0, Some(40)).unwrap_err();
         assert!(
             err.to_string()
-                .contains("line 3: frame 48 is past the end of reel.mp4, whose last frame is 39"),
+                .contains("line 3: time 2s (frame 48) is past the end of reel.mp4, whose last frame is 39 at 1.625s"),
             "{err}"
         );
         let err = file.for_photo(Path::new("a.png"), size).unwrap_err().to_string();
