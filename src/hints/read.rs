@@ -130,10 +130,12 @@ fn csv_hints(path: &Path) -> Result<HintFile> {
     })
 }
 
-/// Where each row put its colour: the picture, the frame or time as written, and the pixel, with the colour and
-/// the line.
+/// A pixel as rows name it: the picture, the frame or time as written, and x and y (as bits: they are floats).
+type Place = (Option<String>, Option<String>, u32, u32);
+
+/// Where each row put its colour, with the colour and the line.
 #[derive(Default)]
-struct Places(HashMap<(Option<String>, Option<String>, u32, u32), ([u8; 3], usize)>);
+struct Places(HashMap<Place, ([u8; 3], usize)>);
 
 impl Places {
     /// Refuses a row that gives another colour than an earlier one to the same pixel of the same frame: which one
