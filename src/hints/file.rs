@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Result};
-use opencv::core::Size;
+use opencv::core::{Mat, Size, Vec3f};
+use opencv::imgproc;
+use opencv::prelude::*;
 
 use crate::position::Position;
 
@@ -175,6 +177,20 @@ impl HintFile {
 /// components (`a.mp4`, `d2/a.mp4`); `check_names` refuses a name that fits two pictures of the batch.
 fn names(name: &str, picture: &Path) -> bool {
     !name.is_empty() && picture.ends_with(name)
+}
+
+/// a/b of 8-bit RGB colours, as the network's output is: float RGB in 0..1 to CIE Lab.
+pub fn ab_of_all(rgb: &[[u8; 3]]) -> Result<Vec<[f32; 2]>> {
+    if rgb.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pixels: Vec<Vec3f> = rgb
+        .iter()
+        .map(|c| Vec3f::from(c.map(|v| f32::from(v) / 255.0)))
+        .collect();
+    let mut lab = Mat::default();
+    imgproc::cvt_color_def(&Mat::from_slice(&pixels)?, &mut lab, imgproc::COLOR_RGB2Lab)?;
+    Ok(lab.data_typed::<Vec3f>()?.iter().map(|p| [p[1], p[2]]).collect())
 }
 
 /// Checks hints files against a batch of `pictures` (each a `what`: photo or film) before anything is written: a

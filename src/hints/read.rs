@@ -6,11 +6,8 @@ use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{bail, ensure, Context, Result};
-use opencv::core::{Mat, Vec3f};
-use opencv::imgproc;
-use opencv::prelude::*;
 
-use super::file::{Hint, HintFile, Placed};
+use super::file::{ab_of_all, Hint, HintFile, Placed};
 use super::scribble;
 use crate::position::Position;
 
@@ -222,20 +219,6 @@ fn rgb(text: &str) -> Result<[u8; 3]> {
         (6, Some(r), Some(g), Some(b)) => Ok([r, g, b]),
         _ => bail!("colour `{text}` is not #rrggbb"),
     }
-}
-
-/// a/b of 8-bit RGB colours, as the network's output is: float RGB in 0..1 to CIE Lab.
-pub fn ab_of_all(rgb: &[[u8; 3]]) -> Result<Vec<[f32; 2]>> {
-    if rgb.is_empty() {
-        return Ok(Vec::new());
-    }
-    let pixels: Vec<Vec3f> = rgb
-        .iter()
-        .map(|c| Vec3f::from(c.map(|v| f32::from(v) / 255.0)))
-        .collect();
-    let mut lab = Mat::default();
-    imgproc::cvt_color_def(&Mat::from_slice(&pixels)?, &mut lab, imgproc::COLOR_RGB2Lab)?;
-    Ok(lab.data_typed::<Vec3f>()?.iter().map(|p| [p[1], p[2]]).collect())
 }
 
 fn ab_of(rgb: [u8; 3]) -> Result<[f32; 2]> {

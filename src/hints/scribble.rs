@@ -10,8 +10,7 @@ use opencv::core::{self, Mat, Size, Vec4b};
 use opencv::imgcodecs;
 use opencv::prelude::*;
 
-use super::file::{Hint, HintFile, Placed, Scribbled};
-use super::read::ab_of_all;
+use super::file::{ab_of_all, Hint, HintFile, Placed, Scribbled};
 use crate::position::Position;
 
 /// Pixels a scribble may have: 64 megapixels is twice an 8K frame, and decoded (four bytes a pixel, and a hint
