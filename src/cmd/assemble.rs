@@ -83,7 +83,7 @@ fn from_folder(
     let film = assemble(&frames, &args.output, fps, sound, &progress, notes, review.as_mut())?;
     progress.finish();
     if let (Some(review), Some(page)) = (review, page) {
-        review.write(page)?;
+        review.write(&args.output, page)?;
         println!("{}", page.display());
     }
     Ok((film, frames.len(), fps))

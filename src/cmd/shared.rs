@@ -107,6 +107,9 @@ pub fn read_hints(paths: &[PathBuf], exact: bool) -> Result<Vec<HintFile>> {
     let mut files = Vec::new();
     for path in paths {
         let file = hints::read(path)?;
+        for note in &file.notes {
+            eprintln!("note: hints {}: {note}", path.display());
+        }
         if file.hints.is_empty() {
             eprintln!("warning: hints {} holds no hints", path.display());
         }

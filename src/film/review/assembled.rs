@@ -79,8 +79,9 @@ impl AssembledReview {
         Ok(())
     }
 
-    /// Writes the page to `page`.
-    pub fn write(self, page: &Path) -> Result<()> {
+    /// Writes the page of `film` to `page`.
+    pub fn write(mut self, film: &Path, page: &Path) -> Result<()> {
+        self.stored.settings.rerun = self.stored.settings.rerun.or_film(film);
         let (data, shown) = self.collector.finish(self.stored.film, self.stored.settings);
         let wanted = report::Wanted {
             page: Some(page.to_path_buf()),
