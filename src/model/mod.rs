@@ -134,23 +134,42 @@ impl Model {
             checked: Mutex::new(None),
         };
         if pick == Pick::FasterCpu {
-            let (engine, why) = speed::faster(&model)?;
+            let key = speed::key(&model.identity.prototxt, &model.identity.caffemodel);
+            let (engine, why) = speed::faster(&key, |engine| model.seconds_a_pass(engine))?;
             model.identity.engine = engine;
             model.chosen = Some(why);
         }
-        // Build and run one network now, so that a model OpenCV (or OpenVINO, which compiles the network on
-        // its first pass) rejects fails before any output is touched.
-        let blank = lab::prepare(
-            &Mat::new_rows_cols_with_default(8, 8, opencv::core::CV_8UC3, 0.0.into())?,
-            224,
-        )?;
-        let mut checked = model.colorizer()?;
-        match predicts {
-            Predicts::Colour => drop(checked.predict(&blank.input)?),
-            Predicts::ColourAndUncertainty => drop(checked.predict_batch_unsure(&[&blank.input])?),
-        }
-        *model.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(checked);
+        model.check(predicts)?;
         Ok(model)
+    }
+
+    /// Builds and runs one network now, so that a model OpenCV (or OpenVINO, which compiles the network on its
+    /// first pass) rejects fails before any output is touched; the network is the first worker's.
+    fn check(&self, predicts: Predicts) -> Result<()> {
+        let blank = blank(8)?;
+        let mut checked = self.colorizer()?;
+        match predicts {
+            Predicts::Colour => drop(checked.predict(&blank)?),
+            Predicts::ColourAndUncertainty => drop(checked.predict_batch_unsure(&[&blank])?),
+        }
+        *self.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(checked);
+        Ok(())
+    }
+
+    /// Seconds a forward pass of a picture at the network's usual size takes on `engine`: the median of three,
+    /// after one that warms it up (OpenVINO compiles on its first).
+    fn seconds_a_pass(&self, engine: Engine) -> Result<f64> {
+        let input = blank(224)?;
+        let mut net = self.colorizer_on(engine)?;
+        net.predict(&input)?;
+        let mut seconds: Vec<f64> = (0..3)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                net.predict(&input).map(|_| start.elapsed().as_secs_f64())
+            })
+            .collect::<Result<_>>()?;
+        seconds.sort_by(f64::total_cmp);
+        Ok(seconds[1])
     }
 
     pub fn engine(&self) -> Engine {
@@ -188,6 +207,12 @@ impl Model {
         net.set_preferable_target(target as i32)?;
         Ok(Colorizer { net })
     }
+}
+
+/// The network's input for a black picture of `side` pixels.
+fn blank(side: i32) -> Result<Mat> {
+    let black = Mat::new_rows_cols_with_default(side, side, opencv::core::CV_8UC3, 0.0.into())?;
+    Ok(lab::prepare(&black, 224)?.input)
 }
 
 /// One network instance; `Net` can move between threads but not be shared, so each worker owns one.

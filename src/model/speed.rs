@@ -8,18 +8,14 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
-use opencv::core::Mat;
 use sha2::{Digest, Sha256};
 
+use super::engine::Engine;
 use super::files::hex;
-use super::{Engine, Identity, Model};
 use crate::output::write_atomically;
 
-/// Timed forward passes on each backend, after one that warms it up (OpenVINO compiles on its first).
-const PASSES: usize = 3;
 const MAGIC: &str = "colorize-backend-speed 1";
 
 /// Seconds a forward pass took on each CPU backend.
@@ -52,8 +48,8 @@ impl Measured {
 }
 
 /// What decides which backend is faster: the CPU (its name and flags), the OpenCV build (with its OpenVINO), and
-/// the model.
-pub fn key(model: &Identity) -> String {
+/// the model (the digests of its description and weights).
+pub fn key(prototxt: &str, caffemodel: &str) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let field = |name: &str| {
         cpuinfo
@@ -69,7 +65,7 @@ pub fn key(model: &Identity) -> String {
         field("model name").replace('\t', " "),
         short(&field("flags")),
         short(&build),
-        short(&format!("{} {}", model.prototxt, model.caffemodel))
+        short(&format!("{prototxt} {caffemodel}"))
     )
 }
 
@@ -117,11 +113,17 @@ fn cache_file() -> Option<PathBuf> {
     Some(dir.join("backend-speed"))
 }
 
-/// The faster CPU backend for `model` on this machine, with why: from the cache, or measured now and kept.
-pub fn faster(model: &Model) -> Result<(Engine, String)> {
-    let key = key(model.identity());
+/// The faster CPU backend on this machine for the model `key` names, with why: from the cache, or measured now
+/// with `seconds` (a forward pass's on each backend) and kept.
+pub fn faster(key: &str, seconds: impl Fn(Engine) -> Result<f64>) -> Result<(Engine, String)> {
+    let measure = || -> Result<Measured> {
+        Ok(Measured {
+            opencv: seconds(Engine::OpenCv)?,
+            openvino: seconds(Engine::OpenVino)?,
+        })
+    };
     let Some(path) = cache_file() else {
-        let measured = measure(model)?;
+        let measured = measure()?;
         return Ok((measured.faster(), measured.why("measured now")));
     };
     let dir = path.parent().unwrap_or(&path);
@@ -137,14 +139,14 @@ pub fn faster(model: &Model) -> Result<(Engine, String)> {
         .with_context(|| format!("cannot open {}", lock.display()))?;
     exclusive(&lock)?;
     let text = std::fs::read_to_string(&path).unwrap_or_default();
-    if let Some(measured) = lookup(&text, &key) {
+    if let Some(measured) = lookup(&text, key) {
         return Ok((
             measured.faster(),
             measured.why(&format!("measured before, kept in {}", path.display())),
         ));
     }
-    let measured = measure(model)?;
-    write_atomically(&path, store(&text, &key, measured).as_bytes())?;
+    let measured = measure()?;
+    write_atomically(&path, store(&text, key, measured).as_bytes())?;
     Ok((
         measured.faster(),
         measured.why(&format!("measured now, kept in {}", path.display())),
@@ -159,30 +161,6 @@ fn exclusive(file: &File) -> Result<()> {
     Ok(())
 }
 
-/// Times forward passes of `model` on each CPU backend, a blank picture at the network's usual size.
-fn measure(model: &Model) -> Result<Measured> {
-    let input = crate::lab::prepare(
-        &Mat::new_rows_cols_with_default(224, 224, opencv::core::CV_8UC3, 0.0.into())?,
-        224,
-    )?;
-    let time = |engine| -> Result<f64> {
-        let mut net = model.colorizer_on(engine)?;
-        net.predict(&input.input)?;
-        let mut seconds = Vec::with_capacity(PASSES);
-        for _ in 0..PASSES {
-            let start = Instant::now();
-            net.predict(&input.input)?;
-            seconds.push(start.elapsed().as_secs_f64());
-        }
-        seconds.sort_by(f64::total_cmp);
-        Ok(seconds[PASSES / 2])
-    };
-    Ok(Measured {
-        opencv: time(Engine::OpenCv)?,
-        openvino: time(Engine::OpenVino)?,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,21 +172,14 @@ mod tests {
 
     #[test]
     fn the_key_names_the_cpu_the_build_and_the_model() {
-        let model = |caffemodel: &str| Identity {
-            engine: Engine::OpenCv,
-            softmax_scale: 2.6,
-            prototxt: "aa".into(),
-            caffemodel: caffemodel.into(),
-            points: "cc".into(),
-        };
-        let key = key(&model("bb"));
+        let key = key("aa", "bb");
         assert!(
             key.starts_with("cpu=") && key.contains(" flags=") && key.contains(" opencv="),
             "{key}"
         );
         assert!(!key.contains('\t') && !key.contains('\n'), "{key}");
-        assert_ne!(key, super::key(&model("bd")), "another model is another key");
-        assert_eq!(key, super::key(&model("bb")));
+        assert_ne!(key, super::key("aa", "bd"), "another model is another key");
+        assert_eq!(key, super::key("aa", "bb"));
     }
 
     #[test]
