@@ -182,7 +182,7 @@ measure() {
 
 count_frames() { find "$1" -maxdepth 1 \( -name '*.png' -o -name '*.jpg' \) 2>/dev/null | wc -l; }
 
-names=() labels=() fps=() walls=() cpus=() rsses=() nframes=() kinds=() keys=() passes=() busy=()
+names=() labels=() fps=() walls=() cpus=() rsses=() nframes=() kinds=() keys=() passes=() busy=() forward_s=() networks=()
 record() { # record NAME LABEL KIND FRAMES_DIR
   local n
   n=$(count_frames "$4")
@@ -193,8 +193,10 @@ record() { # record NAME LABEL KIND FRAMES_DIR
     passes+=("$(sed -n 's/.* keyframes: \([0-9]*\) computed.*/\1/p' "$out/$1.log" | tail -n 1)")
     # --profile: forward seconds per network over the film's run (model loading aside).
     busy+=("$(sed -n 's/.*network busy \([0-9]*\) %.*/\1 %/p' "$out/$1.log" | tail -n 1)")
+    forward_s+=("$(sed -n 's/.* forward \([0-9.]*\) s,.*/\1/p' "$out/$1.log" | tail -n 1)")
+    networks+=("$(sed -n 's/.*(\([0-9]*\) networks\{0,1\}).*/\1/p' "$out/$1.log" | tail -n 1)")
   else
-    keys+=("$n") passes+=("$n") busy+=(-)
+    keys+=("$n") passes+=("$n") busy+=(-) forward_s+=(-) networks+=(-)
   fi
   cpus+=("$m_cpu")
   fps+=("$(awk -v n="$n" -v w="$m_wall" 'BEGIN {printf "%.3f", (w > 0) ? n / w : 0}')")
@@ -213,7 +215,7 @@ echo "== colorize throughput benchmark =="
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)," \
   "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
 # What decides OpenVINO's speed: bfloat16 (AVX-512 BF16 or AMX) or f32 only.
-echo "CPU flags: $(grep -o -w 'avx2\|avx512_bf16\|amx_bf16' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+echo "CPU flags: $(grep -o -w 'avx2\|avx512_bf16\|amx_bf16\|avx512_vnni' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 if awk '{exit !($1 > 0.5)}' /proc/loadavg; then
   echo "warning: the machine is not idle; numbers will be low and noisy"
@@ -306,6 +308,39 @@ echo "keys = keyframes, forward = forward passes (keyframes less repeats); the f
 echo "along the motion. frames/s = frames written / wall seconds of the whole process (model loading included);"
 echo "CPU s = its user + system seconds (less sensitive than wall time to other load on the machine)"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- the roofline -------------------------------------------------------------------------------
+# What a forward pass achieves against what this machine's cores can do in float32: the network's operations at
+# 224x224 (OpenCV's own count, multiply and add each one), over the forward seconds per pass on each network
+# (networks run side by side), beside the peak a large float32 matrix product reaches in numpy's OpenBLAS on all
+# cores (OPENBLAS_CORETYPE, which this workplace may set for old OpenBLAS builds, slows it and is unset for it).
+roof_python=$venv/bin/python
+((pip_ok)) || roof_python=$sys_python
+gflops=$("$roof_python" -c "
+import cv2, numpy as np
+net = cv2.dnn.readNetFromCaffe('$prototxt', '$caffemodel')
+# The recipe's two fixed layers, without which OpenCV cannot size the network.
+pts = np.load('$points').transpose().reshape(2, 313, 1, 1).astype(np.float32)
+net.getLayer(net.getLayerId('class8_ab')).blobs = [pts]
+net.getLayer(net.getLayerId('conv8_313_rh')).blobs = [np.full([1, 313], 2.606, np.float32)]
+print('%.1f' % (net.getFLOPS((1, 1, 224, 224)) / 1e9))" 2>/dev/null || true)
+peak=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$roof_python" -c "
+import time, numpy as np
+a = np.random.rand(3072, 3072).astype(np.float32)
+best = min((lambda t: (a @ a, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(5))
+print('%.0f' % (2 * 3072 ** 3 / best / 1e9))" 2>/dev/null || true)
+if [[ -n $gflops && -n $peak ]]; then
+  echo
+  echo "roofline: the network is $gflops GFLOP a pass at 224x224; float32 peak here (numpy sgemm, all cores): $peak GFLOP/s"
+  for k in "${!names[@]}"; do
+    [[ ${kinds[k]} == tool && -n ${forward_s[k]} && -n ${networks[k]} && ${passes[k]:-0} -gt 0 ]] || continue
+    awk -v f="${forward_s[k]}" -v n="${networks[k]}" -v p="${passes[k]}" -v g="$gflops" -v peak="$peak" \
+      -v label="${labels[k]:0:40}" 'BEGIN {
+        per = f / p; rate = g * p / (f / n)
+        printf "  %-40s %.3f s a pass on each of %d networks, %.0f GFLOP/s together: %.0f %% of the peak\n",
+          label, per, n, rate, 100 * rate / peak }'
+  done
+fi
 
 # --- fidelity against the recipe ----------------------------------------------------------------
 ref=

@@ -14,7 +14,7 @@ use crate::lab;
 use crate::model::{Colorizer, Model, Uncertainty};
 use crate::output::write_atomically;
 use crate::progress::Progress;
-use crate::report::{ModelDigests, PhotoCollector, PhotoRecord, PhotoSettings};
+use crate::report::{ModelDigests, PhotoCollector, PhotoRecord, PhotoSettings, Rerun};
 use crate::sheet::{self, Sheet};
 
 pub struct Options {
@@ -26,8 +26,8 @@ pub struct Options {
     /// Pairs on a contact sheet of the batch, if one is wanted.
     pub contact_sheet: Option<usize>,
     pub hints: Vec<HintFile>,
-    /// The review page, when asked for: the inputs as the command named them, for the command it shows.
-    pub report: Option<Vec<String>>,
+    /// The review page, when asked for: the command line that makes the batch again, which it shows.
+    pub report: Option<Rerun>,
 }
 
 /// Files as given, and the images directly inside each folder given, in name order. In the output folder
@@ -210,13 +210,13 @@ fn write_review(
     model: &Model,
     seconds: f64,
 ) -> Result<Option<PathBuf>> {
-    let Some(path) = page_path(options) else {
+    let (Some(path), Some(rerun)) = (page_path(options), &options.report) else {
         return Ok(None);
     };
     let review = review.into_inner().unwrap_or_else(|e| e.into_inner());
     let identity = model.identity();
     let settings = PhotoSettings {
-        inputs: options.report.clone().unwrap_or_default(),
+        rerun: rerun.clone(),
         backend: identity.engine.name().to_string(),
         model: ModelDigests {
             prototxt: identity.prototxt.clone(),

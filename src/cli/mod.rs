@@ -65,8 +65,9 @@ pub struct ModelArgs {
     /// a/b cluster centres, shape (313, 2) [default: <model-dir>/pts_in_hull.npy if present, else built in].
     #[arg(long, value_name = "NPY")]
     pub points: Option<PathBuf>,
-    /// Where the network runs: OpenVINO is several times faster on Intel and AMD CPUs; auto picks it when this
-    /// OpenCV has it. --exact always runs on OpenCV's own backend.
+    /// Where the network runs. auto: a GPU when there is one, else whichever of OpenVINO and OpenCV's own runs
+    /// this model faster on this CPU, measured once (a few forward passes of each, a few seconds) and kept in
+    /// ~/.cache/colorize/backend-speed. --exact always runs on OpenCV's own backend.
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
     /// Temperature of the annealed mean that turns the network's 313 colour probabilities into one colour (Zhang
@@ -80,8 +81,8 @@ pub struct ModelArgs {
 /// `--backend`'s values; the model knows them as `BackendChoice`, without clap.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
-    /// CUDA when this OpenCV has it and a GPU answers, else OpenVINO on a CPU that computes in bfloat16, else
-    /// OpenCV's own.
+    /// CUDA when this OpenCV has it and a GPU answers, else the faster of OpenVINO and OpenCV's own here,
+    /// measured once and kept.
     Auto,
     Opencv,
     Openvino,

@@ -88,10 +88,13 @@ fn from_folder(
     let film = assemble(&frames, &args.output, fps, sound, &progress, notes, review.as_mut())?;
     progress.finish();
     if let (Some(review), Some(page)) = (review, page) {
-        review.write(&report::Wanted {
-            page: Some(page.to_path_buf()),
-            json: None,
-        })?;
+        review.write(
+            &args.output,
+            &report::Wanted {
+                page: Some(page.to_path_buf()),
+                json: None,
+            },
+        )?;
         println!("{}", page.display());
     }
     Ok((film, frames.len(), fps))

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use super::rerun;
 use super::shared::{load_model, read_hints, threads, Outcome};
 use crate::cli::{ImageArgs, ImageFormat};
 use crate::model::Predicts;
@@ -19,6 +20,7 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
         ImageFormat::Jpg => Some("jpg".to_string()),
         ImageFormat::Same => None,
     };
+    let report = args.report.then(|| rerun::photos(&args));
     let options = photos::Options {
         out_dir: args.output,
         format,
@@ -26,9 +28,7 @@ pub fn run(args: ImageArgs) -> Result<Outcome> {
         workers: threads(&args.run)?.networks,
         contact_sheet: args.contact_sheet,
         hints: read_hints(&args.hints, args.exact)?,
-        report: args
-            .report
-            .then(|| args.inputs.iter().map(|i| i.display().to_string()).collect()),
+        report,
     };
     photos::check_distinct_outputs(&inputs, &options)?;
     photos::check_sheet(&options)?;

@@ -5,6 +5,7 @@ mod assemble;
 mod batch;
 mod fetch_model;
 mod image;
+mod rerun;
 mod shared;
 mod video;
 mod video_guard;

@@ -78,12 +78,12 @@ pub fn load_model(args: &ModelArgs, exact: bool, predicts: Predicts) -> Result<M
             caffe::TEMPERATURE
         );
     }
-    let (engine, notice) = model::choose_engine(args.backend.into(), exact, model::Available::here())?;
+    let (pick, notice) = model::choose_engine(args.backend.into(), exact, model::Available::here())?;
     if let Some(notice) = notice {
         eprintln!("{notice}");
     }
-    let model = Model::load_for(&files, engine, args.temperature, predicts)?;
-    for note in &model.notes {
+    let model = Model::load_for(&files, pick, args.temperature, predicts)?;
+    for note in model.notes.iter().chain(&model.chosen) {
         eprintln!("{note}");
     }
     Ok(model)
@@ -107,6 +107,9 @@ pub fn read_hints(paths: &[PathBuf], exact: bool) -> Result<Vec<HintFile>> {
     let mut files = Vec::new();
     for path in paths {
         let file = hints::read(path)?;
+        for note in &file.notes {
+            eprintln!("note: hints {}: {note}", path.display());
+        }
         if file.hints.is_empty() {
             eprintln!("warning: hints {} holds no hints", path.display());
         }

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 
 use super::batch;
+use super::rerun;
 use super::shared::{load_model, read_hints, threads, Outcome};
 use super::video_guard::{self as guard, review, Job};
 use crate::cli::{FrameFormat, VideoArgs};
@@ -106,6 +107,7 @@ fn options(args: &VideoArgs, job: &Job, model: &Model, hints: &Arc<Vec<HintFile>
         warmup: args.warmup,
         hints: Arc::clone(hints),
         report: review(args, job),
+        rerun: rerun::film(args, &job.input, &job.outputs),
     }
 }
 

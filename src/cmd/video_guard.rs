@@ -168,7 +168,7 @@ fn finished(args: &VideoArgs, job: &Job, film: &Path) -> Result<(String, &'stati
              (pass --overwrite to make the film again with its review)"
         );
     };
-    film::review_from_records(&frames.dir, &wanted).with_context(|| {
+    film::review_from_records(film, &frames.dir, &wanted).with_context(|| {
         format!(
             "{there}; its review (--report, --report-json) cannot be made from the records beside its frames (pass \
              --overwrite to make the film again with its review)"

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Result};
-use opencv::core::Size;
+use opencv::core::{Mat, Size, Vec3f};
+use opencv::imgproc;
+use opencv::prelude::*;
 
 use crate::position::Position;
 
@@ -37,7 +39,15 @@ pub struct HintFile {
     pub path: PathBuf,
     pub hints: Vec<Placed>,
     /// A scribble's size, which fits one picture of that size.
-    pub size: Option<Size>,
+    pub size: Option<Scribbled>,
+    /// What a person should know of how it was read (what a folder holds that is no scribble, say).
+    pub notes: Vec<String>,
+}
+
+/// The size scribbles are drawn at, and the (first) scribble that says so.
+pub struct Scribbled {
+    pub size: Size,
+    pub file: PathBuf,
 }
 
 impl HintFile {
@@ -51,13 +61,21 @@ impl HintFile {
 
     /// Checks that a scribble has the picture's size.
     fn fits(&self, picture: &Path, size: Size) -> Result<()> {
-        if let Some(scribble) = self.size {
+        if let Some(scribble) = &self.size {
+            let drawn = scribble.size;
+            // A folder's scribbles: which one says the size.
+            let which = if self.path == scribble.file {
+                String::new()
+            } else {
+                format!(" ({})", scribble.file.display())
+            };
             ensure!(
-                scribble == size,
-                "hints {}: the scribble is {}x{}, {} is {}x{}",
+                drawn == size,
+                "hints {}: the scribble is {}x{}{which}, {} is {}x{} (a scribble is drawn over the picture at its full \
+                 size, before --width)",
                 self.path.display(),
-                scribble.width,
-                scribble.height,
+                drawn.width,
+                drawn.height,
                 picture.display(),
                 size.width,
                 size.height
@@ -69,10 +87,9 @@ impl HintFile {
     /// The hints that fall on `picture`, checked to lie inside its `size`.
     fn on(&self, picture: &Path, size: Size) -> Result<Vec<&Placed>> {
         self.fits(picture, size)?;
-        let name = picture.file_name().map(|n| n.to_string_lossy().into_owned());
         let mut hints = Vec::new();
         for placed in &self.hints {
-            if placed.file.is_some() && placed.file != name {
+            if placed.file.as_deref().is_some_and(|file| !names(file, picture)) {
                 continue;
             }
             let hint = &placed.hint;
@@ -111,11 +128,21 @@ impl HintFile {
         for placed in self.on(film, size)? {
             let frame = placed.at.map_or(0, |at| at.frame(fps));
             if let Some(frames) = frames.filter(|&n| frame >= n) {
+                let (given, last) = match placed.at {
+                    Some(Position::Seconds(s)) => (
+                        format!("time {s}s (frame {frame})"),
+                        format!(
+                            "{} at {:.3}s",
+                            frames.saturating_sub(1),
+                            frames.saturating_sub(1) as f64 / fps
+                        ),
+                    ),
+                    _ => (format!("frame {frame}"), frames.saturating_sub(1).to_string()),
+                };
                 anyhow::bail!(
-                    "{}: frame {frame} is past the end of {}, whose last frame is {}",
+                    "{}: {given} is past the end of {}, whose last frame is {last}",
                     self.place(placed),
                     film.display(),
-                    frames.saturating_sub(1)
                 );
             }
             hints.push((frame, placed.hint.clone()));
@@ -123,26 +150,52 @@ impl HintFile {
         Ok(hints)
     }
 
-    /// The pictures this file names that are not among `names`.
-    fn strangers<'a>(&'a self, names: &[String]) -> Vec<&'a str> {
-        let mut strangers: Vec<&str> = self
-            .hints
-            .iter()
-            .filter_map(|p| p.file.as_deref())
-            .filter(|file| !names.iter().any(|n| n == file))
-            .collect();
-        strangers.dedup();
-        strangers
+    /// Checks that each picture the `file` column names is one picture of `pictures` (each a `what`).
+    fn check_names(&self, pictures: &[&Path], what: &str) -> Result<()> {
+        let mut named: Vec<&str> = self.hints.iter().filter_map(|p| p.file.as_deref()).collect();
+        named.sort_unstable();
+        named.dedup();
+        for name in named {
+            let matching: Vec<&&Path> = pictures.iter().filter(|p| names(name, p)).collect();
+            match matching[..] {
+                [] => anyhow::bail!("hints {}: {name} is not a {what} of this batch", self.path.display()),
+                [_] => {}
+                [a, b, ..] => anyhow::bail!(
+                    "hints {}: {name} names two {what}s of this batch, {} and {} (name one by its path, as the \
+                     command line gives it)",
+                    self.path.display(),
+                    a.display(),
+                    b.display()
+                ),
+            }
+        }
+        Ok(())
     }
+}
+
+/// Whether a `file` column's `name` names `picture`: its path as the command line gives it, or that path's last
+/// components (`a.mp4`, `d2/a.mp4`); `check_names` refuses a name that fits two pictures of the batch.
+fn names(name: &str, picture: &Path) -> bool {
+    !name.is_empty() && picture.ends_with(name)
+}
+
+/// a/b of 8-bit RGB colours, as the network's output is: float RGB in 0..1 to CIE Lab.
+pub fn ab_of_all(rgb: &[[u8; 3]]) -> Result<Vec<[f32; 2]>> {
+    if rgb.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pixels: Vec<Vec3f> = rgb
+        .iter()
+        .map(|c| Vec3f::from(c.map(|v| f32::from(v) / 255.0)))
+        .collect();
+    let mut lab = Mat::default();
+    imgproc::cvt_color_def(&Mat::from_slice(&pixels)?, &mut lab, imgproc::COLOR_RGB2Lab)?;
+    Ok(lab.data_typed::<Vec3f>()?.iter().map(|p| [p[1], p[2]]).collect())
 }
 
 /// Checks hints files against a batch of `pictures` (each a `what`: photo or film) before anything is written: a
 /// scribble fits one picture, and a `file` names a picture of the batch.
 pub fn check_batch(files: &[HintFile], pictures: &[&Path], what: &str) -> Result<()> {
-    let names: Vec<String> = pictures
-        .iter()
-        .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
-        .collect();
     for file in files {
         if file.size.is_some() && pictures.len() > 1 {
             anyhow::bail!(
@@ -152,12 +205,7 @@ pub fn check_batch(files: &[HintFile], pictures: &[&Path], what: &str) -> Result
                 pictures.len()
             );
         }
-        if let Some(stranger) = file.strangers(&names).first() {
-            anyhow::bail!(
-                "hints {}: {stranger} is not a {what} of this batch",
-                file.path.display()
-            );
-        }
+        file.check_names(pictures, what)?;
     }
     Ok(())
 }
@@ -180,7 +228,39 @@ mod tests {
             err.contains("line 3: the hint at (50, 2) is outside b.png (40x30)"),
             "{err}"
         );
-        assert_eq!(file.strangers(&["a.png".into()]), ["b.png"]);
+        let err = file
+            .check_names(&[Path::new("in/a.png")], "photo")
+            .unwrap_err()
+            .to_string();
+        assert!(err.ends_with("b.png is not a photo of this batch"), "{err}");
+    }
+
+    /// Issue 30, bad 5: `file=a.mp4` painted both `d1/a.mp4` and `d2/a.mp4`, and nothing named just one.
+    #[test]
+    fn a_file_named_twice_in_a_batch_took_the_hint_on_both() {
+        let (_dir, path) = write("x,y,colour,file\n1,2,#ff0000,d2/a.mp4\n");
+        let file = read(&path).unwrap();
+        let size = Size::new(40, 30);
+        let (d1, d2) = (Path::new("d1/a.mp4"), Path::new("d2/a.mp4"));
+        file.check_names(&[d1, d2], "film").unwrap();
+        assert!(file.for_film(d1, size, 24.0, None).unwrap().is_empty());
+        assert_eq!(file.for_film(d2, size, 24.0, None).unwrap().len(), 1);
+        assert_eq!(
+            file.for_film(Path::new("/abs/d2/a.mp4"), size, 24.0, None)
+                .unwrap()
+                .len(),
+            1
+        );
+        let (_dir, path) = write("x,y,colour,file\n1,2,#ff0000,a.mp4\n");
+        let err = read(&path)
+            .unwrap()
+            .check_names(&[d1, d2], "film")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("a.mp4 names two films of this batch, d1/a.mp4 and d2/a.mp4"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -198,7 +278,7 @@ mod tests {
         let err = file.for_film(Path::new("reel.mp4"), size, 24.0, Some(40)).unwrap_err();
         assert!(
             err.to_string()
-                .contains("line 3: frame 48 is past the end of reel.mp4, whose last frame is 39"),
+                .contains("line 3: time 2s (frame 48) is past the end of reel.mp4, whose last frame is 39 at 1.625s"),
             "{err}"
         );
         let err = file.for_photo(Path::new("a.png"), size).unwrap_err().to_string();

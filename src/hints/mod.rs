@@ -8,6 +8,7 @@
 
 mod file;
 mod read;
+mod scribble;
 mod spread;
 
 pub use file::{check_batch, Hint, HintFile, Placed};

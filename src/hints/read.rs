@@ -1,33 +1,64 @@
-//! Hints files read and checked row by row: CSV with named columns, a scribble, or a folder of scribbles named by
-//! the frame each is drawn on.
+//! Hints files read and checked row by row: CSV with named columns, or scribbles (scribble.rs); what is read of a
+//! CSV is bounded, so that `/dev/zero` or a film given by mistake is refused at once.
 
+use std::collections::HashMap;
+use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{bail, ensure, Context, Result};
-use opencv::core::{self, Mat, Size, Vec3f, Vec4b};
-use opencv::prelude::*;
-use opencv::{imgcodecs, imgproc};
 
-use super::file::{Hint, HintFile, Placed};
+use super::file::{ab_of_all, Hint, HintFile, Placed};
+use super::scribble;
 use crate::position::Position;
 
 /// Radius (pixels) of a CSV hint without one: a point a person clicks covers a few pixels.
 pub const RADIUS: f32 = 3.0;
 
+/// Bytes a CSV hints file may hold: a million hints take a few tens of megabytes.
+const MOST_BYTES: u64 = 256 << 20;
+
 /// Reads a CSV hints file, a scribble (PNG), or a folder of scribbles named by frame, checking every row.
 pub fn read(path: &Path) -> Result<HintFile> {
     let file = if path.is_dir() {
-        folder(path)
+        scribble::folder(path)
     } else if crate::output::extension(path) == "png" {
-        scribble(path).map(|(hints, size)| HintFile {
-            path: path.to_path_buf(),
-            hints: placed_at(hints, frame_named(path)),
-            size: Some(size),
-        })
+        scribble::one(path)
     } else {
         csv_hints(path)
     };
     file.with_context(|| format!("hints {}", path.display()))
+}
+
+/// The text of a CSV hints file: refused at its first bytes when they are not text (a film, a picture,
+/// `/dev/zero`), and when it holds more than `MOST_BYTES`.
+fn csv_text(path: &Path) -> Result<String> {
+    let file = std::fs::File::open(path).context("cannot read it")?;
+    let mut reader = file.take(MOST_BYTES + 1);
+    let mut bytes = Vec::new();
+    // Read in blocks, so that what is not text is refused at its first block rather than at the bound.
+    let mut block = vec![0u8; 64 << 10];
+    loop {
+        let n = reader.read(&mut block).context("cannot read it")?;
+        if n == 0 {
+            break;
+        }
+        ensure!(
+            !block[..n].contains(&0),
+            "not a hints file: it is not text (a hints file is a CSV, a scribble PNG, or a folder of scribbles)"
+        );
+        bytes.extend_from_slice(&block[..n]);
+    }
+    ensure!(
+        bytes.len() as u64 <= MOST_BYTES,
+        "more than {} MB, which is more than a hints file holds (a million hints take a few tens of MB)",
+        MOST_BYTES >> 20
+    );
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "not a hints file: byte {} is not UTF-8 text (a hints file is a CSV, a scribble PNG, or a folder of scribbles)",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 /// The columns a CSV hints file may have.
@@ -47,13 +78,19 @@ fn columns(header: &csv::StringRecord) -> Result<Columns> {
             .iter()
             .position(|h| names.contains(&h.trim().to_ascii_lowercase().as_str()))
     };
+    let mut seen = Vec::new();
     for name in header {
         let known = ["x", "y", "colour", "color", "radius", "file", "frame", "time"];
+        let name = name.trim().to_ascii_lowercase();
         ensure!(
-            known.contains(&name.trim().to_ascii_lowercase().as_str()),
+            known.contains(&name.as_str()),
             "line 1: unknown column `{name}` (a hints file has x, y, colour, and optionally radius, file, and frame \
              or time)"
         );
+        // Which of two would count is a guess: say so instead.
+        let name = if name == "color" { "colour".to_string() } else { name };
+        ensure!(!seen.contains(&name), "line 1: two `{name}` columns");
+        seen.push(name);
     }
     let needed = |names: &[&str]| find(names).with_context(|| format!("line 1: no `{}` column", names[0]));
     Ok(Columns {
@@ -68,26 +105,67 @@ fn columns(header: &csv::StringRecord) -> Result<Columns> {
 }
 
 fn csv_hints(path: &Path) -> Result<HintFile> {
+    let text = csv_text(path)?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_path(path)
-        .context("cannot read it")?;
+        .from_reader(text.as_bytes());
     let columns = columns(reader.headers().context("line 1")?)?;
     let mut hints = Vec::new();
+    let mut places = Places::default();
     for record in reader.records() {
         let record = record?;
         let line = record.position().map_or(0, |p| p.line() as usize);
-        let placed = row(&record, &columns, line).with_context(|| format!("line {line}"))?;
+        let (placed, colour) = row(&record, &columns, line).with_context(|| format!("line {line}"))?;
+        places.check(&placed, colour, line)?;
         hints.push(placed);
     }
     Ok(HintFile {
         path: path.to_path_buf(),
         hints,
         size: None,
+        notes: Vec::new(),
     })
 }
 
-fn row(record: &csv::StringRecord, columns: &Columns, line: usize) -> Result<Placed> {
+/// A pixel as rows name it: the picture, the frame or time as written, and x and y (as bits: they are floats).
+type Place = (Option<String>, Option<String>, u32, u32);
+
+/// Where each row put its colour, with the colour and the line.
+#[derive(Default)]
+struct Places(HashMap<Place, ([u8; 3], usize)>);
+
+impl Places {
+    /// Refuses a row that gives another colour than an earlier one to the same pixel of the same frame: which one
+    /// was meant is not for colorize to guess.
+    fn check(&mut self, placed: &Placed, colour: [u8; 3], line: usize) -> Result<()> {
+        let at = placed.at.map(|at| match at {
+            Position::Frame(i) => format!("frame {i}"),
+            Position::Seconds(s) => format!("time {s}s"),
+        });
+        let key = (
+            placed.file.clone(),
+            at,
+            placed.hint.x.to_bits(),
+            placed.hint.y.to_bits(),
+        );
+        let on = key.1.clone();
+        let (earlier, first) = *self.0.entry(key).or_insert((colour, line));
+        let hex = |c: [u8; 3]| format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]);
+        ensure!(
+            earlier == colour,
+            "line {line}: ({}, {}){} is {} here and {} on line {first} (keep one)",
+            placed.hint.x,
+            placed.hint.y,
+            on.map(|on| format!(" on {on}")).unwrap_or_default(),
+            hex(colour),
+            hex(earlier)
+        );
+        Ok(())
+    }
+}
+
+/// A row's hint, and its colour as written.
+fn row(record: &csv::StringRecord, columns: &Columns, line: usize) -> Result<(Placed, [u8; 3])> {
     let given = |i: Option<usize>| i.and_then(|i| record.get(i)).filter(|f| !f.is_empty());
     let field = |i: usize, what: &str| given(Some(i)).with_context(|| format!("no {what}"));
     let number = |i: usize, what: &str| -> Result<f32> {
@@ -110,22 +188,27 @@ fn row(record: &csv::StringRecord, columns: &Columns, line: usize) -> Result<Pla
                 .ok()
                 .with_context(|| format!("frame `{frame}` is not a frame index"))?,
         )),
+        // A bare number is a frame to `--start` and may be seconds to a person: a time says its unit.
+        (None, Some(time)) if time.parse::<f64>().is_ok() => {
+            bail!("time `{time}` has no unit: write {time}s for seconds, or give a frame index in the frame column")
+        }
         (None, Some(time)) => Some(time.parse::<Position>().map_err(|e| anyhow::anyhow!("time {e}"))?),
         (None, None) => None,
     };
-    let colour = field(columns.colour, "colour")?;
+    let colour = rgb(field(columns.colour, "colour")?)?;
     let hint = Hint {
         x: number(columns.x, "x")?,
         y: number(columns.y, "y")?,
-        ab: ab_of(rgb(colour)?)?,
+        ab: ab_of(colour)?,
         radius,
     };
-    Ok(Placed {
+    let placed = Placed {
         hint,
         file: given(columns.file).map(str::to_string),
         at,
         line: Some(line),
-    })
+    };
+    Ok((placed, colour))
 }
 
 /// `#rrggbb` as 8-bit RGB.
@@ -138,101 +221,8 @@ fn rgb(text: &str) -> Result<[u8; 3]> {
     }
 }
 
-/// a/b of 8-bit RGB colours, as the network's output is: float RGB in 0..1 to CIE Lab.
-fn ab_of_all(rgb: &[[u8; 3]]) -> Result<Vec<[f32; 2]>> {
-    if rgb.is_empty() {
-        return Ok(Vec::new());
-    }
-    let pixels: Vec<Vec3f> = rgb
-        .iter()
-        .map(|c| Vec3f::from(c.map(|v| f32::from(v) / 255.0)))
-        .collect();
-    let mut lab = Mat::default();
-    imgproc::cvt_color_def(&Mat::from_slice(&pixels)?, &mut lab, imgproc::COLOR_RGB2Lab)?;
-    Ok(lab.data_typed::<Vec3f>()?.iter().map(|p| [p[1], p[2]]).collect())
-}
-
 fn ab_of(rgb: [u8; 3]) -> Result<[f32; 2]> {
     Ok(ab_of_all(&[rgb])?[0])
-}
-
-/// A scribble: every opaque pixel of a PNG with alpha is a hint of its colour, one pixel wide.
-fn scribble(path: &Path) -> Result<(Vec<Hint>, Size)> {
-    let picture = imgcodecs::imread(path, imgcodecs::IMREAD_UNCHANGED)
-        .ok()
-        .filter(|m| !m.empty())
-        .context("cannot read it as a PNG")?;
-    ensure!(
-        picture.channels() == 4 && picture.depth() == core::CV_8U,
-        "a scribble needs an alpha channel (8-bit RGBA): export the layer you drew on as PNG with transparency"
-    );
-    let width = picture.cols() as usize;
-    let (mut places, mut colours) = (Vec::new(), Vec::new());
-    for (i, px) in picture.data_typed::<Vec4b>()?.iter().enumerate() {
-        if px[3] == 255 {
-            places.push(((i % width) as f32, (i / width) as f32));
-            colours.push([px[2], px[1], px[0]]);
-        }
-    }
-    let hints = places
-        .into_iter()
-        .zip(ab_of_all(&colours)?)
-        .map(|((x, y), ab)| Hint { x, y, ab, radius: 0.0 })
-        .collect();
-    Ok((hints, picture.size()?))
-}
-
-fn placed_at(hints: Vec<Hint>, at: Option<Position>) -> Vec<Placed> {
-    hints
-        .into_iter()
-        .map(|hint| Placed {
-            hint,
-            file: None,
-            at,
-            line: None,
-        })
-        .collect()
-}
-
-/// The frame a scribble is drawn on, from its name: `000120.png`, or `frame_000120.png` as colorize names frames.
-fn frame_named(path: &Path) -> Option<Position> {
-    let stem = path.file_stem()?.to_str()?;
-    let digits = stem.strip_prefix("frame_").unwrap_or(stem);
-    digits.parse().ok().map(Position::Frame)
-}
-
-/// A film's scribbles: every PNG of the folder, each named by the frame it is drawn on, all of one size.
-fn folder(dir: &Path) -> Result<HintFile> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .context("cannot list it")?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| crate::output::extension(p) == "png")
-        .collect();
-    paths.sort();
-    let mut hints = Vec::new();
-    let mut size: Option<Size> = None;
-    for path in paths {
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        let at = frame_named(&path)
-            .with_context(|| format!("{name} is not named by its frame (000120.png or frame_000120.png)"))?;
-        let (drawn, drawn_size) = scribble(&path).with_context(|| name.clone())?;
-        if let Some(size) = size.filter(|&s| s != drawn_size) {
-            bail!(
-                "{name} is {}x{}, the scribbles before it {}x{}",
-                drawn_size.width,
-                drawn_size.height,
-                size.width,
-                size.height
-            );
-        }
-        size = Some(drawn_size);
-        hints.extend(placed_at(drawn, Some(at)));
-    }
-    Ok(HintFile {
-        path: dir.to_path_buf(),
-        hints,
-        size,
-    })
 }
 
 #[cfg(test)]
@@ -287,6 +277,20 @@ pub(super) mod tests {
                 "x,y,colour,frame,time\n1,2,#ff0000,3,1s\n",
                 "line 2: give a frame or a time",
             ),
+            // Issue 30's weak cases: a second colour column, a time without its unit, two colours on one pixel.
+            (
+                "x,y,colour,color\n1,2,#ff0000,#00ff00\n",
+                "line 1: two `colour` columns",
+            ),
+            (
+                "x,y,colour,time\n1,2,#ff0000,20\n",
+                "line 2: time `20` has no unit: write 20s for seconds",
+            ),
+            (
+                "x,y,colour,frame\n1,2,#ff0000,4\n1,2,#ff0000,4\n1,2,#00ff00,5\n1,2,#0000ff,4\n",
+                "line 5: (1, 2) on frame 4 is #0000ff here and #ff0000 on line 2 (keep one)",
+            ),
+            ("x,y,colour\n1,2,#ff0000\u{0}\n", "not a hints file: it is not text"),
         ] {
             let (_dir, path) = write(text);
             let err = format!("{:#}", read(&path).err().unwrap());
@@ -295,10 +299,18 @@ pub(super) mod tests {
         }
     }
 
+    /// Issue 30, bad 11: what is read of a hints file is bounded (`/dev/zero` was read until the kernel killed
+    /// the run), and a million hints, tens of megabytes, still read.
     #[test]
-    fn scribbles_are_named_by_their_frame() {
-        assert_eq!(frame_named(Path::new("d/000120.png")), Some(Position::Frame(120)));
-        assert_eq!(frame_named(Path::new("frame_000007.png")), Some(Position::Frame(7)));
-        assert_eq!(frame_named(Path::new("coat.png")), None);
+    fn hints_from_dev_zero_were_read_without_end() {
+        let err = format!("{:#}", read(Path::new("/dev/zero")).err().unwrap());
+        assert!(err.contains("/dev/zero: not a hints file: it is not text"), "{err}");
+        let mut text = String::from("x,y,colour,frame\n");
+        for i in 0..1_000_000 {
+            text.push_str(&format!("{},{},#3c8c3c,{}\n", i % 1000, i / 1000, i % 7));
+        }
+        assert!(text.len() > 16 << 20, "{} bytes", text.len());
+        let (_dir, path) = write(&text);
+        assert_eq!(read(&path).unwrap().hints.len(), 1_000_000);
     }
 }

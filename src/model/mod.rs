@@ -18,8 +18,9 @@ mod engine;
 pub mod entropy;
 pub mod files;
 pub mod points;
+mod speed;
 
-pub use engine::{choose_engine, Available, BackendChoice, Cuda, Engine};
+pub use engine::{choose_engine, Available, BackendChoice, Cuda, Engine, Pick};
 pub use entropy::Uncertainty;
 
 /// Where the three model files are: named explicitly, or by their published names in the model folder.
@@ -69,6 +70,8 @@ pub struct Model {
     identity: Identity,
     /// Warnings for the user, such as weights other than the published release.
     pub notes: Vec<String>,
+    /// Which backend `auto` chose on this CPU, and why.
+    pub chosen: Option<String>,
     /// The network `load` ran once to check the model: the first worker gets it, already built (and compiled, for
     /// OpenVINO), so a run builds no network twice.
     checked: Mutex<Option<Colorizer>>,
@@ -77,12 +80,12 @@ pub struct Model {
 impl Model {
     /// Reads and checks the model files and bakes in the fixed layers, the softmax scale for `temperature` included.
     pub fn load(files: &ModelFiles, engine: Engine, temperature: f64) -> Result<Model> {
-        Model::load_for(files, engine, temperature, Predicts::Colour)
+        Model::load_for(files, Pick::Engine(engine), temperature, Predicts::Colour)
     }
 
     /// `load`, with the network checked for what the run will ask of it: a backend that compiles the
     /// network (OpenVINO) compiles it for its outputs, so asking for more later would compile it again.
-    pub fn load_for(files: &ModelFiles, engine: Engine, temperature: f64, predicts: Predicts) -> Result<Model> {
+    pub fn load_for(files: &ModelFiles, pick: Pick, temperature: f64, predicts: Predicts) -> Result<Model> {
         for (path, what) in [(&files.prototxt, "prototxt"), (&files.caffemodel, "caffemodel")] {
             if !path.is_file() {
                 bail!(
@@ -109,7 +112,11 @@ impl Model {
         let scale = caffe::softmax_scale(temperature);
         let centres_bytes: Vec<u8> = centres.as_flattened().iter().flat_map(|v| v.to_le_bytes()).collect();
         let identity = Identity {
-            engine,
+            // For the faster CPU backend, OpenCV's own until it is measured below.
+            engine: match pick {
+                Pick::Engine(engine) => engine,
+                Pick::FasterCpu => Engine::OpenCv,
+            },
             softmax_scale: scale,
             prototxt: hex(&Sha256::digest(&prototxt)),
             caffemodel: weights_digest,
@@ -117,27 +124,52 @@ impl Model {
         };
         let baked = caffe::bake_fixed_layers(weights, &centres, scale)
             .with_context(|| format!("caffemodel {} is unusable", files.caffemodel.display()))?;
-        let model = Model {
+        let mut model = Model {
             prototxt: Vector::from_slice(&prototxt),
             caffemodel: Vector::from_slice(&baked),
             description: format!("{} + {}", files.prototxt.display(), files.caffemodel.display()),
             identity,
             notes,
+            chosen: None,
             checked: Mutex::new(None),
         };
-        // Build and run one network now, so that a model OpenCV (or OpenVINO, which compiles the network on
-        // its first pass) rejects fails before any output is touched.
-        let blank = lab::prepare(
-            &Mat::new_rows_cols_with_default(8, 8, opencv::core::CV_8UC3, 0.0.into())?,
-            224,
-        )?;
-        let mut checked = model.colorizer()?;
-        match predicts {
-            Predicts::Colour => drop(checked.predict(&blank.input)?),
-            Predicts::ColourAndUncertainty => drop(checked.predict_batch_unsure(&[&blank.input])?),
+        if pick == Pick::FasterCpu {
+            let key = speed::key(&model.identity.prototxt, &model.identity.caffemodel);
+            let (engine, why) = speed::faster(&key, |engine| model.seconds_a_pass(engine))?;
+            model.identity.engine = engine;
+            model.chosen = Some(why);
         }
-        *model.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(checked);
+        model.check(predicts)?;
         Ok(model)
+    }
+
+    /// Builds and runs one network now, so that a model OpenCV (or OpenVINO, which compiles the network on its
+    /// first pass) rejects fails before any output is touched; the network is the first worker's.
+    fn check(&self, predicts: Predicts) -> Result<()> {
+        let blank = blank(8)?;
+        let mut checked = self.colorizer()?;
+        match predicts {
+            Predicts::Colour => drop(checked.predict(&blank)?),
+            Predicts::ColourAndUncertainty => drop(checked.predict_batch_unsure(&[&blank])?),
+        }
+        *self.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(checked);
+        Ok(())
+    }
+
+    /// Seconds a forward pass of a picture at the network's usual size takes on `engine`: the median of three,
+    /// after one that warms it up (OpenVINO compiles on its first).
+    fn seconds_a_pass(&self, engine: Engine) -> Result<f64> {
+        let input = blank(224)?;
+        let mut net = self.colorizer_on(engine)?;
+        net.predict(&input)?;
+        let mut seconds: Vec<f64> = (0..3)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                net.predict(&input).map(|_| start.elapsed().as_secs_f64())
+            })
+            .collect::<Result<_>>()?;
+        seconds.sort_by(f64::total_cmp);
+        Ok(seconds[1])
     }
 
     pub fn engine(&self) -> Engine {
@@ -153,6 +185,11 @@ impl Model {
         if let Some(checked) = self.checked.lock().unwrap_or_else(|e| e.into_inner()).take() {
             return Ok(checked);
         }
+        self.colorizer_on(self.identity.engine)
+    }
+
+    /// A network of this model on `engine`, whatever the model's own.
+    fn colorizer_on(&self, engine: Engine) -> Result<Colorizer> {
         let mut net = dnn::read_net_from_caffe_buffer(&self.prototxt, &self.caffemodel).map_err(|e| {
             anyhow::anyhow!(
                 "OpenCV cannot load the model {}: {}",
@@ -160,7 +197,7 @@ impl Model {
                 opencv_message(&e)
             )
         })?;
-        let (backend, target) = match self.identity.engine {
+        let (backend, target) = match engine {
             Engine::OpenCv => (dnn::Backend::DNN_BACKEND_OPENCV, dnn::Target::DNN_TARGET_CPU),
             Engine::OpenVino => (dnn::Backend::DNN_BACKEND_INFERENCE_ENGINE, dnn::Target::DNN_TARGET_CPU),
             Engine::Cuda { half: true } => (dnn::Backend::DNN_BACKEND_CUDA, dnn::Target::DNN_TARGET_CUDA_FP16),
@@ -170,6 +207,12 @@ impl Model {
         net.set_preferable_target(target as i32)?;
         Ok(Colorizer { net })
     }
+}
+
+/// The network's input for a black picture of `side` pixels.
+fn blank(side: i32) -> Result<Mat> {
+    let black = Mat::new_rows_cols_with_default(side, side, opencv::core::CV_8UC3, 0.0.into())?;
+    Ok(lab::prepare(&black, 224)?.input)
 }
 
 /// One network instance; `Net` can move between threads but not be shared, so each worker owns one.

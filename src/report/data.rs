@@ -93,6 +93,38 @@ pub struct Settings {
     pub model: ModelDigests,
     /// Seconds the run took.
     pub seconds: f64,
+    /// The run's command line, which the page extends with `--hints` to refinish this film.
+    pub rerun: Rerun,
+}
+
+/// A run's command line as the page gives it back: the subcommand with every option that decides what it makes
+/// (outputs, sizes, colour, model, earlier hints), and its inputs; paths as the run was given them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rerun {
+    pub arguments: Vec<String>,
+    /// `-o`: None for a shard's frames, whose film `assemble` names.
+    pub output: Option<String>,
+    pub inputs: Vec<String>,
+}
+
+impl Rerun {
+    /// With the film `assemble` made of a shard's frames, where the run named none.
+    pub fn or_film(mut self, film: &Path) -> Rerun {
+        self.output.get_or_insert_with(|| film.to_string_lossy().into_owned());
+        self
+    }
+
+    /// `colorize <arguments> --hints <hints> -- <inputs>`, every word quoted for a POSIX shell, so that a name
+    /// holding spaces, quotes or `$(...)` is one word and runs nothing, and after `--`, so that a name starting
+    /// with `-` is no option.
+    pub fn command(&self, hints: &str) -> anyhow::Result<String> {
+        let words = std::iter::once("colorize")
+            .chain(self.arguments.iter().map(String::as_str))
+            .chain(self.output.iter().flat_map(|film| ["-o", film.as_str()]))
+            .chain(["--hints", hints, "--"])
+            .chain(self.inputs.iter().map(String::as_str));
+        shlex::try_join(words).map_err(|e| anyhow::anyhow!("the command that applies the hints: {e}"))
+    }
 }
 
 /// What a run leaves beside its frames for `assemble` to write the page from, with the frames' records.

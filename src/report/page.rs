@@ -40,14 +40,29 @@ pub fn document(title: &str, body: &str, json: &str, save_as: &str, command: &st
         attr(save_as),
         text(command)
     )?;
-    // `</` inside the JSON would end the script element early; `<\/` is the same string to a JSON reader.
-    let json = json.replace("</", "<\\/");
+    let json = script_safe(json);
     writeln!(
         page,
         "<script type=\"application/json\" id=\"colorize-report\">{json}</script>\n<script>{SCRIPT}</script>\n\
          </body></html>"
     )?;
     Ok(page)
+}
+
+/// `json` as it can sit inside a script element: `</script>` would end the element early and `<!--` would turn
+/// the rest of the page, the page's own script included, into the element's text. JSON has `<`, `>` and `&` only
+/// inside strings, where `\u003c` and the rest are the same characters to a JSON reader.
+fn script_safe(json: &str) -> String {
+    let mut safe = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => safe.push_str("\\u003c"),
+            '>' => safe.push_str("\\u003e"),
+            '&' => safe.push_str("\\u0026"),
+            c => safe.push(c),
+        }
+    }
+    safe
 }
 
 /// The film's page.
@@ -73,8 +88,21 @@ pub fn html(data: &Data, shown: &[Shown]) -> Result<String> {
         .unwrap_or_default()
         .to_string_lossy();
     let save_as = format!("{stem}.hints.csv");
-    let command = format!("colorize video {} --hints {save_as}", data.film);
-    document(&data.film, &body, &serde_json::to_string(data)?, &save_as, &command)
+    let command = data.settings.rerun.command(&save_as)?;
+    document(
+        &film_name(data),
+        &body,
+        &serde_json::to_string(data)?,
+        &save_as,
+        &command,
+    )
+}
+
+/// The film's file name, which titles the page: its path, which may be a machine's, is in the header.
+fn film_name(data: &Data) -> String {
+    let path = std::path::Path::new(&data.film);
+    path.file_name()
+        .map_or_else(|| data.film.clone(), |name| name.to_string_lossy().into_owned())
 }
 
 pub const FIGURES_START: &str = "<section id=\"frames\"><h2>Pictures</h2><p class=\"help\">Drag a slider to \
@@ -91,13 +119,14 @@ fn header(page: &mut String, data: &Data) -> Result<()> {
     let cuts = data.frames.iter().filter(|r| r.cut).count();
     writeln!(
         page,
-        "<header><h1>{}</h1><dl>\
+        "<header><h1>{}</h1><dl><dt>Film</dt><dd>{}</dd>\
          <dt>Length</dt><dd>{} ({} frames at {:.3} fps)</dd>\
          <dt>Frames</dt><dd>{} keyframes, {} repeats, {} carried along the motion; {cuts} cuts</dd>\
          <dt>Size</dt><dd>{}x{} coloured, source {}x{}</dd>\
          <dt>Settings</dt><dd>keyframe interval {}, smooth {}, saturation {}, render size {}</dd>\
          <dt>Backend</dt><dd>{}</dd><dt>Model</dt><dd>{}</dd>\
          <dt>Time taken</dt><dd>{:.1} s</dd></dl></header>",
+        text(&film_name(data)),
         text(&data.film),
         timecode(s.length),
         s.frames,

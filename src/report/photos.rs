@@ -8,7 +8,7 @@ use opencv::core::Mat;
 use serde::Serialize;
 
 use super::attention::{unsure_reason, Top, MOST};
-use super::data::ModelDigests;
+use super::data::{ModelDigests, Rerun};
 use super::page::{document, figure, FIGURES_START};
 use super::picture::Shown;
 use crate::model::Uncertainty;
@@ -41,8 +41,8 @@ pub struct PhotoAttention {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct PhotoSettings {
-    /// The photos and folders as the command named them, for the command that applies the hints.
-    pub inputs: Vec<String>,
+    /// The batch's command line, which the page gives with `--hints` added.
+    pub rerun: Rerun,
     pub backend: String,
     pub model: ModelDigests,
     pub seconds: f64,
@@ -168,6 +168,6 @@ pub fn html(data: &PhotoData, shown: &[Shown]) -> Result<String> {
     }
     body.push_str("</div></section>\n");
     let save_as = "report.hints.csv";
-    let command = format!("colorize image {} --hints {save_as}", s.inputs.join(" "));
+    let command = s.rerun.command(save_as)?;
     document("photos", &body, &serde_json::to_string(data)?, save_as, &command)
 }

@@ -194,7 +194,7 @@ fn bad_film_hints_are_one_line_naming_the_file_and_nothing_is_written() {
         (
             "later.csv",
             "x,y,colour,time\n1,2,#ff0000,1.5s\n",
-            "later.csv line 2: frame 15 is past the end",
+            "later.csv line 2: time 1.5s (frame 15) is past the end of reel.mp4, whose last frame is 9 at 0.900s",
         ),
         (
             "stranger.csv",
@@ -231,7 +231,10 @@ fn bad_film_hints_are_one_line_naming_the_file_and_nothing_is_written() {
             "scribbles",
         ]),
         1,
-        &["scribbles: the scribble is 128x71, reel.mp4 is 128x72"],
+        &[
+            "scribbles: the scribble is 128x71 (scribbles/000004.png), reel.mp4 is 128x72",
+            "drawn over the picture at its full size, before --width",
+        ],
     );
     let exact = ws.run(&["video", "reel.mp4", "--exact", "--hints", "row.csv"]);
     assert_eq!(exact.status.code(), Some(2), "{}", stderr(&exact));
@@ -305,4 +308,78 @@ fn a_hinted_run_stopped_partway_resumes_to_the_same_frames_and_other_hints_refin
         "{said}"
     );
     assert!(said.contains("; 0 forward passes)"), "{said}");
+}
+
+/// Issue 30, bad 5: in a batch of `d1/a.mp4` and `d2/a.mp4`, `file=a.mp4` put the hint on both films and
+/// `file=d2/a.mp4` was refused. The path as the command line gives it names one film; a name that fits two is
+/// refused, naming both.
+#[test]
+fn a_file_hint_landed_on_every_film_of_that_name() {
+    let ws = Workspace::new();
+    for dir in ["d1", "d2"] {
+        std::fs::create_dir(ws.path(dir)).unwrap();
+        crate::support::make_clip(&ws.path(&format!("{dir}/a.mp4")), "10", 1.0, false);
+    }
+    std::fs::write(ws.path("one.csv"), "x,y,colour,file\n10,10,#ff0000,d2/a.mp4\n").unwrap();
+    std::fs::write(ws.path("both.csv"), "x,y,colour,file\n10,10,#ff0000,a.mp4\n").unwrap();
+    let batch = [
+        "video",
+        "d1/a.mp4",
+        "d2/a.mp4",
+        "-o",
+        "out",
+        "--frames-dir",
+        "frames",
+        "-q",
+    ];
+    fails_with(
+        &ws.run(&[&batch[..], &["--hints", "both.csv"]].concat()),
+        1,
+        &["both.csv: a.mp4 names two films of this batch, d1/a.mp4 and d2/a.mp4"],
+    );
+    assert!(!ws.path("out").exists(), "a refused run wrote {:?}", ws.entries());
+    let said = ws.ok(&[&batch[..], &["--hints", "one.csv"]].concat());
+    let hinted: Vec<&str> = said
+        .lines()
+        .filter(|l| l.starts_with("colour hints: 1 given"))
+        .collect();
+    assert_eq!(hinted.len(), 1, "{said}");
+}
+
+/// Issue 30, bad 10: a FIFO named `000005.png` in a scribble folder was opened, and the run waited on it for
+/// ever. It is left out, with a note, and the scribble beside it is taken.
+#[test]
+fn a_fifo_in_a_scribble_folder_hung_the_run() {
+    let ws = Workspace::new();
+    crate::support::make_clip(&ws.path("reel.mp4"), "10", 1.0, false);
+    let mut drawn = Mat::new_rows_cols_with_default(72, 128, opencv::core::CV_8UC4, 0.0.into()).unwrap();
+    *drawn.at_2d_mut::<opencv::core::Vec4b>(3, 3).unwrap() = [0, 200, 0, 255].into();
+    crate::support::write_image(&ws.path("scribbles/000004.png"), &drawn);
+    let fifo = std::ffi::CString::new(ws.path("scribbles/000005.png").to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let said = ws.ok(&["video", "reel.mp4", "-o", "out.avi", "--hints", "scribbles", "-q"]);
+    assert!(
+        said.contains(
+            "note: hints scribbles: left out what is not a scribble (a PNG file named by its frame): \
+                       000005.png (not a regular file)"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("colour hints: 1 given"), "{said}");
+}
+
+/// Issue 30, bad 11: `--hints /dev/zero` was read until the kernel killed the run, and a film given as hints
+/// was "invalid utf-8". Both are refused at their first bytes, and nothing is written.
+#[test]
+fn hints_from_dev_zero_were_read_until_the_kernel_killed_the_run() {
+    let ws = Workspace::new();
+    crate::support::make_clip(&ws.path("reel.mp4"), "10", 1.0, false);
+    for hints in ["/dev/zero", "reel.mp4"] {
+        fails_with(
+            &ws.run(&["video", "reel.mp4", "-o", "out.avi", "--hints", hints]),
+            1,
+            &[&format!("hints {hints}: not a hints file: it is not text")],
+        );
+    }
+    assert!(!ws.path("out.avi").exists(), "a refused run wrote {:?}", ws.entries());
 }

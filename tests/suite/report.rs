@@ -316,3 +316,142 @@ fn assemble_writes_the_page_of_a_film_its_shards_made_as_a_single_run_would() {
     let out = ws.run(&["assemble", "bare", "-o", "bare.avi", "--report", "-q"]);
     crate::support::fails_with(&out, 1, &["has no review of 90 of its frames", "with --report"]);
 }
+
+/// The command the page tells a person to run, as the page shows it.
+pub fn page_command(page: &str) -> String {
+    let start = "<code id=\"hint-command\">";
+    let from = page.find(start).expect("the page shows a command") + start.len();
+    let to = from + page[from..].find("</code>").unwrap();
+    html_escape::decode_html_entities(&page[from..to]).into_owned()
+}
+
+/// Pastes `command` into a POSIX shell in the workspace, with this build's colorize on the PATH.
+pub fn paste(ws: &Workspace, command: &str) -> std::process::Output {
+    let bin = Path::new(env!("CARGO_BIN_EXE_colorize")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env("PATH", path)
+        .current_dir(ws.dir.path())
+        .output()
+        .unwrap();
+    eprintln!("sh -c {command}\n{}", crate::support::stderr(&out));
+    out
+}
+
+/// The a/b of CIE Lab at (`x`, `y`) of an 8-bit BGR picture, and of an 8-bit colour.
+fn ab_at(picture: &Mat, (x, y): (i32, i32)) -> [f32; 2] {
+    let v = *crate::support::lab(picture).at_2d::<opencv::core::Vec3f>(y, x).unwrap();
+    [v[1], v[2]]
+}
+
+/// Writes a hint into the hints file that the `page` of the film `name` (made by `film_with_page`) names,
+/// pastes the page's command into a shell and checks that it refinished this film's frames with the hint, and
+/// ran nothing else (no `PWNED` appeared).
+pub fn assert_page_command_refinishes(ws: &Workspace, name: &str, page: &str) {
+    let command = page_command(page);
+    let stem = Path::new(name).file_stem().unwrap().to_string_lossy().into_owned();
+    // The hint at the source's (80, 60) is at (40, 30) of the frames, made 80 wide.
+    std::fs::write(
+        ws.path(&format!("{stem}.hints.csv")),
+        "frame,x,y,colour,radius\n0,80,60,#c83232,8\n",
+    )
+    .unwrap();
+    let out = paste(ws, &command);
+    let said = crate::support::stderr(&out);
+    assert!(out.status.success(), "{command}: {said}");
+    assert!(
+        said.contains("refinishing: the colour hints (--hints) changed in 1 of 1 shots"),
+        "{command}: {said}"
+    );
+    assert!(
+        !ws.path("PWNED").exists(),
+        "the command ran what the name holds: {command}"
+    );
+    let frame = crate::support::read_image(&ws.path(&format!("frames {name}/frame_000000.png")));
+    assert_eq!((frame.cols(), frame.rows()), (80, 60), "{command}");
+    let want = ab_at(
+        &Mat::from_slice(&[opencv::core::Vec3b::from([50, 50, 200])])
+            .unwrap()
+            .try_clone()
+            .unwrap(),
+        (0, 0),
+    );
+    let got = ab_at(&frame, (40, 30));
+    assert!(
+        (got[0] - want[0]).abs() < 8.0 && (got[1] - want[1]).abs() < 8.0,
+        "{command}: a/b {got:?}, the hint's {want:?}"
+    );
+}
+
+/// Colorizes `name` (20 frames of a moving picture) into `made <file>` beside it and `frames <name>`, 80 wide,
+/// with its page; returns the page.
+pub fn film_with_page(ws: &Workspace, name: &str) -> String {
+    let frames: Vec<Mat> = (0..20).map(|i| picture(i, 0, false)).collect();
+    let input = ws.path(name);
+    std::fs::create_dir_all(input.parent().unwrap()).unwrap();
+    write_film(&input, &frames);
+    let file = Path::new(name).file_name().unwrap().to_str().unwrap();
+    let film = Path::new(name).with_file_name(format!("made {file}"));
+    let (film, dir) = (film.to_str().unwrap(), format!("frames {name}"));
+    ws.ok(&[
+        "video",
+        name,
+        "-o",
+        film,
+        "--frames-dir",
+        &dir,
+        "--frame-format",
+        "png",
+        "--width",
+        "80",
+        "--no-audio",
+        "--report",
+        "-q",
+    ]);
+    std::fs::read_to_string(ws.path(film).with_extension("report.html")).unwrap()
+}
+
+/// Issue 30, bad 4: the page's "Then run:" was `colorize video <name> --hints <file>`, unquoted and without the
+/// run's outputs and settings: `r$(touch PWNED).avi` ran `touch PWNED`, `Reel 1 (1923).avi` was a syntax error,
+/// and neither refinished the film. Pasted into a shell, it now refinishes this film, and runs nothing else.
+#[test]
+fn page_command_unquoted_ran_what_a_name_holds_and_did_not_refinish_the_film() {
+    for name in ["Reel 1 (1923).avi", "r$(touch PWNED).avi"] {
+        let ws = Workspace::new();
+        let page = film_with_page(&ws, name);
+        assert_page_command_refinishes(&ws, name, &page);
+    }
+}
+
+/// The text of the page's JSON element, as it stands in the HTML.
+fn json_element(page: &str) -> &str {
+    let start = r#"<script type="application/json" id="colorize-report">"#;
+    let from = page.find(start).expect("the page embeds its JSON") + start.len();
+    &page[from..from + page[from..].find("</script>").unwrap()]
+}
+
+/// Issue 30, bad 3: a name holding `<!--<script>` went into the page's JSON as it is, where it makes the HTML
+/// parser read on past the JSON's `</script>` and swallow the page's own script (sliders stuck, no hints). The
+/// JSON now holds no `<`, `>` or `&` as such, of a film's page and of a photo's, and reads back the same names.
+#[test]
+fn comment_opener_in_a_name_swallowed_the_pages_script() {
+    let ws = Workspace::new();
+    let name = "x</script>/<!--<script> & \"q\".avi";
+    let page = film_with_page(&ws, name);
+    let element = json_element(&page);
+    assert!(!element.contains(['<', '>', '&']), "{element}");
+    let json = embedded_json(&page);
+    assert_eq!(json["film"], name);
+    // The title and heading are the film's name, the header gives its path.
+    let file = html_escape::encode_text("<!--<script> & \"q\".avi").into_owned();
+    assert!(page.contains(&format!("<title>Review: {file}</title>")), "{page:.300}");
+    assert!(page.contains(&format!("<h1>{file}</h1>")));
+    let photo = "<!--<script>.png";
+    crate::support::write_image(&ws.path(photo), &picture(0, 0, false));
+    ws.ok(&["image", photo, "-o", "out", "--report", "-q"]);
+    let page = std::fs::read_to_string(ws.path("out/report.html")).unwrap();
+    assert!(!json_element(&page).contains(['<', '>', '&']));
+    assert_eq!(embedded_json(&page)["photos"][0]["file"], photo);
+}

@@ -290,3 +290,52 @@ fn assert_film_hint_lands(ws: &Workspace, (x, y): (i64, i64), bgr: Vec3b) {
         "a/b at ({x}, {y}) of frame 39: {got:?}, chosen {want:?}"
     );
 }
+
+/// A `file://` address for `path`, every byte but letters, digits, `/`, `-`, `.` and `_` percent-encoded.
+fn file_url(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut url = String::from("file://");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._".contains(&b) {
+            url.push(char::from(b));
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    url
+}
+
+/// Issue 30: a film whose folder and name hold `</script>`, `<!--<script>`, quotes, `$(...)`, spaces and a
+/// newline. Its page renders and its script runs (the slider uncovers the picture before, a click places a
+/// hint), and its command, pasted into a shell, refinishes that film and runs nothing else.
+#[test]
+fn a_page_for_a_name_that_is_html_and_shell_runs_its_script_and_its_command_refinishes_the_film() {
+    let Some(browser) = browser("a_page_for_a_name_that_is_html_and_shell") else {
+        return;
+    };
+    let ws = Workspace::new();
+    let name = "d</script>/<!--<script> \"q\" 'a' $(touch PWNED)\nline.avi";
+    let page = crate::report::film_with_page(&ws, name);
+    let at = ws
+        .path(name)
+        .with_file_name("made <!--<script> \"q\" 'a' $(touch PWNED)\nline.report.html");
+    let tab = browser.new_tab().unwrap();
+    tab.navigate_to(&file_url(&at)).unwrap();
+    tab.wait_until_navigated().unwrap();
+    tab.wait_for_element("body[data-ready='yes']").unwrap();
+    assert_rendered(&tab, 12);
+    let title = eval(&tab, "[document.title, document.querySelector('h1').textContent]");
+    let file = "<!--<script> \"q\" 'a' $(touch PWNED)\nline.avi";
+    // A document's title reads its white space as one space.
+    let titled = file.replace('\n', " ");
+    assert_eq!(title, serde_json::json!([format!("Review: {titled}"), file]));
+    let slid = "(() => { const s = document.querySelector('#frame-0 .slider'); s.value = 30; \
+                s.dispatchEvent(new Event('input')); return document.querySelector('#frame-0 .after').style.clipPath; })()";
+    assert!(eval(&tab, slid).as_str().unwrap().contains("70%"));
+    let (point, _) = spot(&tab, "#frame-0", (0.5, 0.5), (160, 120));
+    tab.click_point(point).unwrap();
+    assert_eq!(eval(&tab, "document.querySelectorAll('#hint-list tbody tr').length"), 1);
+    let shown = eval(&tab, "document.getElementById('hint-command').textContent");
+    assert_eq!(shown.as_str().unwrap(), crate::report::page_command(&page));
+    crate::report::assert_page_command_refinishes(&ws, name, &page);
+}

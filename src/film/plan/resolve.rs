@@ -55,6 +55,8 @@ pub struct Options {
     pub hints: Arc<Vec<HintFile>>,
     /// The review page and its JSON, when asked for.
     pub report: Option<crate::report::Wanted>,
+    /// The command line that makes this film again, which the page gives with `--hints` added.
+    pub rerun: crate::report::Rerun,
 }
 
 /// What the film shows.
@@ -105,6 +107,7 @@ pub struct Plan {
     pub size: Size,
     pub native: Size,
     pub report: Option<crate::report::Wanted>,
+    pub rerun: crate::report::Rerun,
     /// The input's content, every pixel-affecting setting, the backend and the model files.
     pub fingerprint: Fingerprint,
     pub notes: Vec<String>,
@@ -162,6 +165,7 @@ impl Plan {
             size: source.size,
             native: source.native,
             report: options.report,
+            rerun: options.rerun,
             fingerprint,
             notes,
             input: options.input,

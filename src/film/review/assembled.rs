@@ -82,16 +82,17 @@ impl AssembledReview {
         Ok(())
     }
 
-    /// Writes the page, or its JSON alone, as `wanted` asks.
-    pub fn write(self, wanted: &report::Wanted) -> Result<()> {
+    /// Writes the review of `film` (its page, or its JSON alone) as `wanted` asks.
+    pub fn write(mut self, film: &Path, wanted: &report::Wanted) -> Result<()> {
+        self.stored.settings.rerun = self.stored.settings.rerun.or_film(film);
         let (data, shown) = self.collector.finish(self.stored.film, self.stored.settings);
         report::write(wanted, &data, &shown)
     }
 }
 
-/// The review `wanted` of a film already made, from the frames and the records a run with `--report` left in
+/// The review `wanted` of `film`, made already, from the frames and the records a run with `--report` left in
 /// `dir`, the frames read back as `assemble` reads them.
-pub fn review_from_records(dir: &Path, wanted: &report::Wanted) -> Result<()> {
+pub fn review_from_records(film: &Path, dir: &Path, wanted: &report::Wanted) -> Result<()> {
     let (frames, complete) =
         check_folder(dir)?.with_context(|| format!("{} holds no record of frames colorize made", dir.display()))?;
     let mut review = AssembledReview::open(dir, &complete.input, complete.start, complete.end)?;
@@ -102,5 +103,5 @@ pub fn review_from_records(dir: &Path, wanted: &report::Wanted) -> Result<()> {
             .with_context(|| format!("cannot read frame {}", path.display()))?;
         review.frame(index, &bgr)?;
     }
-    review.write(wanted)
+    review.write(film, wanted)
 }

@@ -220,6 +220,7 @@ fn settings(plan: &Plan, frames: usize, seconds: f64) -> Settings {
             points: model.points.clone(),
         },
         seconds,
+        rerun: plan.rerun.clone(),
     }
 }
 

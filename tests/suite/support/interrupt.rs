@@ -112,7 +112,7 @@ impl Held {
         let status = child.wait().unwrap();
         let mut stderr = String::new();
         std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-        eprintln!("stopped run: {stderr}");
+        eprintln!("stopped run, {cpu_after:?} of CPU after the signal: {stderr}");
         Stopped {
             status,
             stderr,

@@ -1,0 +1,145 @@
+//! The command line that makes a film or a batch of photos again, as the review page gives it with `--hints`
+//! added: the same input, outputs and every setting that decides the pictures, so that it refinishes this film
+//! (or redoes these photos) rather than starting a fresh run elsewhere.
+
+use std::path::Path;
+
+use clap::ValueEnum;
+
+use crate::cli::{FrameFormat, ImageArgs, ImageFormat, ModelArgs, VideoArgs};
+use crate::film;
+use crate::position::Position;
+use crate::report::Rerun;
+
+/// Collects words, paths as the run was given them.
+#[derive(Default)]
+struct Words(Vec<String>);
+
+impl Words {
+    fn flag(&mut self, flag: &str) {
+        self.0.push(flag.to_string());
+    }
+
+    fn value(&mut self, flag: &str, value: impl ToString) {
+        self.0.extend([flag.to_string(), value.to_string()]);
+    }
+
+    fn path(&mut self, flag: &str, path: &Path) {
+        self.value(flag, path.to_string_lossy());
+    }
+
+    fn position(&mut self, flag: &str, at: Option<Position>) {
+        match at {
+            Some(Position::Frame(i)) => self.value(flag, i),
+            // Rust prints the shortest text that reads back as the same f64.
+            Some(Position::Seconds(s)) => self.value(flag, format!("{s}s")),
+            None => {}
+        }
+    }
+
+    fn model(&mut self, model: &ModelArgs, exact: bool) {
+        self.path("--model-dir", &model.model_dir);
+        for (flag, path) in [
+            ("--prototxt", &model.prototxt),
+            ("--caffemodel", &model.caffemodel),
+            ("--points", &model.points),
+        ] {
+            if let Some(path) = path {
+                self.path(flag, path);
+            }
+        }
+        if let Some(backend) = model.backend.to_possible_value() {
+            self.value("--backend", backend.get_name());
+        }
+        // --exact keeps the published temperature and refuses another.
+        if !exact {
+            self.value("--temperature", model.temperature);
+        }
+    }
+}
+
+/// The film `input`'s run, writing `outputs`. A shard's frames make no film of their own: `assemble` adds it
+/// (`Rerun::or_film`), and the command is the whole film's, without `--shard`.
+pub fn film(args: &VideoArgs, input: &Path, outputs: &film::Outputs) -> Rerun {
+    let mut words = Words::default();
+    words.flag("video");
+    match outputs.frames() {
+        Some(frames) => words.path("--frames-dir", &frames.dir),
+        None => words.flag("--no-frames"),
+    }
+    if args.frame_format == FrameFormat::Png {
+        words.value("--frame-format", "png");
+    }
+    if let Some(fps) = args.fps {
+        words.value("--fps", fps);
+    }
+    if let Some(width) = args.width {
+        words.value("--width", width);
+    }
+    words.position("--start", args.start);
+    words.position("--end", args.end);
+    if args.exact {
+        words.flag("--exact");
+    } else {
+        words.value("--smooth", args.smooth);
+        words.value("--keyframe-interval", args.keyframe_interval);
+        words.value("--saturation", args.saturation);
+    }
+    words.value("--render-size", args.render_size);
+    for (on, flag) in [
+        (args.side_by_side, "--side-by-side"),
+        (args.no_audio, "--no-audio"),
+        (args.report, "--report"),
+    ] {
+        if on {
+            words.flag(flag);
+        }
+    }
+    if let Some(pairs) = args.contact_sheet {
+        words.flag(&format!("--contact-sheet={pairs}"));
+    }
+    words.model(&args.model, args.exact);
+    for hints in &args.hints {
+        words.path("--hints", hints);
+    }
+    Rerun {
+        arguments: words.0,
+        output: outputs
+            .film()
+            .filter(|_| outputs.whole_film())
+            .map(|film| film.to_string_lossy().into_owned()),
+        inputs: vec![input.to_string_lossy().into_owned()],
+    }
+}
+
+/// The batch of photos' run: the same inputs into the same folder, replacing the photos it made.
+pub fn photos(args: &ImageArgs) -> Rerun {
+    let mut words = Words::default();
+    words.flag("image");
+    // The photos it made are there: they are replaced.
+    words.flag("--overwrite");
+    if let Some(format) = args
+        .format
+        .to_possible_value()
+        .filter(|_| args.format != ImageFormat::Same)
+    {
+        words.value("--format", format.get_name());
+    }
+    for (on, flag) in [(args.exact, "--exact"), (args.report, "--report")] {
+        if on {
+            words.flag(flag);
+        }
+    }
+    if let Some(pairs) = args.contact_sheet {
+        words.flag(&format!("--contact-sheet={pairs}"));
+    }
+    words.model(&args.model, args.exact);
+    for hints in &args.hints {
+        words.path("--hints", hints);
+    }
+    Rerun {
+        arguments: words.0,
+        output: Some(args.output.to_string_lossy().into_owned()),
+        inputs: args.inputs.iter().map(|i| i.to_string_lossy().into_owned()).collect(),
+    }
+}
