@@ -14,6 +14,7 @@ use ureq::Agent;
 use crate::interrupt::{self, Interrupted};
 pub use crate::model::files::Expected;
 use crate::model::files::{Found, ModelFile, FILES};
+use crate::output;
 
 /// Where to look for the files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,15 +216,12 @@ fn download(agent: &Agent, url: &str, partial: &Path, size: u64, bar: &ProgressB
             status.canonical_reason().unwrap_or("")
         ),
     };
-    let mut options = OpenOptions::new();
-    if start == 0 {
-        options.write(true).create(true).truncate(true);
+    // Never through a link planted at the partial's name: a fresh file replaces it, a resumed one is not a link.
+    let mut file = if start == 0 {
+        output::create_replacing(partial)?
     } else {
-        options.append(true);
-    }
-    let mut file = options
-        .open(partial)
-        .with_context(|| format!("opening {} failed", partial.display()))?;
+        output::open_in_place(partial, OpenOptions::new().append(true))?
+    };
     bar.set_position(start);
     // One byte beyond the expected size is enough to tell that the server has something else.
     let body = response.into_body().into_reader().take(size - start + 1);

@@ -3,9 +3,14 @@
 //!
 //! One convention for work in progress: a hidden `.NAME.colorize-TAG.EXT` beside the destination, removed on
 //! drop (so on an error or Ctrl-C too) unless it was moved into place.
+//!
+//! Folders beside outputs may be shared (the README recommends shared storage for shards), so anyone who can write
+//! there could plant a link at a name colorize writes. No file is ever opened through one: a file written whole is
+//! made under a fresh name with O_EXCL and renamed over whatever held its name (`create_replacing`), and a file
+//! kept in place (a lock, a store appended to) is opened with O_NOFOLLOW (`open_in_place`), a link refused.
 
-use std::fs::File;
-use std::os::unix::fs::PermissionsExt;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -27,21 +32,61 @@ pub fn parent(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder, so `path` is whole or absent.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// A new file under a fresh name beside `path`, made with O_EXCL (so through no link), to be renamed to `path`.
+fn fresh_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = parent(path);
     // Files get the mode any other program's would (0666 less the umask), not tempfile's private 0600.
-    let mut tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(".colorize-")
         .suffix(".partial")
         .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
+        .with_context(|| format!("cannot write in {}", dir.display()))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, so `path` is whole or absent. Whatever
+/// held the name, a planted link too, is replaced, never written through.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = fresh_beside(path)?;
     // The inner file's errors name no path; the temporary name would only confuse.
     std::io::Write::write_all(tmp.as_file_mut(), bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    // The error alone: tempfile's wraps it and names it again as its source, which would say it twice.
     tmp.persist(path)
+        .map_err(|e| e.error)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// Creates `path` empty and open for writing, for a file written as the run goes (appended to, or handed to
+/// OpenCV or ffmpeg by name): made under a fresh name with O_EXCL and renamed into place, so whatever held the
+/// name, a planted link too, is replaced, never written through.
+pub fn create_replacing(path: &Path) -> Result<File> {
+    fresh_beside(path)?
+        .persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Opens the file colorize keeps at `path` in place (a lock, a store it appends to) with `options`, never through
+/// a link: a link at `path`, or anything but a regular file, is refused naming it.
+pub fn open_in_place(path: &Path, options: &mut OpenOptions) -> Result<File> {
+    // O_NONBLOCK: a FIFO planted at the name must not hang the open; a regular file ignores it.
+    let opened = options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path);
+    let file = match opened {
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => bail!(
+            "{} is a link, and colorize never writes through one (someone who can write in that folder may have \
+             planted it: remove it, or choose another folder)",
+            path.display()
+        ),
+        opened => opened.with_context(|| format!("cannot open {}", path.display()))?,
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        bail!(
+            "{} is not a regular file (remove it, or choose another folder)",
+            path.display()
+        );
+    }
+    Ok(file)
 }
 
 /// Fails unless files can be made in `dir`, creating nothing: the nearest existing folder on its path must
@@ -118,23 +163,33 @@ pub fn refuse_to_clobber(output: &Path, input: &Path, overwrite: bool) -> Result
 pub struct TempFile {
     path: PathBuf,
     destination: PathBuf,
+    file: File,
 }
 
 impl TempFile {
-    /// Names (but does not create) `.NAME.colorize-TAG.EXT` beside `destination`.
-    pub fn beside(destination: &Path, tag: &str) -> TempFile {
+    /// Creates `.NAME.colorize-TAG.EXT` beside `destination`, empty, replacing whatever held that name (a file an
+    /// interrupted run left, or a planted link), so OpenCV or ffmpeg writing it by name writes this run's file.
+    pub fn create(destination: &Path, tag: &str) -> Result<TempFile> {
         let name = destination.file_name().unwrap_or_default().to_string_lossy();
         let ext = destination.extension().unwrap_or_default().to_string_lossy();
         let path = parent(destination).join(format!(".{name}.colorize-{tag}.{ext}"));
+        // Tracked before it exists: an interrupt from now on removes it.
         crate::interrupt::track(&path);
-        TempFile {
+        let file = create_replacing(&path).inspect_err(|_| crate::interrupt::untrack(&path))?;
+        Ok(TempFile {
             path,
             destination: destination.to_owned(),
-        }
+            file,
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The file, open for writing.
+    pub fn file(&self) -> &File {
+        &self.file
     }
 
     pub fn destination(&self) -> &Path {
@@ -194,7 +249,8 @@ impl FolderLock {
         let taken = |path: &Path, shared: bool| {
             let mode = if shared { libc::LOCK_SH } else { libc::LOCK_EX };
             // SAFETY: flock on a descriptor this closure owns; the lock goes when it is dropped.
-            File::open(path).is_ok_and(|file| unsafe { libc::flock(file.as_raw_fd(), mode | libc::LOCK_NB) } != 0)
+            open_in_place(path, OpenOptions::new().read(true))
+                .is_ok_and(|file| unsafe { libc::flock(file.as_raw_fd(), mode | libc::LOCK_NB) } != 0)
         };
         taken(&dir.join(".colorize-lock"), part.is_some())
             || part.is_some_and(|part| taken(&dir.join(format!(".colorize-lock-{part}")), false))
@@ -210,9 +266,10 @@ fn busy(dir: &Path, part: Option<&str>) -> anyhow::Error {
     )
 }
 
-/// An flock on `path` (shared or exclusive); None when another run holds it.
+/// An flock on `path` (shared or exclusive); None when another run holds it. The file is opened in place, never
+/// truncated or replaced: other runs lock the same file.
 fn lock(path: &Path, shared: bool) -> Result<Option<File>> {
-    let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let file = open_in_place(path, OpenOptions::new().read(true).write(true).create(true))?;
     let mode = if shared { libc::LOCK_SH } else { libc::LOCK_EX };
     // SAFETY: flock on a file descriptor this function owns; the lock goes with the descriptor.
     Ok((unsafe { libc::flock(file.as_raw_fd(), mode | libc::LOCK_NB) } == 0).then_some(file))
@@ -246,15 +303,52 @@ mod tests {
     fn a_temporary_file_is_gone_unless_persisted() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("film.mp4");
-        let tmp = TempFile::beside(&dest, "muxed");
+        let tmp = TempFile::create(&dest, "muxed").unwrap();
         assert_eq!(tmp.path(), dir.path().join(".film.mp4.colorize-muxed.mp4"));
         std::fs::write(tmp.path(), b"x").unwrap();
         drop(tmp);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        let tmp = TempFile::beside(&dest, "muxed");
+        let tmp = TempFile::create(&dest, "muxed").unwrap();
         std::fs::write(tmp.path(), b"x").unwrap();
         assert_eq!(tmp.persist().unwrap(), dest);
         assert_eq!(std::fs::read(&dest).unwrap(), b"x");
+    }
+
+    #[test]
+    fn a_planted_link_is_replaced_or_refused_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        let plant = |name: &str| {
+            let path = dir.path().join(name);
+            std::os::unix::fs::symlink(&victim, &path).unwrap();
+            path
+        };
+        let is_link = |path: &Path| std::fs::symlink_metadata(path).unwrap().is_symlink();
+        let written = plant("written");
+        write_atomically(&written, b"new").unwrap();
+        assert!(!is_link(&written));
+        let created = plant("created");
+        create_replacing(&created).unwrap();
+        assert!(!is_link(&created));
+        let temporary = plant(".film.avi.colorize-partial.avi");
+        let _tmp = TempFile::create(&dir.path().join("film.avi"), "partial").unwrap();
+        assert!(!is_link(&temporary));
+        let kept = plant("kept");
+        let err = open_in_place(&kept, OpenOptions::new().append(true)).unwrap_err();
+        assert!(err.to_string().contains("is a link"), "{err}");
+        plant(".colorize-lock");
+        let err = FolderLock::acquire(dir.path(), None).err().unwrap();
+        assert!(err.to_string().contains("is a link"), "{err}");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    }
+
+    /// Issue 30, weak: a store replaced by a folder said "Is a directory" twice.
+    #[test]
+    fn a_write_over_a_folder_says_why_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = format!("{:#}", write_atomically(dir.path(), b"x").unwrap_err());
+        assert_eq!(err.matches("os error").count(), 1, "{err}");
     }
 
     #[test]

@@ -73,7 +73,12 @@ fn from_folder(
 ) -> Result<(PathBuf, usize, f64)> {
     let (frames, fps, made) = folder(dir, args.fps)?;
     let mut review = match (page, &made) {
-        (Some(_), Some(made)) => Some(film::AssembledReview::open(dir, made.start, made.start + frames.len())?),
+        (Some(_), Some(made)) => Some(film::AssembledReview::open(
+            dir,
+            &made.input,
+            made.start,
+            made.start + frames.len(),
+        )?),
         (Some(_), None) => bail!("{}: --report needs frames colorize made (with --report)", dir.display()),
         (None, _) => None,
     };
@@ -83,7 +88,13 @@ fn from_folder(
     let film = assemble(&frames, &args.output, fps, sound, &progress, notes, review.as_mut())?;
     progress.finish();
     if let (Some(review), Some(page)) = (review, page) {
-        review.write(&args.output, page)?;
+        review.write(
+            &args.output,
+            &report::Wanted {
+                page: Some(page.to_path_buf()),
+                json: None,
+            },
+        )?;
         println!("{}", page.display());
     }
     Ok((film, frames.len(), fps))
@@ -91,6 +102,8 @@ fn from_folder(
 
 /// Frames colorize made: the index of the first, and the time it shows in the source when recorded.
 struct Made {
+    /// The input's content, which the review's records must be of.
+    input: String,
     start: usize,
     origin: Option<f64>,
 }
@@ -101,6 +114,7 @@ fn folder(dir: &Path, fps: Option<f64>) -> Result<(Vec<PathBuf>, f64, Option<Mad
     // Written by colorize, by one run or by shards: complete, or nothing is written.
     if let Some((frames, complete)) = film::check_folder(dir)? {
         let made = Made {
+            input: complete.input.clone(),
             start: complete.start,
             origin: complete.origin,
         };

@@ -8,6 +8,7 @@ mod image;
 mod rerun;
 mod shared;
 mod video;
+mod video_guard;
 
 use anyhow::Result;
 

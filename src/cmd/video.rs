@@ -10,21 +10,13 @@ use anyhow::{bail, Result};
 use super::batch;
 use super::rerun;
 use super::shared::{load_model, read_hints, threads, Outcome};
+use super::video_guard::{self as guard, review, Job};
 use crate::cli::{FrameFormat, VideoArgs};
 use crate::film;
 use crate::hints::HintFile;
 use crate::model::{Colorizer, Model, Predicts};
 use crate::output::{check_output, check_writable, FolderLock};
 use crate::progress::Progress;
-use crate::report;
-
-/// One film of the batch and what its run writes.
-struct Job {
-    input: PathBuf,
-    outputs: film::Outputs,
-    /// The input's content digest; None when it cannot be read.
-    digest: Option<String>,
-}
 
 /// Where each film's results go: the film at `-o` (a folder when there are several films, or when it is one) and
 /// its frames in a folder of their own, under a name that is the film's own (`batch::Names`). A film `-o` names
@@ -76,58 +68,18 @@ fn destinations(args: &VideoArgs, inputs: Vec<PathBuf>, shard: Option<film::Shar
             check_output(film, &input)?;
             film::fourcc(film)?;
             if named_film.is_some() {
-                refuse_anothers(film, digest.as_deref(), args.overwrite)?;
+                guard::refuse_anothers(film, digest.as_deref(), args.overwrite)?;
             }
-            check_sheet(args, film)?;
-            check_page(args, film)?;
+            guard::check_sheet(args, film)?;
+            guard::check_page(args, film)?;
         }
         if let Some(frames) = outputs.frames() {
             check_writable(&frames.dir)?;
         }
+        guard::check_report_json(args, &input, &outputs)?;
         jobs.push(Job { input, outputs, digest });
     }
     Ok(jobs)
-}
-
-/// Refuses the film `-o` names when another film made it, or something other than colorize, unless `--overwrite`
-/// says to replace it.
-fn refuse_anothers(film: &Path, digest: Option<&str>, overwrite: bool) -> Result<()> {
-    match film::Owner::of_film(film, digest) {
-        film::Owner::Other(why) if !overwrite => bail!(
-            "{} {why} (pass --overwrite to replace it, or choose another -o)",
-            film.display()
-        ),
-        _ => Ok(()),
-    }
-}
-
-/// Refuses, before any work, a contact sheet that would replace a file already beside the film unless
-/// `--overwrite` says so. A film that is there already is skipped, sheet and all, so only a film still to make
-/// can clobber one.
-fn check_sheet(args: &VideoArgs, film: &Path) -> Result<()> {
-    let sheet = film::sheet_beside(film);
-    if args.contact_sheet.is_some() && !args.overwrite && !film.exists() && sheet.exists() {
-        bail!("{} already exists (pass --overwrite to replace it)", sheet.display());
-    }
-    Ok(())
-}
-
-/// Refuses, before any work, a review page that would replace a file beside a film still to make, as for sheets.
-fn check_page(args: &VideoArgs, film: &Path) -> Result<()> {
-    let page = report::page_beside(film);
-    if args.report && !args.overwrite && !film.exists() && page.exists() {
-        bail!("{} already exists (pass --overwrite to replace it)", page.display());
-    }
-    Ok(())
-}
-
-/// What review a film's run writes, if any: a shard writes no page, only its records for `assemble`.
-fn review(args: &VideoArgs, job: &Job) -> Option<report::Wanted> {
-    let wanted = report::Wanted {
-        page: job.outputs.film().filter(|_| args.report).map(report::page_beside),
-        json: args.report_json.clone(),
-    };
-    (args.report || wanted.any()).then_some(wanted)
 }
 
 fn options(args: &VideoArgs, job: &Job, model: &Model, hints: &Arc<Vec<HintFile>>) -> film::Options {
@@ -223,7 +175,7 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
         let label = format!("{} ({} of {})", film.input.display(), k + 1, films.len());
         // A film there already is made again only where its finishing settings changed: refinished.
         let due = || film::refinish_due(&options(&args, film, &model, &hints), model.identity());
-        let (result, row) = match skipped(&args, film, due) {
+        let (result, row) = match guard::skipped(&args, film, films.len(), due) {
             Err(e) => {
                 eprintln!("error: {}: {e:#}", film.input.display());
                 (Outcome::of_error(), "refused".to_string())
@@ -251,39 +203,6 @@ pub fn run(args: VideoArgs) -> Result<Outcome> {
         );
     }
     Ok(outcome)
-}
-
-/// Why a film of the batch is skipped, and its word in the summary: its film is there, made from it (looked at
-/// now, as another run may have made it since the batch began) with the finishing asked for (`refinish_due` says
-/// whether it was not, or refuses other predictions), or another run is writing its frames.
-fn skipped(
-    args: &VideoArgs,
-    job: &Job,
-    refinish_due: impl FnOnce() -> Result<bool>,
-) -> Result<Option<(String, &'static str)>> {
-    let film = job.outputs.film();
-    if let Some(film) =
-        film.filter(|f| !args.overwrite && film::Owner::of_film(f, job.digest.as_deref()) == film::Owner::This)
-    {
-        if !refinish_due()? {
-            let why = format!(
-                "{} is there already, skipped (pass --overwrite to make it again)",
-                film.display()
-            );
-            return Ok(Some((why, "already there")));
-        }
-    }
-    let Some(frames) = job.outputs.frames() else {
-        return Ok(None);
-    };
-    let part = job.outputs.shard().map(|s| s.tag());
-    Ok(FolderLock::held(&frames.dir, part.as_deref()).then(|| {
-        let why = format!(
-            "{} is being written by another colorize run, skipped (run the command again once it is done)",
-            frames.dir.display()
-        );
-        (why, "left to another run")
-    }))
 }
 
 /// Where a film's time went, and how busy its `networks` were over its `seconds`.

@@ -73,6 +73,7 @@ fn with_truth(segment: Segment<Key<Input>>, truths: &[Mat]) -> Result<Segment<Ke
                     Some(Ab {
                         ab,
                         origin: Origin::Network,
+                        uncertainty: None,
                     })
                 }))
             })

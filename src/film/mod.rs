@@ -41,7 +41,7 @@ pub use records::manifest::check_folder;
 pub use records::owner::content_digest;
 pub use records::owner::{made_by_colorize, Owner};
 pub use records::parts::check_parts;
-pub use review::assembled::AssembledReview;
+pub use review::assembled::{review_from_records, AssembledReview};
 pub use run::colorize::colorize;
 pub use run::refinish::refinish_due;
 pub use write::summary::{HintsDone, Summary};

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::data::{Data, Wanted};
 use super::page;
@@ -13,11 +13,11 @@ use super::picture::Shown;
 pub fn write(wanted: &Wanted, data: &Data, shown: &[Shown]) -> Result<()> {
     if let Some(path) = &wanted.json {
         let json = serde_json::to_string_pretty(data)?;
-        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::output::write_atomically(path, json.as_bytes())?;
     }
     if let Some(path) = &wanted.page {
         let html = page::html(data, shown)?;
-        std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::output::write_atomically(path, html.as_bytes())?;
     }
     Ok(())
 }
@@ -25,5 +25,5 @@ pub fn write(wanted: &Wanted, data: &Data, shown: &[Shown]) -> Result<()> {
 /// Writes a batch of photos' page.
 pub fn write_photos(path: &Path, data: &PhotoData, shown: &[Shown]) -> Result<()> {
     let html = photos::html(data, shown)?;
-    std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))
+    crate::output::write_atomically(path, html.as_bytes())
 }

@@ -252,9 +252,9 @@ fn assemble_on_the_frames_of_an_unfinished_run_says_to_finish_it() {
     let ws = Workspace::new();
     write_video(&ws.path("in.avi"), 10.0, Size::new(32, 24), &[20, 60]);
     ws.ok(&["video", "in.avi", "--frames-dir", "frames", "--no-audio", "-q"]);
-    let record = ws.path("frames/.colorize-manifest");
-    let text = std::fs::read_to_string(&record).unwrap();
-    std::fs::write(&record, text.replace("complete true", "complete false")).unwrap();
+    support::edit_sealed(&ws.path("frames/.colorize-manifest"), |text| {
+        text.replace("complete true", "complete false")
+    });
     let out = ws.run(&["assemble", "frames", "-o", "again.avi"]);
     fails_with(
         &out,

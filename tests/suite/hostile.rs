@@ -342,3 +342,51 @@ fn a_film_name_too_long_for_the_files_beside_it_is_refused_before_any_work() {
     assert_eq!(ws.entries(), before, "something was written");
     ws.ok(&["video", &name, "-o", "short.avi", "-q"]);
 }
+
+/// Issue 30, BAD 9: a finished film whose manifest was damaged was "there already, skipped" with exit 0, though
+/// nothing says how it was made. It fails, naming the record.
+#[test]
+fn a_finished_film_with_a_damaged_manifest_fails_not_skipped() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 10.0, Size::new(32, 24), &[20, 60, 100]);
+    let args = ["video", "in.avi", "--frames-dir", "fr", "-o", "out.avi", "-q"];
+    ws.ok(&args);
+    std::fs::write(ws.path("fr/.colorize-manifest"), b"colorize-manifest 4\nshard x\n").unwrap();
+    fails_with(&ws.run(&args), 1, &["fr/.colorize-manifest", "--overwrite"]);
+}
+
+/// Issue 30, BAD 9: `--report` added to a finished film was "there already, skipped" with no page and exit 0. The
+/// page is written from the records beside its frames where an earlier run left them; otherwise the run fails,
+/// saying why.
+#[test]
+fn report_added_to_a_finished_film_writes_its_page_or_fails_saying_why() {
+    let ws = Workspace::new();
+    write_video(&ws.path("in.avi"), 10.0, Size::new(32, 24), &[20, 60, 100, 140]);
+    let with_records = ["video", "in.avi", "--frames-dir", "fr", "-o", "r.avi", "--report", "-q"];
+    ws.ok(&with_records);
+    std::fs::remove_file(ws.path("r.report.html")).unwrap();
+    let out = ws.run(&with_records);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = std::fs::read_to_string(ws.path("r.report.html")).unwrap();
+    assert!(page.contains("<html"), "no page");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("r.report.html"));
+
+    ws.ok(&["video", "in.avi", "--frames-dir", "plain", "-o", "p.avi", "-q"]);
+    let out = ws.run(&[
+        "video",
+        "in.avi",
+        "--frames-dir",
+        "plain",
+        "-o",
+        "p.avi",
+        "--report",
+        "-q",
+    ]);
+    fails_with(&out, 1, &["p.avi is there already", "--report", "--overwrite"]);
+    assert!(!ws.path("p.report.html").exists());
+
+    ws.ok(&["video", "in.avi", "--no-frames", "-o", "n.avi", "-q"]);
+    let out = ws.run(&["video", "in.avi", "--no-frames", "-o", "n.avi", "--report", "-q"]);
+    fails_with(&out, 1, &["n.avi is there already", "--overwrite"]);
+    assert!(!ws.path("n.report.html").exists());
+}

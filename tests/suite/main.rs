@@ -24,6 +24,7 @@ mod parts;
 mod refinish;
 mod report;
 mod report_page;
+mod safe_files;
 mod shards;
 mod sheet;
 mod slurm;

@@ -365,3 +365,70 @@ fn a_batch_rerun_refinishes_the_film_whose_hints_changed_and_skips_the_other() {
     assert!(said.contains("b.avi is there already, skipped"), "{said}");
     assert_eq!(modified(&ws.path("out/b.avi")), b_film);
 }
+
+/// A frame of a review: its index, whether a cut comes before it, its uncertainty.
+type Reviewed = (u64, bool, Option<f64>);
+
+/// The frames of a run's review (`--report-json`), and the frames its attention list calls unsteady.
+fn review_of(ws: &Workspace, json: &str) -> (Vec<Reviewed>, Vec<u64>) {
+    let text = std::fs::read_to_string(ws.path(json)).unwrap();
+    let data: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let frames = data["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["index"].as_u64().unwrap(),
+                f["cut"].as_bool().unwrap(),
+                f["uncertainty"].as_f64(),
+            )
+        })
+        .collect();
+    let unsteady = data["attention"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["why"].as_str().is_some_and(|w| w.eq_ignore_ascii_case("unsteady")))
+        .map(|a| a["frame"].as_u64().unwrap())
+        .collect();
+    (frames, unsteady)
+}
+
+/// Issue 30, BAD 6: after a hint refinish the review said 0 cuts, every uncertainty was null and the attention
+/// list called a cut "unsteady"; after a `--saturation` refinish the uncertainties were gone. Cuts and keyframes'
+/// uncertainties survive a refinish: kept shots keep their records, and the stored predictions their uncertainty.
+#[test]
+fn a_refinish_writes_a_true_review_with_its_cuts_and_uncertainties() {
+    let test = "a_refinish_writes_a_true_review_with_its_cuts_and_uncertainties";
+    let ws = Workspace::new();
+    if three_shots(&ws, test).is_none() {
+        return;
+    }
+    std::fs::write(ws.path("hints.csv"), MIDDLE_HINTS).unwrap();
+    run(&ws, &args("frames", "out.avi", &["--report-json", "first.json"]));
+    let (first, _) = review_of(&ws, "first.json");
+    let cuts =
+        |frames: &[(u64, bool, Option<f64>)]| -> Vec<u64> { frames.iter().filter(|f| f.1).map(|f| f.0).collect() };
+    let unsure =
+        |frames: &[Reviewed]| -> Vec<(u64, f64)> { frames.iter().filter_map(|f| f.2.map(|u| (f.0, u))).collect() };
+    assert_eq!(cuts(&first), [25, 50]);
+    assert!(unsure(&first).len() >= 3, "{first:?}");
+    for (extra, json) in [
+        (&["--hints", "hints.csv"][..], "hinted.json"),
+        (&["--hints", "hints.csv", "--saturation", "1.3"], "saturated.json"),
+    ] {
+        let said = run(
+            &ws,
+            &args("frames", "out.avi", &[extra, &["--report-json", json]].concat()),
+        );
+        assert!(said.contains("refinishing"), "{said}");
+        let (frames, unsteady) = review_of(&ws, json);
+        assert_eq!(cuts(&frames), [25, 50], "{json}");
+        assert_eq!(unsure(&frames), unsure(&first), "{json}");
+        assert!(
+            !unsteady.iter().any(|f| [25, 50].contains(f)),
+            "{json}: a cut called unsteady: {unsteady:?}"
+        );
+    }
+}

@@ -76,8 +76,8 @@ pub enum Between {
 
 /// A keyframe: `T` is what the network needs (`Input`) on the way to the workers, its prediction (`Ab`) after.
 pub enum Key<T> {
-    /// Already on disk from an earlier run.
-    Resumed,
+    /// Already on disk from an earlier run; `cut` as for `Computed`, for the review.
+    Resumed { cut: bool },
     Computed {
         /// L at full resolution.
         l: Mat,
@@ -97,7 +97,7 @@ impl<T> Key<T> {
     /// The same keyframe, what the network needs turned into its prediction.
     pub fn with_net<U>(self, net: impl FnOnce(Option<T>) -> Option<U>) -> Key<U> {
         match self {
-            Key::Resumed => Key::Resumed,
+            Key::Resumed { cut } => Key::Resumed { cut },
             Key::Computed {
                 l,
                 net: input,
@@ -120,13 +120,15 @@ pub enum Input {
     /// L resized to the network's square, as a 1x1xSxS blob: one forward pass.
     Blob(Mat),
     /// The prediction an earlier run made for this frame (predictions.rs): no forward pass.
-    Stored(Mat),
+    Stored(Ab),
 }
 
 /// The network's a/b, on its output grid, and where it came from.
 pub struct Ab {
     pub ab: Mat,
     pub origin: Origin,
+    /// The network's mean uncertainty over the frame (entropy.rs), where the run that predicted it measured it.
+    pub uncertainty: Option<f64>,
 }
 
 /// Where a prediction came from: the network now, or the store of an earlier run's.

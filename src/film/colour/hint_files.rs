@@ -35,18 +35,21 @@ pub fn check_hints(films: &[&Path], files: &[HintFile]) -> Result<()> {
     Ok(())
 }
 
+/// The one encoding every digest of placed hints takes (the fingerprint's, and each hinted frame's in the shots'
+/// records): per hint its frame (u64), then x, y, a, b and radius (f32), little-endian, in order, into a SHA-256.
+pub fn digest_hints<'a>(hints: impl IntoIterator<Item = (usize, &'a Hint)>) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    for (frame, h) in hints {
+        digest.update((frame as u64).to_le_bytes());
+        for value in [h.x, h.y, h.ab[0], h.ab[1], h.radius] {
+            digest.update(value.to_le_bytes());
+        }
+    }
+    digest.finalize().into()
+}
+
 /// The hints' content, for the fingerprint: every hint's frame, place, colour and radius.
 pub fn hints_digest(hints: &[(usize, Hint)]) -> Option<String> {
-    use sha2::{Digest, Sha256};
-    if hints.is_empty() {
-        return None;
-    }
-    let mut hasher = Sha256::new();
-    for (frame, h) in hints {
-        hasher.update(format!(
-            "{frame} {} {} {} {} {}\n",
-            h.x, h.y, h.ab[0], h.ab[1], h.radius
-        ));
-    }
-    Some(crate::model::files::hex(&hasher.finalize()))
+    (!hints.is_empty()).then(|| crate::model::files::hex(&digest_hints(hints.iter().map(|(frame, h)| (*frame, h)))))
 }

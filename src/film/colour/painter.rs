@@ -282,6 +282,7 @@ mod tests {
                 net: net.map(|ab| Ab {
                     ab,
                     origin: Origin::Network,
+                    uncertainty: None,
                 }),
                 back,
                 cut: false,

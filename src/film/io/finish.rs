@@ -78,7 +78,7 @@ pub fn finish_film(
     if let Some(sound) = &sound {
         note_short_sound(sound, frames as f64 / fps, notes);
     }
-    let muxed = TempFile::beside(closed.destination(), "muxed");
+    let muxed = TempFile::create(closed.destination(), "muxed")?;
     mux(&Mux {
         video: closed.path(),
         rate: rate_fraction(fps),
@@ -116,15 +116,16 @@ pub fn join_parts(
     sound: Option<Sound>,
     notes: &mut Vec<String>,
 ) -> Result<PathBuf> {
-    let list = TempFile::beside(output, "parts");
+    let list = TempFile::create(output, "parts")?;
     let mut text = String::new();
     for part in parts {
         let path = std::path::absolute(part).with_context(|| format!("cannot find {}", part.display()))?;
         // The concat demuxer's quoting: inside '...', a quote is written '\''.
         text.push_str(&format!("file '{}'\n", path.to_string_lossy().replace('\'', "'\\''")));
     }
-    std::fs::write(list.path(), text).with_context(|| format!("cannot write beside {}", output.display()))?;
-    let joined = TempFile::beside(output, "joined");
+    std::io::Write::write_all(&mut list.file(), text.as_bytes())
+        .with_context(|| format!("cannot write beside {}", output.display()))?;
+    let joined = TempFile::create(output, "joined")?;
     let mut cmd = Command::new("ffmpeg");
     cmd.args(["-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i"])
         .arg(list.path())
@@ -220,6 +221,14 @@ fn run_interruptibly(cmd: &mut Command) -> Result<(bool, String)> {
         .stderr(Stdio::piped())
         .spawn()
         .context("cannot run ffmpeg")?;
+    // Read while it runs: one that says more than the pipe holds would otherwise wait for a reader while this
+    // waits for it to exit.
+    let mut pipe = child.stderr.take().context("cannot read what ffmpeg says")?;
+    let said = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut pipe, &mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    });
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break status;
@@ -231,16 +240,28 @@ fn run_interruptibly(cmd: &mut Command) -> Result<(bool, String)> {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let mut stderr = String::new();
-    if let Some(mut pipe) = child.stderr.take() {
-        std::io::Read::read_to_string(&mut pipe, &mut stderr)?;
-    }
+    // The pipe closes with the process, so the reader ends; it holds no lock and nothing in it panics.
+    let stderr = said.join().unwrap_or_default();
     Ok((status.success(), stderr))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 30: ffmpeg's stderr was read only after it exited, so one that said more than a pipe holds waited
+    /// for a reader forever, and colorize waited for it.
+    #[test]
+    fn a_chatty_program_is_read_while_it_runs_so_neither_waits_forever() {
+        let mut chatty = Command::new("sh");
+        let say = "i=0; while [ $i -lt 3000 ]; do echo 'a line of chatter, 3000 of them fill the pipe' >&2; \
+                   i=$((i+1)); done; echo last >&2";
+        chatty.args(["-c", say]);
+        let (ok, said) = run_interruptibly(&mut chatty).unwrap();
+        assert!(ok);
+        assert_eq!(said.lines().count(), 3001);
+        assert_eq!(said.lines().last(), Some("last"));
+    }
 
     #[test]
     fn rates_become_exact_fractions() {

@@ -37,7 +37,7 @@ impl FilmWriter {
         let fourcc = fourcc(path)?;
         let dir = output::parent(path);
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
-        let tmp = TempFile::beside(path, "partial");
+        let tmp = TempFile::create(path, "partial")?;
         let writer = videoio::VideoWriter::new(tmp.path(), fourcc, fps, size, true)
             .ok()
             .filter(|w| w.is_opened().unwrap_or(false))

@@ -6,7 +6,7 @@ use anyhow::Result;
 use super::outputs::Outputs;
 use super::resolve::Plan;
 use crate::film::io::frame_dir::FrameDir;
-use crate::film::records::predictions::{self, Keep, Recall, Store};
+use crate::film::records::predictions::{self, Found, Keep, Recall, Store};
 use crate::film::records::resume::{self, OtherRuns, Resumption};
 use crate::film::records::shots::Painting;
 use crate::progress::Progress;
@@ -35,9 +35,14 @@ pub fn take_over(
     let (recall, keep) = predictions::open(&path, &plan.fingerprint, store)?;
     let resumption = resumption.unwrap_or_default();
     if let Some(line) = &resumption.refinish {
-        let reused = match recall.len() {
-            0 => "no predictions stored: keyframes are computed again".to_string(),
-            n => format!("predictions reused ({n} keyframes stored)"),
+        let reused = match (recall.len(), recall.found) {
+            (0, Found::Others) => format!(
+                "{} holds the predictions of another input or other prediction settings: keyframes are computed \
+                 again",
+                path.display()
+            ),
+            (0, _) => "no predictions stored: keyframes are computed again".to_string(),
+            (n, _) => format!("predictions reused ({n} keyframes stored)"),
         };
         progress.say(|| eprintln!("{line}; {reused}"));
     }

@@ -134,7 +134,7 @@ impl<'a> Keys<'a> {
             gray: frame.gray,
         });
         let work = match frame.role {
-            Role::Resumed => Key::Resumed,
+            Role::Resumed => Key::Resumed { cut: after_cut },
             // Nothing waits for a warmup keyframe a resumed run needs no more.
             Role::Settled => return Ok(None),
             Role::Warmup | Role::Written | Role::ReadAhead => Key::Computed {

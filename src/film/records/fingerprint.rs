@@ -257,7 +257,7 @@ fn read_on_off(text: &str) -> Result<bool> {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A fingerprint with every field set to something recognisable.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use super::file::check_magic;
+use super::file::{self, check_magic};
 use super::fingerprint::Fingerprint;
 use super::shots::Ledger;
 use crate::film::io::frame_dir::frame_path;
@@ -14,8 +14,9 @@ use crate::film::io::shard::Shard;
 use crate::output::write_atomically;
 
 /// Version 2: the fingerprint in named fields, one a line, after the others. Version 3: the colour hints in the
-/// fingerprint. Version 4: the shots, one a line, before the fingerprint.
-const MAGIC: &str = "colorize-manifest 4";
+/// fingerprint. Version 4: the shots, one a line, before the fingerprint. Version 5: a checksum of the whole record
+/// as its last line (`file::seal`), so a damaged one is refused rather than taken.
+const MAGIC: &str = "colorize-manifest 5";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Manifest {
@@ -56,12 +57,14 @@ impl Manifest {
             self.shots.to_text(),
             self.fingerprint.to_text()
         );
-        write_atomically(path, text.as_bytes())
+        write_atomically(path, &file::seal(text.into_bytes()))
     }
 
     pub fn parse(text: &str) -> Result<Manifest> {
-        let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+        let first = text.split_once('\n').map_or(text, |(first, _)| first);
         check_magic(first, MAGIC).map_err(|e| anyhow::anyhow!("{e}: colorize that part again, with --overwrite"))?;
+        let whole = std::str::from_utf8(file::unseal(text.as_bytes())?)?;
+        let rest = whole.split_once('\n').map_or("", |(_, rest)| rest);
         Manifest::parse_fields(rest).map_err(|e| anyhow::anyhow!("is damaged ({e:#})"))
     }
 
@@ -126,6 +129,8 @@ pub fn read_all(dir: &Path) -> Result<Vec<(String, Manifest)>> {
 /// What a complete set of manifests promises: the frames `start..end`, their format, rate and sound's start.
 #[derive(Debug, PartialEq)]
 pub struct Complete {
+    /// The input's content (`content_digest`) the frames were made from.
+    pub input: String,
     pub start: usize,
     pub end: usize,
     pub ext: String,
@@ -185,6 +190,7 @@ pub fn complete(manifests: &[(String, Manifest)]) -> Result<Complete> {
     }
     let end = next.context("damaged: a finished shard records no end")?;
     Ok(Complete {
+        input: first.fingerprint.prediction.input.clone(),
         start: first.whole_start,
         end,
         ext: first.ext.clone(),
@@ -299,11 +305,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         m.save(&part_record(&dir.path().join("part-1.mp4"))).unwrap();
         let text = std::fs::read_to_string(dir.path().join(".part-1.mp4.colorize-manifest")).unwrap();
-        let expected = "colorize-manifest 4\nshard 1 3\nwhole-start 10\nframes 20 30\nfps 23.976023976023978\n\
+        let expected = "colorize-manifest 5\nshard 1 3\nwhole-start 10\nframes 20 30\nfps 23.976023976023978\n\
                         origin 0.417\next jpg\ncomplete true\nshot 12 21 0123456789abcdef whole\n\
                         shot 25 26 0123456789abcdef whole\n"
             .to_string()
             + &sample().to_text();
+        let expected = format!("{expected}checksum {}\n", file::checksum_hex(expected.as_bytes()));
         assert_eq!(text, expected);
         assert_eq!(Manifest::parse(&text).unwrap(), m);
     }
@@ -375,5 +382,18 @@ mod tests {
             shard(2, 3, 30, Some(30)),
         ];
         assert_eq!(complete(&short).unwrap().end, 27);
+    }
+
+    /// Issue 30, BAD 7: a manifest with a number changed was taken as it read. Its checksum refuses it.
+    #[test]
+    fn a_damaged_manifest_is_refused_not_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = part_record(&dir.path().join("part-0.mp4"));
+        shard(0, 1, 0, Some(30)).1.save(&record).unwrap();
+        let damaged = std::fs::read_to_string(&record)
+            .unwrap()
+            .replace("frames 0 30", "frames 0 20");
+        let err = format!("{:?}", Manifest::parse(&damaged).map(drop));
+        assert!(err.contains("is damaged"), "taken: {err}");
     }
 }

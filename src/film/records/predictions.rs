@@ -3,7 +3,8 @@
 //!
 //! One file: a header naming what decides the predictions (the fingerprint's prediction half), then one entry per
 //! keyframe computed, appended in the order the sink takes them: the frame's index, the grid's rows and columns,
-//! the values as the network gave them (a and b interleaved, f32, little-endian), and a checksum of all that. The
+//! the network's mean uncertainty where the run measured it (for the review of a refinish), the values as the
+//! network gave them (a and b interleaved, f32, little-endian), and a checksum of all that. The
 //! sink appends a batch's entries before it writes the resume record, so the record never promises a frame whose
 //! keyframe's prediction is not kept; an entry a kill cut short fails its length or checksum and counts as absent,
 //! its keyframe computed again.
@@ -16,16 +17,18 @@ use std::path::{Path, PathBuf};
 use anyhow::{ensure, Context, Result};
 use opencv::core::{Mat, CV_32FC2};
 use opencv::prelude::*;
-use sha2::{Digest, Sha256};
 
 use super::file;
 use super::fingerprint::Fingerprint;
-use crate::output::write_atomically;
+use crate::film::base::frame::{Ab, Origin};
+use crate::output::{open_in_place, write_atomically};
 
-/// Version 1: entries of index, rows, columns, values and an 8-byte checksum after a text header.
-const MAGIC: &str = "colorize-predictions 1";
-/// Index (8 bytes), rows and columns (4 each) before the values; the checksum after them.
-const HEAD: usize = 16;
+/// Version 1: entries of index, rows, columns, values and an 8-byte checksum after a text header. Version 2: the
+/// mean uncertainty after the columns.
+const MAGIC: &str = "colorize-predictions 2";
+/// Index (8 bytes), rows and columns (4 each), whether the uncertainty was measured (1) and its value (8), before
+/// the values; the checksum after them.
+const HEAD: usize = 25;
 const CHECKSUM: usize = 8;
 /// No network grid is larger: what a damaged entry's size is checked against.
 const LARGEST_SIDE: u32 = 4096;
@@ -39,6 +42,19 @@ pub fn beside_part(film: &Path) -> PathBuf {
 pub struct Recall {
     file: File,
     at: HashMap<usize, Entry>,
+    /// What the store held when it was opened, for the line a refinish says.
+    pub found: Found,
+}
+
+/// What a run found in the store before it started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// Nothing to use: no store, or the run starts over.
+    Nothing,
+    /// The predictions of another input or other prediction settings (or a store of another version), not used.
+    Others,
+    /// Predictions of this run's input and settings.
+    Ours,
 }
 
 #[derive(Clone, Copy)]
@@ -75,11 +91,16 @@ pub fn open(path: &Path, fingerprint: &Fingerprint, store: Store) -> Result<(Rec
         Store::Reuse => entries(path, &header),
         Store::Restart => None,
     };
+    let held = match (&found, store) {
+        (Some(_), _) => Found::Ours,
+        (None, Store::Reuse) if path.is_file() => Found::Others,
+        (None, _) => Found::Nothing,
+    };
     let at = match found {
         Some((at, end)) => {
             // Whatever follows the last whole entry was cut short: new entries go after the whole ones.
-            let file = OpenOptions::new().write(true).open(path);
-            file.and_then(|f| f.set_len(end))
+            let file = open_in_place(path, OpenOptions::new().write(true))?;
+            file.set_len(end)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             at
         }
@@ -88,22 +109,23 @@ pub fn open(path: &Path, fingerprint: &Fingerprint, store: Store) -> Result<(Rec
             HashMap::new()
         }
     };
-    let cannot = || format!("cannot open {}", path.display());
     let recall = Recall {
-        file: File::open(path).with_context(cannot)?,
+        file: open_in_place(path, OpenOptions::new().read(true))?,
         at,
+        found: held,
     };
     let keep = Keep {
         path: path.to_owned(),
-        file: OpenOptions::new().append(true).open(path).with_context(cannot)?,
+        file: open_in_place(path, OpenOptions::new().append(true))?,
     };
     Ok((recall, keep))
 }
 
 /// Where each frame's entry lies in the store at `path` and where the whole entries end, if the store is there and
-/// its header is `header`. A later entry for a frame replaces an earlier one.
+/// its header is `header`. A later entry for a frame replaces an earlier one. A link at `path` holds none: the
+/// store is started afresh in its place.
 fn entries(path: &Path, header: &str) -> Option<(HashMap<usize, Entry>, u64)> {
-    let file = File::open(path).ok()?;
+    let file = open_in_place(path, OpenOptions::new().read(true)).ok()?;
     let size = file.metadata().ok()?.len();
     let mut file = BufReader::new(file);
     let mut start = vec![0u8; header.len()];
@@ -117,7 +139,7 @@ fn entries(path: &Path, header: &str) -> Option<(HashMap<usize, Entry>, u64)> {
     while file.read_exact(&mut head).is_ok() {
         let index = u64::from_le_bytes(head[..8].try_into().ok()?) as usize;
         let rows = u32::from_le_bytes(head[8..12].try_into().ok()?);
-        let cols = u32::from_le_bytes(head[12..].try_into().ok()?);
+        let cols = u32::from_le_bytes(head[12..16].try_into().ok()?);
         let entry = Entry { offset, rows, cols };
         let end = offset + entry.len() as u64;
         if rows == 0 || cols == 0 || rows > LARGEST_SIDE || cols > LARGEST_SIDE || end > size {
@@ -136,8 +158,9 @@ impl Recall {
         self.at.len()
     }
 
-    /// Frame `index`'s prediction, exactly as the network gave it; None when the store has none (or a damaged one).
-    pub fn get(&mut self, index: usize) -> Result<Option<Mat>> {
+    /// Frame `index`'s prediction, exactly as the network gave it, with its uncertainty where it was measured; None
+    /// when the store has none (or a damaged one).
+    pub fn get(&mut self, index: usize) -> Result<Option<Ab>> {
         let Some(&entry) = self.at.get(&index) else {
             return Ok(None);
         };
@@ -147,18 +170,24 @@ impl Recall {
             .read_exact(&mut bytes)
             .context("cannot read the stored predictions")?;
         let (body, sum) = bytes.split_at(entry.len() - CHECKSUM);
-        if Sha256::digest(body)[..CHECKSUM] != *sum || body[..8] != (index as u64).to_le_bytes() {
+        if file::checksum(body) != *sum || body[..8] != (index as u64).to_le_bytes() {
             return Ok(None);
         }
         let mut ab = Mat::new_rows_cols_with_default(entry.rows as i32, entry.cols as i32, CV_32FC2, 0.0.into())?;
         ab.data_bytes_mut()?.copy_from_slice(&body[HEAD..]);
-        Ok(Some(ab))
+        let uncertainty = (body[16] == 1).then(|| f64::from_le_bytes(body[17..HEAD].try_into().unwrap_or_default()));
+        Ok(Some(Ab {
+            ab,
+            origin: Origin::Store,
+            uncertainty,
+        }))
     }
 }
 
 impl Keep {
-    /// Appends frame `index`'s prediction.
-    pub fn keep(&mut self, index: usize, ab: &Mat) -> Result<()> {
+    /// Appends frame `index`'s prediction and its uncertainty.
+    pub fn keep(&mut self, index: usize, prediction: &Ab) -> Result<()> {
+        let ab = &prediction.ab;
         ensure!(
             ab.typ() == CV_32FC2 && ab.is_continuous(),
             "frame {index}: a prediction is two f32 channels"
@@ -167,9 +196,10 @@ impl Keep {
         entry.extend_from_slice(&(index as u64).to_le_bytes());
         entry.extend_from_slice(&(ab.rows() as u32).to_le_bytes());
         entry.extend_from_slice(&(ab.cols() as u32).to_le_bytes());
+        entry.push(u8::from(prediction.uncertainty.is_some()));
+        entry.extend_from_slice(&prediction.uncertainty.unwrap_or_default().to_le_bytes());
         entry.extend_from_slice(ab.data_bytes()?);
-        let sum = Sha256::digest(&entry);
-        entry.extend_from_slice(&sum[..CHECKSUM]);
+        entry.extend_from_slice(&file::checksum(&entry));
         self.file
             .write_all(&entry)
             .with_context(|| format!("cannot write {}", self.path.display()))
@@ -191,6 +221,15 @@ mod tests {
         ab
     }
 
+    /// `prediction(seed)` as the network gave it, with an uncertainty measured for positive seeds.
+    fn stored(seed: f32) -> Ab {
+        Ab {
+            ab: prediction(seed),
+            origin: Origin::Network,
+            uncertainty: (seed > 0.0).then_some(f64::from(seed) / 10.0),
+        }
+    }
+
     fn bytes(m: &Mat) -> Vec<u8> {
         m.data_bytes().unwrap().to_vec()
     }
@@ -200,20 +239,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".colorize-predictions");
         let (_, mut keep) = open(&path, &sample(), Store::Reuse).unwrap();
-        keep.keep(0, &prediction(1.0)).unwrap();
-        keep.keep(12, &prediction(-7.25)).unwrap();
+        keep.keep(0, &stored(1.0)).unwrap();
+        keep.keep(12, &stored(-7.25)).unwrap();
         drop(keep);
         let (mut recall, mut keep) = open(&path, &sample(), Store::Reuse).unwrap();
         assert_eq!(recall.len(), 2);
-        assert_eq!(bytes(&recall.get(12).unwrap().unwrap()), bytes(&prediction(-7.25)));
-        assert_eq!(bytes(&recall.get(0).unwrap().unwrap()), bytes(&prediction(1.0)));
+        assert_eq!(bytes(&recall.get(12).unwrap().unwrap().ab), bytes(&prediction(-7.25)));
+        assert_eq!(bytes(&recall.get(0).unwrap().unwrap().ab), bytes(&prediction(1.0)));
         assert!(recall.get(3).unwrap().is_none());
-        keep.keep(24, &prediction(3.0)).unwrap();
+        assert_eq!(recall.get(0).unwrap().unwrap().uncertainty, Some(0.1));
+        assert_eq!(recall.get(12).unwrap().unwrap().uncertainty, None);
+        keep.keep(24, &stored(3.0)).unwrap();
         let (mut recall, _) = open(&path, &sample(), Store::Reuse).unwrap();
-        assert_eq!(bytes(&recall.get(24).unwrap().unwrap()), bytes(&prediction(3.0)));
-        // One keyframe at the network's resolution for render size 224: 56 x 56 x 2 f32 and 24 bytes of framing.
+        assert_eq!(bytes(&recall.get(24).unwrap().unwrap().ab), bytes(&prediction(3.0)));
+        // One keyframe at the network's resolution for render size 224: 56 x 56 x 2 f32 and 33 bytes of framing.
         let header = format!("{MAGIC}\n{}\n", sample().prediction_text()).len() as u64;
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), header + 3 * 25_112);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), header + 3 * 25_121);
     }
 
     #[test]
@@ -223,18 +264,19 @@ mod tests {
         open(&path, &sample(), Store::Reuse)
             .unwrap()
             .1
-            .keep(5, &prediction(2.0))
+            .keep(5, &stored(2.0))
             .unwrap();
         let mut refinished = sample();
         refinished.finishing.smooth = 0.9;
         assert_eq!(open(&path, &refinished, Store::Reuse).unwrap().0.len(), 1);
         let mut wider = sample();
         wider.prediction.width = Some(320);
-        assert_eq!(open(&path, &wider, Store::Reuse).unwrap().0.len(), 0);
+        let (recall, _) = open(&path, &wider, Store::Reuse).unwrap();
+        assert_eq!((recall.len(), recall.found), (0, Found::Others));
         open(&path, &sample(), Store::Reuse)
             .unwrap()
             .1
-            .keep(5, &prediction(2.0))
+            .keep(5, &stored(2.0))
             .unwrap();
         assert_eq!(open(&path, &sample(), Store::Restart).unwrap().0.len(), 0);
     }
@@ -245,11 +287,11 @@ mod tests {
         let path = dir.path().join("store");
         let (_, mut keep) = open(&path, &sample(), Store::Reuse).unwrap();
         for index in [0, 3, 6] {
-            keep.keep(index, &prediction(index as f32)).unwrap();
+            keep.keep(index, &stored(index as f32)).unwrap();
         }
         drop(keep);
         let mut bytes = std::fs::read(&path).unwrap();
-        let last = bytes.len() - 25_112;
+        let last = bytes.len() - 25_121;
         bytes[last - 100] ^= 1;
         bytes.truncate(bytes.len() - 10);
         std::fs::write(&path, &bytes).unwrap();
@@ -258,10 +300,10 @@ mod tests {
         assert!(recall.get(3).unwrap().is_none(), "its checksum fails");
         assert!(recall.get(6).unwrap().is_none(), "cut short");
         // The torn tail is cut off, so an entry appended now reads back.
-        keep.keep(6, &prediction(6.0)).unwrap();
+        keep.keep(6, &stored(6.0)).unwrap();
         let (mut recall, _) = open(&path, &sample(), Store::Reuse).unwrap();
         assert_eq!(
-            recall.get(6).unwrap().map(|m| m.data_bytes().unwrap().to_vec()),
+            recall.get(6).unwrap().map(|p| p.ab.data_bytes().unwrap().to_vec()),
             Some(prediction(6.0).data_bytes().unwrap().to_vec())
         );
     }

@@ -12,11 +12,10 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
-use anyhow::{bail, ensure, Context, Result};
-use opencv::core::{Mat, CV_32FC2};
-use opencv::prelude::*;
+use anyhow::{bail, Context, Result};
 
-use super::file::check_magic;
+use super::colour_state;
+use super::file::{self, check_magic};
 use super::fingerprint::Fingerprint;
 use super::shots::{Ledger, Painting};
 use crate::film::colour::painter::ColourState;
@@ -26,8 +25,9 @@ use crate::position::Span;
 
 /// Version 3: the colour carried is the last keyframe's, at the analysis size. Version 4: the fingerprint in named
 /// fields, one a line, ended by an empty line. Version 5: the hints in the fingerprint, their correction in the
-/// colour state. Version 6: the shots on disk, one a line, before the fingerprint.
-const MAGIC: &str = "colorize-resume 6";
+/// colour state. Version 6: the shots on disk, one a line, before the fingerprint. Version 7: a checksum of the
+/// whole record at its end (`file::seal`), so a damaged colour state is refused rather than carried on from.
+const MAGIC: &str = "colorize-resume 7";
 
 /// What becomes of frames in the folder that another run made (`--overwrite` replaces them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,37 +61,6 @@ fn path(frames: &FrameDir) -> PathBuf {
     frames.record("resume")
 }
 
-fn encode_mat(out: &mut Vec<u8>, m: &Option<Mat>) -> Result<()> {
-    match m {
-        None => out.extend_from_slice(&[0u8; 8]),
-        Some(m) => {
-            out.extend_from_slice(&(m.rows() as u32).to_le_bytes());
-            out.extend_from_slice(&(m.cols() as u32).to_le_bytes());
-            out.extend_from_slice(m.data_bytes()?);
-        }
-    }
-    Ok(())
-}
-
-fn decode_mat(bytes: &mut &[u8]) -> Result<Option<Mat>> {
-    ensure!(bytes.len() >= 8, "cut short");
-    let rows = u32::from_le_bytes(bytes[..4].try_into()?) as usize;
-    let cols = u32::from_le_bytes(bytes[4..8].try_into()?) as usize;
-    *bytes = &bytes[8..];
-    if rows == 0 {
-        return Ok(None);
-    }
-    let len = rows
-        .checked_mul(cols)
-        .and_then(|n| n.checked_mul(8))
-        .context("too large")?;
-    ensure!(rows <= 4096 && cols <= 4096 && bytes.len() >= len, "cut short");
-    let mut m = Mat::new_rows_cols_with_default(rows as i32, cols as i32, CV_32FC2, 0.0.into())?;
-    m.data_bytes_mut()?.copy_from_slice(&bytes[..len]);
-    *bytes = &bytes[len..];
-    Ok(Some(m))
-}
-
 /// Records the shots on disk (`ledger`), and the colour state after frame `next - 1`, the last one painted.
 pub fn save(
     frames: &FrameDir,
@@ -102,10 +71,8 @@ pub fn save(
 ) -> Result<()> {
     let text = format!("{MAGIC}\nnext {next}\n{}{}\n", ledger.to_text(), fingerprint.to_text());
     let mut out = text.into_bytes();
-    encode_mat(&mut out, &colour.last_ab)?;
-    encode_mat(&mut out, &colour.key)?;
-    encode_mat(&mut out, &colour.correction)?;
-    write_atomically(&path(frames), &out)
+    colour_state::encode(&mut out, colour)?;
+    write_atomically(&path(frames), &file::seal(out))
 }
 
 /// What an earlier run with the same predictions left, if one did, for a run that finishes shots as `finish`
@@ -159,13 +126,27 @@ pub fn load(
 /// The record's bytes, None where there is none. Frames of `span` in the folder with no record of what made them
 /// are refused, unless `others` says to replace them.
 fn read(frames: &FrameDir, span: Span, others: OtherRuns) -> Result<Option<Vec<u8>>> {
-    if let Ok(bytes) = std::fs::read(path(frames)) {
+    let record = path(frames);
+    if let Ok(bytes) = std::fs::read(&record) {
         return Ok(Some(bytes));
     }
     if let Some(found) = frames.any_frame(span).filter(|_| others == OtherRuns::Refuse) {
+        // Frames colorize made (their manifest says so) whose record is gone are not another run's.
+        let whose = if record.is_dir() {
+            format!(
+                ", but {}, the record of the run that made it, is a folder",
+                record.display()
+            )
+        } else if frames.record("manifest").is_file() {
+            format!(
+                ", but {}, the record of the run that made it, is missing",
+                record.display()
+            )
+        } else {
+            " from another run".to_string()
+        };
         bail!(
-            "{} already holds {} from another run (pass --overwrite to replace such frames, or choose another \
-             --frames-dir)",
+            "{} already holds {}{whose} (pass --overwrite to replace such frames, or choose another --frames-dir)",
             frames.dir.display(),
             found.file_name().unwrap_or_default().to_string_lossy()
         );
@@ -195,7 +176,7 @@ fn refinish_line(fingerprint: &Fingerprint, found: &Fingerprint, ledger: &Ledger
 fn parse(bytes: &[u8]) -> Result<(Fingerprint, Checkpoint)> {
     let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
     check_magic(&String::from_utf8_lossy(first), MAGIC)?;
-    parse_current(bytes).map_err(|e| anyhow::anyhow!("is damaged ({e:#})"))
+    parse_current(file::unseal(bytes)?).map_err(|e| anyhow::anyhow!("is damaged ({e:#})"))
 }
 
 fn parse_current(bytes: &[u8]) -> Result<(Fingerprint, Checkpoint)> {
@@ -214,11 +195,7 @@ fn parse_current(bytes: &[u8]) -> Result<(Fingerprint, Checkpoint)> {
         ledger.parse_line(line.trim_end())?;
     }
     let fingerprint = Fingerprint::parse(&lines.collect::<String>())?;
-    let colour = ColourState {
-        last_ab: decode_mat(&mut rest)?,
-        key: decode_mat(&mut rest)?,
-        correction: decode_mat(&mut rest)?,
-    };
+    let colour = colour_state::decode(&mut rest)?;
     Ok((fingerprint, Checkpoint { next, colour, ledger }))
 }
 
@@ -229,11 +206,18 @@ mod tests {
     use crate::film::io::frame_dir::FrameFormat;
     use crate::film::records::fingerprint::tests::sample;
     use crate::film::records::shots::tests::painted_frame;
-    use opencv::core::Scalar;
+    use opencv::core::{Mat, Scalar, CV_32FC2};
+    use opencv::prelude::*;
 
     use OtherRuns::{Refuse, Replace};
 
     const ALL: Span = Span { start: 0, end: None };
+
+    /// Why a run with the sample fingerprint refuses the frames in `frames`; it fails the test if it takes them.
+    fn refused(frames: &FrameDir) -> String {
+        let loaded = load(frames, &sample(), &finish(&sample()), ALL, Refuse);
+        format!("{:#}", loaded.map(drop).unwrap_err())
+    }
 
     /// How a run with `fingerprint` and no hints finishes its shots.
     fn finish(fingerprint: &Fingerprint) -> Painting {
@@ -311,12 +295,16 @@ mod tests {
         ledger.parse_line("shot 4 5 0123456789abcdef open").unwrap();
         save(&frames, &sample(), 5, &ColourState::default(), &ledger).unwrap();
         let expected = format!(
-            "colorize-resume 6\nnext 5\nshot 4 5 0123456789abcdef open\n{}\n{}",
+            "colorize-resume 7\nnext 5\nshot 4 5 0123456789abcdef open\n{}\n{}",
             sample().to_text(),
             // Three absent a/b images: the last prediction, the last keyframe's colour, the hints' correction.
             "\0".repeat(24)
         );
-        assert_eq!(std::fs::read(path(&frames)).unwrap(), expected.as_bytes());
+        let sum = file::checksum_hex(expected.as_bytes());
+        assert_eq!(
+            std::fs::read(path(&frames)).unwrap(),
+            format!("{expected}checksum {sum}\n").as_bytes()
+        );
     }
 
     #[test]
@@ -338,8 +326,12 @@ mod tests {
         assert!(load(&frames, &sample(), &finish(&sample()), part, Refuse)
             .unwrap()
             .is_none());
-        let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse).err().unwrap();
-        assert!(err.to_string().contains("frame_000002.jpg"), "{err}");
+        assert!(refused(&frames).contains("frame_000002.jpg from another run"));
+        // Frames colorize made, whose record is gone or is a folder, say so rather than blame another run.
+        std::fs::write(frames.record("manifest"), b"").unwrap();
+        assert!(refused(&frames).contains(".colorize-resume, the record of the run that made it, is missing"));
+        std::fs::create_dir(path(&frames)).unwrap();
+        assert!(refused(&frames).contains("made it, is a folder"));
         assert!(load(&frames, &sample(), &finish(&sample()), ALL, Replace)
             .unwrap()
             .is_none());
@@ -350,19 +342,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), FrameFormat::Png, None).unwrap();
         let whole = format!("{MAGIC}\nnext 7\n{}\n", sample().to_text()).into_bytes();
+        let sealed = |text: &[u8]| file::seal(text.to_vec());
         for junk in [
             &b""[..],
-            b"colorize-resume 6\nnext 7\nf\n\n\x05\x00\x00\x00\x05\x00\x00\x00",
-            b"colorize-resume 6\nnext 7\nshot 1 x\n\n",
-            &whole[..whole.len() - 1],
+            &sealed(b"colorize-resume 7\nnext 7\nf\n\n\x05\x00\x00\x00\x05\x00\x00\x00"),
+            &sealed(b"colorize-resume 7\nnext 7\nshot 1 x\n\n"),
+            &sealed(&whole[..whole.len() - 1]),
+            &sealed(&whole),
             &whole,
             b"\xff\xfe",
         ] {
             std::fs::write(path(&frames), junk).unwrap();
-            let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse)
-                .err()
-                .unwrap()
-                .to_string();
+            let err = refused(&frames);
             assert!(err.contains("is damaged") && err.contains("--overwrite"), "{err}");
         }
     }
@@ -372,10 +363,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let frames = FrameDir::create(dir.path(), FrameFormat::Png, None).unwrap();
         std::fs::write(path(&frames), b"colorize-resume 5\nnext 7\ninput=1\n\n\x00\x00").unwrap();
-        let err = load(&frames, &sample(), &finish(&sample()), ALL, Refuse)
-            .err()
-            .unwrap()
-            .to_string();
+        let err = refused(&frames);
         assert!(
             err.contains("another version of colorize") && err.contains("--overwrite"),
             "{err}"
@@ -383,5 +371,29 @@ mod tests {
         assert!(load(&frames, &sample(), &finish(&sample()), ALL, Replace)
             .unwrap()
             .is_none());
+    }
+
+    /// Issue 30, BAD 7: floats overwritten in the middle of the colour state were taken, and the resumed frames
+    /// differed from an uninterrupted run's. The record's checksum refuses it.
+    #[test]
+    fn a_damaged_colour_state_is_refused_not_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let frames = FrameDir::create(dir.path(), FrameFormat::Png, None).unwrap();
+        let ab = Mat::new_rows_cols_with_default(8, 8, CV_32FC2, Scalar::new(1.5, -2.0, 0.0, 0.0)).unwrap();
+        let state = ColourState {
+            last_ab: Some(ab),
+            key: None,
+            correction: None,
+        };
+        save(&frames, &sample(), 2, &state, &Ledger::default()).unwrap();
+        let mut bytes = std::fs::read(path(&frames)).unwrap();
+        let middle = bytes.len() - 8 * 8 * 8 / 2 - 24;
+        bytes[middle..middle + 8].copy_from_slice(&7.0f64.to_le_bytes());
+        std::fs::write(path(&frames), &bytes).unwrap();
+        let err = refused(&frames);
+        assert!(
+            err.contains("is damaged") && err.contains("--overwrite"),
+            "taken: {err}"
+        );
     }
 }

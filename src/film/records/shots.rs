@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::fingerprint::Fingerprint;
 use crate::film::base::frame::Picture;
+use crate::film::colour::hint_files::digest_hints;
 use crate::film::colour::tracks::Tracked;
 use crate::model::files::hex;
 use crate::position::Span;
@@ -34,15 +35,7 @@ impl Painting {
             .collect();
         let hinted = hints
             .frames()
-            .map(|(index, hints)| {
-                let mut digest = Sha256::new();
-                for h in hints {
-                    for value in [h.x, h.y, h.ab[0], h.ab[1], h.radius] {
-                        digest.update(value.to_le_bytes());
-                    }
-                }
-                (index, digest.finalize().into())
-            })
+            .map(|(index, hints)| (index, digest_hints(hints.iter().map(|h| (index, h)))))
             .collect();
         Painting { settings, hinted }
     }

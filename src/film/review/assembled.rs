@@ -6,11 +6,13 @@ use std::path::Path;
 
 use anyhow::{ensure, Context, Result};
 use opencv::core::Mat;
-use opencv::imgproc;
+use opencv::prelude::*;
+use opencv::{imgcodecs, imgproc};
 
 use super::change::Change;
 use super::gather::{earlier_records, Records, PICKS};
 use crate::film::base::scene::Shot;
+use crate::film::records::manifest::check_folder;
 use crate::report::{self, Collector, FrameRecord, Stored};
 use crate::sheet;
 
@@ -22,8 +24,9 @@ pub struct AssembledReview {
 }
 
 impl AssembledReview {
-    /// Reads the records the runs left in `dir` for frames `start..end`; every frame must have one.
-    pub fn open(dir: &Path, start: usize, end: usize) -> Result<AssembledReview> {
+    /// Reads the records the runs left in `dir` for frames `start..end` of the film whose content is `input`;
+    /// every frame must have one.
+    pub fn open(dir: &Path, input: &str, start: usize, end: usize) -> Result<AssembledReview> {
         let mut records = HashMap::new();
         let mut stored: Vec<Stored> = Vec::new();
         let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
@@ -35,7 +38,7 @@ impl AssembledReview {
                     .push(serde_json::from_str(&text).with_context(|| format!("{} is not readable", path.display()))?);
             } else if name == ".colorize-review" || name.starts_with(".colorize-review-") {
                 // The manifests, checked before, say the shards are of one run.
-                records.extend(earlier_records(&path, Records::All)?);
+                records.extend(earlier_records(&path, Records::Of { input })?);
             }
         }
         let missing = (start..end).filter(|i| !records.contains_key(i)).count();
@@ -79,14 +82,26 @@ impl AssembledReview {
         Ok(())
     }
 
-    /// Writes the page of `film` to `page`.
-    pub fn write(mut self, film: &Path, page: &Path) -> Result<()> {
+    /// Writes the review of `film` (its page, or its JSON alone) as `wanted` asks.
+    pub fn write(mut self, film: &Path, wanted: &report::Wanted) -> Result<()> {
         self.stored.settings.rerun = self.stored.settings.rerun.or_film(film);
         let (data, shown) = self.collector.finish(self.stored.film, self.stored.settings);
-        let wanted = report::Wanted {
-            page: Some(page.to_path_buf()),
-            json: None,
-        };
-        report::write(&wanted, &data, &shown)
+        report::write(wanted, &data, &shown)
     }
+}
+
+/// The review `wanted` of `film`, made already, from the frames and the records a run with `--report` left in
+/// `dir`, the frames read back as `assemble` reads them.
+pub fn review_from_records(film: &Path, dir: &Path, wanted: &report::Wanted) -> Result<()> {
+    let (frames, complete) =
+        check_folder(dir)?.with_context(|| format!("{} holds no record of frames colorize made", dir.display()))?;
+    let mut review = AssembledReview::open(dir, &complete.input, complete.start, complete.end)?;
+    for (index, path) in (complete.start..).zip(&frames) {
+        let bgr = imgcodecs::imread(path, imgcodecs::IMREAD_COLOR)
+            .ok()
+            .filter(|m| !m.empty())
+            .with_context(|| format!("cannot read frame {}", path.display()))?;
+        review.frame(index, &bgr)?;
+    }
+    review.write(film, wanted)
 }

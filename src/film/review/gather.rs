@@ -2,30 +2,45 @@
 //! the colour change the motion does not explain measured, and the page written once the film is done.
 //!
 //! With a frames folder, each frame's record is also appended to `.colorize-review` beside the frames (after a
-//! first line naming the run, by its fingerprint), so a resumed run knows how the frames of the run before got
-//! their colour and how sure the network was of them.
+//! line naming the film and the run, by its fingerprint), so a resumed run knows how the frames of the run before
+//! got their colour and how sure the network was of them. Each line carries its checksum (`file::seal_line`): a
+//! damaged record is not used, and the records of another film are refused by `assemble`.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write as _;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use opencv::core::Mat;
+use serde::{Deserialize, Serialize};
 
 use super::change::Change;
-use crate::film::base::frame::{Ab, Key, Segment};
+use crate::film::base::frame::{Ab, Key, Origin, Segment};
 use crate::film::base::scene::Shot;
 use crate::film::io::frame_dir::FrameDir;
 use crate::film::plan::resolve::Plan;
+use crate::film::records::file::{self, check_magic};
+use crate::film::records::fingerprint::Fingerprint;
 use crate::model::Uncertainty;
-use crate::output::write_atomically;
+use crate::output::{create_replacing, write_atomically};
 use crate::report::{self, Collector, FrameRecord, Kind, ModelDigests, Settings, Stored};
 use crate::sheet;
 
 /// Frames shown whatever they hold, evenly spread over the film.
 pub const PICKS: usize = 12;
+
+/// Version 2: the film's name beside the run's fingerprint, and a checksum on every line.
+const MAGIC: &str = "colorize-review 2";
+
+/// The line after the version: which film and which run (its fingerprint) the records are of.
+#[derive(Serialize, Deserialize)]
+struct MadeBy {
+    film: String,
+    run: String,
+}
 
 pub struct Review {
     collector: Collector,
@@ -34,6 +49,8 @@ pub struct Review {
     taken: HashMap<usize, (Kind, bool)>,
     /// Records of the frames an earlier run made, by index.
     earlier: HashMap<usize, FrameRecord>,
+    /// The uncertainty stored with the predictions of keyframes painted from the store, by index.
+    stored: HashMap<usize, f64>,
     /// Colour hints placed on each frame that has any.
     hints: HashMap<usize, usize>,
     /// Where each frame's record is appended, when frames are kept, and where the settings go at the end.
@@ -43,9 +60,9 @@ pub struct Review {
 }
 
 impl Review {
-    /// A review, when the run asks for one; with `frames` kept, the records of the frames before `resume_at`
-    /// that an earlier run made are read back and the rest dropped.
-    pub fn new(plan: &Plan, frames: Option<&FrameDir>, resume_at: usize) -> Result<Option<Review>> {
+    /// A review, when the run asks for one; with `frames` kept, the records of the frames `kept` (left as an
+    /// earlier run with the same predictions made them) are read back and the rest dropped.
+    pub fn new(plan: &Plan, frames: Option<&FrameDir>, kept: &[Range<usize>]) -> Result<Option<Review>> {
         if plan.report.is_none() {
             return Ok(None);
         }
@@ -62,18 +79,25 @@ impl Review {
             Some(frames) => {
                 let path = frames.record("review");
                 let fingerprint = plan.fingerprint.to_text();
+                let prediction = plan.fingerprint.prediction_text();
                 let earlier = earlier_records(
                     &path,
-                    Records::Before {
-                        resume_at,
-                        fingerprint: &fingerprint,
+                    Records::Kept {
+                        kept,
+                        prediction: &prediction,
                     },
                 )?;
-                let mut file = File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
-                writeln!(file, "{}", serde_json::to_string(&fingerprint)?)?;
+                let mut file = create_replacing(&path)?;
+                let made_by = MadeBy {
+                    film: plan.input.display().to_string(),
+                    run: fingerprint,
+                };
+                let mut text = format!("{MAGIC}\n{}\n", file::seal_line(&serde_json::to_string(&made_by)?));
                 for record in earlier.values() {
-                    writeln!(file, "{}", serde_json::to_string(record)?)?;
+                    text += &format!("{}\n", file::seal_line(&serde_json::to_string(record)?));
                 }
+                file.write_all(text.as_bytes())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
                 (earlier, Some((path, file)))
             }
             None => (HashMap::new(), None),
@@ -88,6 +112,7 @@ impl Review {
             change: None,
             taken: HashMap::new(),
             earlier,
+            stored: HashMap::new(),
             hints,
             store,
             settings_store,
@@ -114,10 +139,18 @@ impl Review {
                     } => {
                         let kind = if net.is_some() { Kind::Keyframe } else { Kind::Repeat };
                         self.taken.insert(key.index, (kind, *cut));
+                        if let Some(Ab {
+                            origin: Origin::Store,
+                            uncertainty: Some(mean),
+                            ..
+                        }) = net
+                        {
+                            self.stored.insert(key.index, *mean);
+                        }
                     }
                     // Made by a run without a review, if it left no record: a keyframe, as far as is known.
-                    Key::Resumed => {
-                        self.taken.insert(key.index, (Kind::Keyframe, false));
+                    Key::Resumed { cut } => {
+                        self.taken.insert(key.index, (Kind::Keyframe, *cut));
                     }
                     Key::Computed { .. } => {}
                 }
@@ -139,12 +172,13 @@ impl Review {
             kind,
             cut,
             stability,
-            uncertainty: None,
+            // The network's, when it ran on the frame now, replaces this (`Collector::add`).
+            uncertainty: self.stored.remove(&index),
             hints: self.hints.get(&index).copied().unwrap_or(0),
         });
         let record = self.collector.add(record, original.unwrap_or(bgr), bgr)?;
         if let (Some((path, file)), false) = (&mut self.store, resumed) {
-            let line = serde_json::to_string(record)?;
+            let line = file::seal_line(&serde_json::to_string(record)?);
             writeln!(file, "{line}").with_context(|| format!("cannot write {}", path.display()))?;
         }
         Ok(())
@@ -193,32 +227,59 @@ fn settings(plan: &Plan, frames: usize, seconds: f64) -> Settings {
 /// Which of the review records beside a film's frames are read back.
 #[derive(Clone, Copy)]
 pub enum Records<'a> {
-    /// All of them, whichever run wrote them: `assemble` reads each shard's.
-    All,
-    /// Those of frames before `resume_at`, if the run `fingerprint` names wrote them: frames an `--overwrite` run
-    /// without `--report` replaced keep no one's record.
-    Before { resume_at: usize, fingerprint: &'a str },
+    /// All of them, whichever run wrote them, if they are of the film whose content is `input`: `assemble` reads
+    /// each shard's.
+    Of { input: &'a str },
+    /// Those of the frames `kept` from earlier runs, if a run with the same predictions (`prediction`, the
+    /// fingerprint's prediction half) wrote them: a frame's kind, cut and uncertainty follow from its predictions,
+    /// and a refinish keeps them for the shots it leaves.
+    Kept {
+        kept: &'a [Range<usize>],
+        prediction: &'a str,
+    },
 }
 
-/// The records in `path` that `which` asks for, by index; none where there is no such file.
+/// The records in `path` that `which` asks for, by index; none where there is no such file. A damaged record, or
+/// one with an uncertainty no network gives, is left out. Records of another version or of another run are not read back for a resumed run, and refused for
+/// `assemble`, naming the film they are of.
 pub fn earlier_records(path: &Path, which: Records) -> Result<HashMap<usize, FrameRecord>> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Ok(HashMap::new());
     };
     let mut lines = text.lines();
-    let made_by: Option<String> = lines.next().and_then(|l| serde_json::from_str(l).ok());
-    let wanted = |index: usize| match which {
-        Records::All => true,
-        Records::Before { resume_at, .. } => index < resume_at,
-    };
-    if matches!(which, Records::Before { fingerprint, .. } if made_by.as_deref() != Some(fingerprint)) {
-        return Ok(HashMap::new());
+    let made_by = check_magic(lines.next().unwrap_or_default(), MAGIC).and_then(|()| {
+        let line = lines
+            .next()
+            .and_then(file::unseal_line)
+            .context("is damaged (no film and run)")?;
+        Ok(serde_json::from_str::<MadeBy>(line)?)
+    });
+    match (which, made_by) {
+        (Records::Kept { prediction, .. }, Ok(made_by))
+            if Fingerprint::parse(&made_by.run).is_ok_and(|run| run.prediction_text() == prediction) => {}
+        (Records::Kept { .. }, _) => return Ok(HashMap::new()),
+        (Records::Of { input }, Ok(made_by)) => {
+            let of = Fingerprint::parse(&made_by.run).map(|run| run.prediction.input);
+            if of.as_deref().ok() != Some(input) {
+                bail!(
+                    "{} holds the review of another film, {} (run this film with --report to review it)",
+                    path.display(),
+                    made_by.film
+                );
+            }
+        }
+        (Records::Of { .. }, Err(e)) => bail!("{} {e:#} (run this film with --report again)", path.display()),
     }
+    let wanted = |index: usize| match which {
+        Records::Of { .. } => true,
+        Records::Kept { kept, .. } => kept.iter().any(|range| range.contains(&index)),
+    };
     let mut records = HashMap::new();
-    for (n, line) in lines.enumerate().filter(|(_, l)| !l.is_empty()) {
-        let record: FrameRecord = serde_json::from_str(line)
-            .with_context(|| format!("{} line {}: not a frame record", path.display(), n + 2))?;
-        if wanted(record.index) {
+    let whole = lines.filter_map(file::unseal_line);
+    for record in whole.filter_map(|line| serde_json::from_str::<FrameRecord>(line).ok()) {
+        // An uncertainty is a share of the most there can be: one past 1 is no record of colorize's.
+        let possible = record.uncertainty.is_none_or(|u| (0.0..=1.0).contains(&u));
+        if possible && wanted(record.index) {
             records.insert(record.index, record);
         }
     }
@@ -228,9 +289,10 @@ pub fn earlier_records(path: &Path, which: Records) -> Result<HashMap<usize, Fra
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::film::records::fingerprint::tests::sample;
 
     #[test]
-    fn records_are_read_back_only_for_the_run_that_wrote_them_and_before_the_resume_point() {
+    fn records_are_read_back_only_for_runs_of_the_same_predictions_and_for_the_frames_kept() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".colorize-review");
         let record = |index| FrameRecord {
@@ -242,20 +304,48 @@ mod tests {
             uncertainty: None,
             hints: 0,
         };
-        let lines: Vec<String> = std::iter::once(serde_json::to_string("run a\nsettings").unwrap())
+        let unsure_99 = FrameRecord {
+            uncertainty: Some(99.0),
+            ..record(3)
+        };
+        let run = sample().to_text();
+        let made_by = MadeBy {
+            film: "a.mp4".into(),
+            run: run.clone(),
+        };
+        let lines: Vec<String> = std::iter::once(MAGIC.to_string())
             .chain(
-                [record(0), record(1), record(2)]
-                    .iter()
-                    .map(|r| serde_json::to_string(r).unwrap()),
+                std::iter::once(serde_json::to_string(&made_by).unwrap())
+                    .chain(
+                        [record(0), record(1), record(2), unsure_99]
+                            .iter()
+                            .map(|r| serde_json::to_string(r).unwrap()),
+                    )
+                    .map(|line| file::seal_line(&line)),
             )
             .collect();
         std::fs::write(&path, lines.join("\n")).unwrap();
-        let before = |resume_at, fingerprint| Records::Before { resume_at, fingerprint };
         let read = |which| earlier_records(&path, which).unwrap();
-        assert_eq!(read(before(2, "run a\nsettings")).len(), 2);
-        assert!(read(before(3, "run b\nsettings")).is_empty(), "another run's records");
-        assert_eq!(read(Records::All).len(), 3);
-        assert!(earlier_records(&dir.path().join("none"), Records::All)
+        let prediction = sample().prediction_text();
+        let kept = |kept| Records::Kept {
+            kept,
+            prediction: &prediction,
+        };
+        assert_eq!(read(kept(&[0..1, 2..5])).keys().collect::<Vec<_>>().len(), 2);
+        assert!(read(kept(&[0..1, 2..5])).contains_key(&2));
+        let mut other = sample();
+        other.prediction.width = None;
+        let other = other.prediction_text();
+        let others = Records::Kept {
+            kept: &[0..1, 1..3],
+            prediction: &other,
+        };
+        assert!(read(others).is_empty(), "the records of a run with other predictions");
+        let input = sample().prediction.input;
+        assert_eq!(read(Records::Of { input: &input }).len(), 3);
+        let err = earlier_records(&path, Records::Of { input: "9:ff" }).unwrap_err();
+        assert!(err.to_string().contains("another film, a.mp4"), "{err}");
+        assert!(earlier_records(&dir.path().join("none"), Records::Of { input: &input })
             .unwrap()
             .is_empty());
     }

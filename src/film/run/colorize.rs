@@ -146,16 +146,16 @@ fn forward(
         inputs.len()
     );
     let mut predicted = predicted.into_iter();
+    // Uncertainties come in the same order, when they come at all.
+    let mut means = uncertain.iter().map(|(_, u)| u.mean);
     // One prediction per blob, in order: `inputs` was taken from these same keyframes.
     let mut coloured = |input: Input| match input {
         Input::Blob(_) => predicted.next().map(|ab| Ab {
             ab,
             origin: Origin::Network,
+            uncertainty: means.next(),
         }),
-        Input::Stored(ab) => Some(Ab {
-            ab,
-            origin: Origin::Store,
-        }),
+        Input::Stored(ab) => Some(ab),
     };
     let segments = batch
         .into_iter()

@@ -100,7 +100,7 @@ impl<'a> Sink<'a> {
             carries_on: resumption.carries_on,
             stored,
         };
-        let review = Review::new(plan, frames.as_ref(), earlier.done_until(plan.span.start))?;
+        let review = Review::new(plan, frames.as_ref(), &earlier.kept)?;
         let sink = Sink {
             plan,
             frames,
@@ -177,10 +177,12 @@ impl<'a> Sink<'a> {
             work:
                 Key::Computed {
                     net:
-                        Some(Ab {
-                            ab,
-                            origin: Origin::Network,
-                        }),
+                        Some(
+                            prediction @ Ab {
+                                origin: Origin::Network,
+                                ..
+                            },
+                        ),
                     ..
                 },
             ..
@@ -190,7 +192,7 @@ impl<'a> Sink<'a> {
         };
         self.counts.forward_passes += 1;
         match &mut self.store {
-            Some(store) => store.keep(*index, ab),
+            Some(store) => store.keep(*index, prediction),
             None => Ok(()),
         }
     }

@@ -428,3 +428,17 @@ pub fn make_clip(path: &Path, rate: &str, seconds: f64, audio: bool) {
     let out = cmd.arg(path).output().expect("ffmpeg runs (apt-get install ffmpeg)");
     assert!(out.status.success(), "ffmpeg: {}", stderr(&out));
 }
+
+/// A record colorize sealed (`checksum HEX` as its last line: the first 8 bytes of the SHA-256 of all before it),
+/// changed by `edit` as a test needs and sealed again, so that it reads as colorize wrote it.
+pub fn edit_sealed(path: &Path, edit: impl FnOnce(&str) -> String) {
+    use sha2::{Digest, Sha256};
+    let text = std::fs::read_to_string(path).unwrap();
+    let (body, _) = text.trim_end().rsplit_once('\n').unwrap();
+    let body = edit(&format!("{body}\n"));
+    let sum: String = Sha256::digest(body.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(path, format!("{body}checksum {sum}\n")).unwrap();
+}
