@@ -5,7 +5,6 @@
 //! machine uses the same choice (a different one would make a resumed run's predictions another backend's).
 
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::PathBuf;
 
@@ -14,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::engine::Engine;
 use super::files::hex;
-use crate::output::write_atomically;
+use crate::output::{open_in_place, write_atomically};
 
 const MAGIC: &str = "colorize-backend-speed 1";
 
@@ -129,14 +128,10 @@ pub fn faster(key: &str, seconds: impl Fn(Engine) -> Result<f64>) -> Result<(Eng
     let dir = path.parent().unwrap_or(&path);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // Held while this run reads, measures and writes: a run beside it waits and takes the same result.
-    let lock = path.with_extension("lock");
-    let lock = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&lock)
-        .with_context(|| format!("cannot open {}", lock.display()))?;
+    let lock = open_in_place(
+        &path.with_extension("lock"),
+        OpenOptions::new().write(true).create(true).truncate(false),
+    )?;
     exclusive(&lock)?;
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     if let Some(measured) = lookup(&text, key) {
