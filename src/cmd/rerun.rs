@@ -2,7 +2,7 @@
 //! added: the same input, outputs and every setting that decides the pictures, so that it refinishes this film
 //! (or redoes these photos) rather than starting a fresh run elsewhere.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
@@ -18,6 +18,26 @@ struct Words(Vec<String>);
 impl Words {
     fn flag(&mut self, flag: &str) {
         self.0.push(flag.to_string());
+    }
+
+    /// Each flag whose option is on.
+    fn flags(&mut self, flags: &[(bool, &str)]) {
+        for &(on, flag) in flags {
+            if on {
+                self.flag(flag);
+            }
+        }
+    }
+
+    /// What films and photos share at the end: the contact sheet, the model, and the hints given before.
+    fn sheet_model_hints(&mut self, sheet: Option<usize>, model: &ModelArgs, exact: bool, hints: &[PathBuf]) {
+        if let Some(pairs) = sheet {
+            self.flag(&format!("--contact-sheet={pairs}"));
+        }
+        self.model(model, exact);
+        for hints in hints {
+            self.path("--hints", hints);
+        }
     }
 
     fn value(&mut self, flag: &str, value: impl ToString) {
@@ -86,22 +106,12 @@ pub fn film(args: &VideoArgs, input: &Path, outputs: &film::Outputs) -> Rerun {
         words.value("--saturation", args.saturation);
     }
     words.value("--render-size", args.render_size);
-    for (on, flag) in [
+    words.flags(&[
         (args.side_by_side, "--side-by-side"),
         (args.no_audio, "--no-audio"),
         (args.report, "--report"),
-    ] {
-        if on {
-            words.flag(flag);
-        }
-    }
-    if let Some(pairs) = args.contact_sheet {
-        words.flag(&format!("--contact-sheet={pairs}"));
-    }
-    words.model(&args.model, args.exact);
-    for hints in &args.hints {
-        words.path("--hints", hints);
-    }
+    ]);
+    words.sheet_model_hints(args.contact_sheet, &args.model, args.exact, &args.hints);
     Rerun {
         arguments: words.0,
         output: outputs
@@ -125,18 +135,8 @@ pub fn photos(args: &ImageArgs) -> Rerun {
     {
         words.value("--format", format.get_name());
     }
-    for (on, flag) in [(args.exact, "--exact"), (args.report, "--report")] {
-        if on {
-            words.flag(flag);
-        }
-    }
-    if let Some(pairs) = args.contact_sheet {
-        words.flag(&format!("--contact-sheet={pairs}"));
-    }
-    words.model(&args.model, args.exact);
-    for hints in &args.hints {
-        words.path("--hints", hints);
-    }
+    words.flags(&[(args.exact, "--exact"), (args.report, "--report")]);
+    words.sheet_model_hints(args.contact_sheet, &args.model, args.exact, &args.hints);
     Rerun {
         arguments: words.0,
         output: Some(args.output.to_string_lossy().into_owned()),
