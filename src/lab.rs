@@ -1,7 +1,9 @@
-//! The recipe's per-frame arithmetic around the network: L in, a/b out, back to 8-bit colour.
+//! Each network's per-frame arithmetic around it, as its authors' own pipeline does it: L in, a/b out, back to
+//! 8-bit colour.
 //!
-//! The recipe turns every frame gray, then to float RGB and CIE Lab. With R = G = B the L channel depends on the
-//! gray level alone, so it is looked up from a 256-entry table that OpenCV's own float conversion fills once.
+//! The 2016 recipe turns every frame gray, then to float RGB and CIE Lab. With R = G = B the L channel depends on
+//! the gray level alone, so it is looked up from a 256-entry table that OpenCV's own float conversion fills once.
+//! DDColor's pipeline takes L from the picture as it is, in float.
 
 use std::sync::OnceLock;
 
@@ -10,12 +12,38 @@ use opencv::core::{self, Mat, Scalar, Size, Vector, CV_32F, CV_32FC2, CV_8UC3};
 use opencv::imgproc;
 use opencv::prelude::*;
 
+/// Whose pipeline a picture goes through: the network's input, and how its a/b become the picture's colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recipe {
+    /// Zhang et al.'s: L resized, minus 50, as 1x1xSxS; a/b resized bilinearly, truncated to 8 bits.
+    Eccv16,
+    /// DDColor's (`ColorizationPipeline.process`): the picture resized bilinearly, its L alone as gray RGB 0..1,
+    /// 1x3xSxS; a/b resized to the nearest, rounded to 8 bits.
+    DDColor,
+}
+
+/// How a network's pictures are prepared: whose recipe, at which side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Preparation {
+    pub recipe: Recipe,
+    pub side: i32,
+}
+
+impl Preparation {
+    pub fn prepare(self, bgr: &Mat) -> Result<Prepared> {
+        prepare(bgr, self.recipe, self.side)
+    }
+}
+
 /// What the network sees of a frame, and what the colour is put back on.
 pub struct Prepared {
     /// L (0..100) at the frame's resolution, CV_32F.
     pub l: Mat,
-    /// The network input: L resized to side x side, minus 50, as a 1x1xSxS blob.
+    /// The network input at side x side, as the recipe makes it.
     pub input: Mat,
+    /// L resized to side x side, minus 50, as a 1x1xSxS blob, whatever the network: what cuts and repeated
+    /// keyframes are told by, so they are found alike for every network.
+    pub gist: Mat,
 }
 
 /// L of CIE Lab for each 8-bit gray level, computed as the recipe does: v / 255 in float, gray RGB, RGB -> Lab.
@@ -33,7 +61,7 @@ fn l_table() -> &'static [f32; 256] {
 }
 
 /// Turns an 8-bit BGR frame into the network's input and the full-resolution L.
-pub fn prepare(bgr: &Mat, side: i32) -> Result<Prepared> {
+pub fn prepare(bgr: &Mat, recipe: Recipe, side: i32) -> Result<Prepared> {
     ensure!(
         bgr.channels() == 3 && bgr.depth() == core::CV_8U,
         "expected an 8-bit, 3-channel frame"
@@ -48,8 +76,54 @@ pub fn prepare(bgr: &Mat, side: i32) -> Result<Prepared> {
     // The blob dnn's blobFromImage makes, by hand so that only model/ touches dnn: L - 50 as 1x1xSxS.
     let mut centred = Mat::default();
     small.convert_to(&mut centred, CV_32F, 1.0, -50.0)?;
-    let input = centred.reshape_nd(1, &[1, 1, side, side])?.try_clone()?;
-    Ok(Prepared { l, input })
+    let gist = centred.reshape_nd(1, &[1, 1, side, side])?.try_clone()?;
+    Ok(match recipe {
+        Recipe::Eccv16 => Prepared {
+            l,
+            input: gist.try_clone()?,
+            gist,
+        },
+        Recipe::DDColor => {
+            let (l, input) = ddcolor_input(bgr, side)?;
+            Prepared { l, input, gist }
+        }
+    })
+}
+
+/// DDColor's L and input, from the picture as it is (a toned photo's L is its own, not its gray's): the picture
+/// as float 0..1, its L at full size; resized bilinearly (before its L is taken, unlike the 2016 recipe), to Lab,
+/// a = b = 0, back to RGB, as 1x3xSxS.
+fn ddcolor_input(bgr: &Mat, side: i32) -> Result<(Mat, Mat)> {
+    let mut unit = Mat::default();
+    bgr.convert_to(&mut unit, CV_32F, 1.0 / 255.0, 0.0)?;
+    let mut lab = Mat::default();
+    imgproc::cvt_color_def(&unit, &mut lab, imgproc::COLOR_BGR2Lab)?;
+    let mut l = Mat::default();
+    core::extract_channel(&lab, &mut l, 0)?;
+    let mut small = Mat::default();
+    imgproc::resize(
+        &unit,
+        &mut small,
+        Size::new(side, side),
+        0.0,
+        0.0,
+        imgproc::INTER_LINEAR,
+    )?;
+    imgproc::cvt_color_def(&small, &mut lab, imgproc::COLOR_BGR2Lab)?;
+    let mut small_l = Mat::default();
+    core::extract_channel(&lab, &mut small_l, 0)?;
+    let zero = Mat::zeros_size(small_l.size()?, CV_32F)?.to_mat()?;
+    core::merge(&Vector::<Mat>::from_iter([small_l, zero.clone(), zero]), &mut lab)?;
+    let mut rgb = Mat::default();
+    imgproc::cvt_color_def(&lab, &mut rgb, imgproc::COLOR_Lab2RGB)?;
+    let mut planes = Vector::<Mat>::new();
+    core::split(&rgb, &mut planes)?;
+    let mut blob = Mat::new_nd_with_default(&[1, 3, side, side], CV_32F, Scalar::all(0.0))?;
+    let data = blob.data_typed_mut::<f32>()?;
+    for (place, plane) in data.chunks_exact_mut((side * side) as usize).zip(&planes) {
+        place.copy_from_slice(plane.data_typed::<f32>()?);
+    }
+    Ok((l, blob))
 }
 
 /// Stacks 1xCxHxW blobs of one shape into one NxCxHxW blob, in order.
@@ -93,10 +167,14 @@ pub fn ab_from_blob(blob: &Mat) -> Result<Vec<Mat>> {
         .collect()
 }
 
-/// Puts a/b (any size, resized bilinearly) on the full-resolution L and returns the 8-bit BGR frame.
-pub fn finish(l: &Mat, ab: &Mat) -> Result<Mat> {
+/// Puts a/b (any size, resized as the recipe does) on the full-resolution L and returns the 8-bit BGR frame.
+pub fn finish(l: &Mat, ab: &Mat, recipe: Recipe) -> Result<Mat> {
+    let (resize, quantize): (_, fn(f32) -> u8) = match recipe {
+        Recipe::Eccv16 => (imgproc::INTER_LINEAR, truncate),
+        Recipe::DDColor => (imgproc::INTER_NEAREST, round),
+    };
     let mut ab_full = Mat::default();
-    imgproc::resize(ab, &mut ab_full, l.size()?, 0.0, 0.0, imgproc::INTER_LINEAR)?;
+    imgproc::resize(ab, &mut ab_full, l.size()?, 0.0, 0.0, resize)?;
     let mut lab = Mat::default();
     core::merge(&Vector::<Mat>::from_iter([l.clone(), ab_full]), &mut lab)?;
     let mut bgr = Mat::default();
@@ -111,9 +189,14 @@ pub fn finish(l: &Mat, ab: &Mat) -> Result<Mat> {
     Ok(out)
 }
 
-/// The recipe's `(255 * clip(x, 0, 1)).astype(uint8)`: clipped, scaled in float, truncated (not rounded).
-fn quantize(x: f32) -> u8 {
+/// The 2016 recipe's `(255 * clip(x, 0, 1)).astype(uint8)`: clipped, scaled in float, truncated (not rounded).
+fn truncate(x: f32) -> u8 {
     (x.clamp(0.0, 1.0) * 255.0) as u8
+}
+
+/// DDColor's `(x * 255).round().astype(uint8)` on a picture OpenCV's Lab -> BGR already clipped to 0..1.
+fn round(x: f32) -> u8 {
+    (x.clamp(0.0, 1.0) * 255.0).round() as u8
 }
 
 #[cfg(test)]
@@ -136,12 +219,15 @@ mod tests {
     }
 
     #[test]
-    fn quantize_truncates_like_numpy() {
-        assert_eq!(quantize(1.0), 255);
-        assert_eq!(quantize(0.999), 254);
-        assert_eq!(quantize(-0.3), 0);
-        assert_eq!(quantize(7.0), 255);
-        assert_eq!(quantize(100.0 / 255.0), 100);
+    fn truncate_and_round_follow_numpy() {
+        assert_eq!(truncate(1.0), 255);
+        assert_eq!(truncate(0.999), 254);
+        assert_eq!(truncate(-0.3), 0);
+        assert_eq!(truncate(7.0), 255);
+        assert_eq!(truncate(100.0 / 255.0), 100);
+        assert_eq!(round(0.999), 255);
+        assert_eq!(round(100.4 / 255.0), 100);
+        assert_eq!(round(100.6 / 255.0), 101);
     }
 
     #[test]
@@ -151,7 +237,7 @@ mod tests {
             .unwrap()
             .try_clone()
             .unwrap();
-        let p = prepare(&frame, 8).unwrap();
+        let p = prepare(&frame, Recipe::Eccv16, 8).unwrap();
         assert_eq!(&*p.input.mat_size(), &[1, 1, 8, 8]);
         let input = p.input.data_typed::<f32>().unwrap();
         assert!(input.iter().all(|&v| (-50.0..=50.0).contains(&v)));
@@ -200,9 +286,9 @@ mod tests {
     fn zero_ab_gives_back_the_gray_frame() {
         let levels: Vec<u8> = (0..=255).collect();
         let frame = gray_frame(&levels);
-        let p = prepare(&frame, 4).unwrap();
+        let p = prepare(&frame, Recipe::Eccv16, 4).unwrap();
         let ab = Mat::new_rows_cols_with_default(1, 1, CV_32FC2, Scalar::all(0.0)).unwrap();
-        let out = finish(&p.l, &ab).unwrap();
+        let out = finish(&p.l, &ab, Recipe::Eccv16).unwrap();
         for (v, px) in levels.iter().zip(out.data_typed::<core::Vec3b>().unwrap()) {
             for c in px.0 {
                 assert!(c.abs_diff(*v) <= 1, "gray {v} came back as {px:?}");
@@ -212,10 +298,14 @@ mod tests {
 
     #[test]
     fn positive_a_is_red_and_positive_b_is_yellow_in_bgr_order() {
-        let p = prepare(&gray_frame(&[119]), 4).unwrap();
+        let p = prepare(&gray_frame(&[119]), Recipe::Eccv16, 4).unwrap();
         let colour = |a: f64, b: f64| {
             let ab = Mat::new_rows_cols_with_default(1, 1, CV_32FC2, Scalar::new(a, b, 0.0, 0.0)).unwrap();
-            finish(&p.l, &ab).unwrap().data_typed::<core::Vec3b>().unwrap()[0].0
+            finish(&p.l, &ab, Recipe::Eccv16)
+                .unwrap()
+                .data_typed::<core::Vec3b>()
+                .unwrap()[0]
+                .0
         };
         let [b, g, r] = colour(60.0, 0.0);
         assert!(r > g + 60 && r > b + 30, "a = +60 should be red: {:?}", [b, g, r]);

@@ -218,11 +218,7 @@ fn write_review(
     let settings = PhotoSettings {
         rerun: rerun.clone(),
         backend: identity.engine.name().to_string(),
-        model: ModelDigests {
-            prototxt: identity.prototxt.clone(),
-            caffemodel: identity.caffemodel.clone(),
-            points: identity.points.clone(),
-        },
+        model: ModelDigests::from(&identity.network),
         seconds,
     };
     let (data, shown) = review.finish(settings);
@@ -265,18 +261,18 @@ fn colorize_one(input: &Path, options: &Options, net: &mut Colorizer) -> Result<
     }
     let (image, notes) = image_io::read(input)?;
     let hints = hints_for(input, &image, &options.hints)?;
-    let prepared = lab::prepare(&image, 224)?;
+    let prepared = net.prepare(&image)?;
     let (mut ab, unsure) = match options.report {
-        Some(_) => {
+        Some(_) if net.doubts() => {
             let (ab, unsure) = net.predict_batch_unsure(&[&prepared.input])?.remove(0);
             (ab, Some(unsure))
         }
-        None => (net.predict(&prepared.input)?, None),
+        _ => (net.predict(&prepared.input)?, None),
     };
     if !hints.is_empty() {
         ab = hints::spread(&prepared.l, &ab, &hints, hints::PHOTO)?;
     }
-    let colour = lab::finish(&prepared.l, &ab)?;
+    let colour = lab::finish(&prepared.l, &ab, net.recipe())?;
     std::fs::create_dir_all(&options.out_dir)
         .with_context(|| format!("cannot create output folder {}", options.out_dir.display()))?;
     let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("png");

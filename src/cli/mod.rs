@@ -27,7 +27,7 @@ pub enum Command {
     /// Colorize photos: files and/or folders of images.
     Image(ImageArgs),
     /// Colorize films: dump the colorized frames and rebuild each film.
-    Video(VideoArgs),
+    Video(Box<VideoArgs>),
     /// Rebuild a film from a folder of frames, in numeric order.
     Assemble(AssembleArgs),
     /// Download the model files, each checked against its published size and sha256 before it takes its name.
@@ -53,9 +53,16 @@ pub struct FetchModelArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
+    /// Which network colours: Zhang et al.'s of 2016 (Caffe files), or DDColor of 2023 (an ONNX export of its
+    /// published weights, model/README.md says how).
+    #[arg(long, value_enum, default_value_t = Network::Eccv16)]
+    pub model: Network,
     /// Folder holding the model files under their published names.
     #[arg(long, value_name = "DIR", default_value = "model")]
     pub model_dir: PathBuf,
+    /// DDColor's ONNX file [default: <model-dir>/ddcolor.onnx].
+    #[arg(long, value_name = "FILE")]
+    pub onnx: Option<PathBuf>,
     /// Network description [default: <model-dir>/colorization_deploy_v2.prototxt].
     #[arg(long, value_name = "FILE")]
     pub prototxt: Option<PathBuf>,
@@ -76,6 +83,16 @@ pub struct ModelArgs {
     #[arg(long, value_name = "T", default_value_t = caffe::TEMPERATURE, value_parser = temperature,
           allow_negative_numbers = true)]
     pub temperature: f64,
+}
+
+/// `--model`'s values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Network {
+    /// Zhang, Isola & Efros, "Colorful Image Colorization", ECCV 2016: the recipe's network.
+    Eccv16,
+    /// Kang et al., "DDColor", ICCV 2023.
+    #[value(name = "ddcolor")]
+    DDColor,
 }
 
 /// `--backend`'s values; the model knows them as `BackendChoice`, without clap.
@@ -215,9 +232,10 @@ pub struct VideoArgs {
     /// Colour strength: 1.0 as predicted, 0 gray, above 1 more vivid.
     #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = saturation, allow_negative_numbers = true)]
     pub saturation: f64,
-    /// Side of the square the network sees; larger keeps finer detail in the colour and costs more.
-    #[arg(long, value_name = "N", default_value_t = 224, value_parser = render_size, allow_negative_numbers = true)]
-    pub render_size: i32,
+    /// Side of the square the 2016 network sees; larger keeps finer detail in the colour and costs more
+    /// [default: 224; DDColor's is its ONNX file's].
+    #[arg(long, value_name = "N", value_parser = render_size, allow_negative_numbers = true)]
+    pub render_size: Option<i32>,
     /// Film of the original and the colorized frame next to each other.
     #[arg(long)]
     pub side_by_side: bool,

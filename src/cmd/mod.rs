@@ -26,7 +26,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     interrupt::install()?;
     match cli.command {
         Command::Image(args) => image::run(args),
-        Command::Video(args) => video::run(args),
+        Command::Video(args) => video::run(*args),
         Command::Assemble(args) => assemble::run(args),
         Command::FetchModel(args) => fetch_model::run(args),
     }

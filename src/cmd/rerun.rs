@@ -58,8 +58,12 @@ impl Words {
     }
 
     fn model(&mut self, model: &ModelArgs, exact: bool) {
+        if let Some(network) = model.model.to_possible_value() {
+            self.value("--model", network.get_name());
+        }
         self.path("--model-dir", &model.model_dir);
         for (flag, path) in [
+            ("--onnx", &model.onnx),
             ("--prototxt", &model.prototxt),
             ("--caffemodel", &model.caffemodel),
             ("--points", &model.points),
@@ -105,7 +109,9 @@ pub fn film(args: &VideoArgs, input: &Path, outputs: &film::Outputs) -> Rerun {
         words.value("--keyframe-interval", args.keyframe_interval);
         words.value("--saturation", args.saturation);
     }
-    words.value("--render-size", args.render_size);
+    if let Some(side) = args.render_size {
+        words.value("--render-size", side);
+    }
     words.flags(&[
         (args.side_by_side, "--side-by-side"),
         (args.no_audio, "--no-audio"),

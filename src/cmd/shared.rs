@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 
-use crate::cli::{ModelArgs, RunArgs};
+use crate::cli::{ModelArgs, Network, RunArgs};
 use crate::hints::{self, HintFile};
 use crate::interrupt;
-use crate::model::{self, caffe, Model, ModelFiles, Predicts};
+use crate::model::{self, caffe, ddcolor, CaffeFiles, Model, ModelFiles, Predicts};
 use crate::threads::Threads;
 
 /// How a run ended, ordered by severity: the worst outcome of a batch is the exit code.
@@ -65,19 +65,48 @@ pub fn version() -> String {
     )
 }
 
-pub fn load_model(args: &ModelArgs, exact: bool, predicts: Predicts) -> Result<Model> {
-    let files = ModelFiles::locate(
-        &args.model_dir,
-        args.prototxt.clone(),
-        args.caffemodel.clone(),
-        args.points.clone(),
-    );
-    if exact && args.temperature != caffe::TEMPERATURE {
-        bail!(
-            "--exact keeps the published temperature {} (drop --temperature, or --exact)",
-            caffe::TEMPERATURE
-        );
+/// The files of the network `--model` names, refusing the 2016 network's settings for another.
+pub fn model_files(args: &ModelArgs, exact: bool) -> Result<ModelFiles> {
+    match args.model {
+        Network::Eccv16 => {
+            if args.onnx.is_some() {
+                bail!("--onnx names DDColor's file: add --model ddcolor, or drop --onnx");
+            }
+            if exact && args.temperature != caffe::TEMPERATURE {
+                bail!(
+                    "--exact keeps the published temperature {} (drop --temperature, or --exact)",
+                    caffe::TEMPERATURE
+                );
+            }
+            Ok(ModelFiles::Eccv16(CaffeFiles::locate(
+                &args.model_dir,
+                args.prototxt.clone(),
+                args.caffemodel.clone(),
+                args.points.clone(),
+            )))
+        }
+        Network::DDColor => {
+            let eccv16_only = [
+                (exact, "--exact (the 2016 recipe)"),
+                (args.temperature != caffe::TEMPERATURE, "--temperature"),
+                (args.prototxt.is_some(), "--prototxt"),
+                (args.caffemodel.is_some(), "--caffemodel"),
+                (args.points.is_some(), "--points"),
+            ];
+            if let Some((_, flag)) = eccv16_only.iter().find(|(given, _)| *given) {
+                bail!("{flag} is the 2016 network's; DDColor has no such setting (drop it, or --model ddcolor)");
+            }
+            Ok(ModelFiles::DDColor(
+                args.onnx.clone().unwrap_or_else(|| args.model_dir.join(ddcolor::ONNX)),
+            ))
+        }
     }
+}
+
+pub fn load_model(args: &ModelArgs, exact: bool, predicts: Predicts) -> Result<Model> {
+    let files = model_files(args, exact)?;
+    // A network with no measure of its doubt is asked for its colour only; the review page says so.
+    let predicts = if files.doubts() { predicts } else { Predicts::Colour };
     let (pick, notice) = model::choose_engine(args.backend.into(), exact, model::Available::here())?;
     if let Some(notice) = notice {
         eprintln!("{notice}");

@@ -95,7 +95,7 @@ fn options(args: &VideoArgs, job: &Job, model: &Model, hints: &Arc<Vec<HintFile>
         keyframe_interval: args.keyframe_interval,
         batch: args.batch.unwrap_or_else(|| model.engine().default_batch()),
         saturation: args.saturation,
-        render_size: args.render_size,
+        render_size: model.render_size(args.render_size),
         layout: if args.side_by_side {
             film::Layout::SideBySide
         } else {
@@ -142,6 +142,7 @@ fn load(args: &VideoArgs, networks: usize) -> Result<(Model, Vec<Colorizer>)> {
         Predicts::Colour
     };
     let model = load_model(&args.model, args.exact, predicts)?;
+    model.check_render_size(args.render_size)?;
     let nets = (0..networks).map(|_| model.colorizer()).collect::<Result<Vec<_>>>()?;
     Ok((model, nets))
 }

@@ -20,6 +20,7 @@ use crate::film::io::source::Source;
 use crate::film::read::jobs::{Jobs, Originals};
 use crate::film::read::keys::Keys;
 use crate::film::records::earlier::Earlier;
+use crate::lab::{Preparation, Recipe};
 use crate::position::Span;
 
 const FRAMES: usize = 120;
@@ -108,7 +109,10 @@ fn carried_and_held(colour: &Path, film: &Path, interval: Interval) -> Result<(V
             end: Some(FRAMES),
         },
         Earlier::default(),
-        224,
+        Preparation {
+            recipe: Recipe::Eccv16,
+            side: 224,
+        },
         Originals::Only(&[]),
         keys,
         &profile,

@@ -1,58 +1,89 @@
 //! The network: finds and checks the model files, bakes in the fixed layers, and runs forward passes.
 //! The only module that touches OpenCV's dnn.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use anyhow::{bail, ensure, Context, Result};
 use opencv::core::{Mat, Vector};
 use opencv::dnn;
 use opencv::prelude::*;
-use sha2::{Digest, Sha256};
 
-use crate::lab;
-use files::{hex, CAFFEMODEL, POINTS, PROTOTXT};
+use crate::lab::{self, Recipe};
 
 pub mod caffe;
+pub mod ddcolor;
+pub mod eccv16;
 mod engine;
 pub mod entropy;
 pub mod files;
+mod onnx;
 pub mod points;
 mod speed;
 
+pub use eccv16::CaffeFiles;
 pub use engine::{choose_engine, Available, BackendChoice, Cuda, Engine, Pick};
 pub use entropy::Uncertainty;
 
-/// Where the three model files are: named explicitly, or by their published names in the model folder.
+/// The side the 2016 network was trained at, and sees unless told otherwise.
+pub const RENDER_SIZE: i32 = 224;
+
+/// Which network, from which files.
 #[derive(Clone, Debug)]
-pub struct ModelFiles {
-    pub prototxt: PathBuf,
-    pub caffemodel: PathBuf,
-    /// Optional: the centres are built in, and a points file only overrides them.
-    pub points: Option<PathBuf>,
+pub enum ModelFiles {
+    /// Zhang et al. 2016, from its Caffe files.
+    Eccv16(CaffeFiles),
+    /// DDColor, from its ONNX export.
+    DDColor(PathBuf),
 }
 
 impl ModelFiles {
-    pub fn locate(dir: &Path, prototxt: Option<PathBuf>, caffemodel: Option<PathBuf>, points: Option<PathBuf>) -> Self {
-        let default_points = dir.join(POINTS);
-        ModelFiles {
-            prototxt: prototxt.unwrap_or_else(|| dir.join(PROTOTXT)),
-            caffemodel: caffemodel.unwrap_or_else(|| dir.join(CAFFEMODEL)),
-            points: points.or_else(|| default_points.exists().then_some(default_points)),
-        }
+    /// Whether the network gives a measure of its doubt for the review page: the 2016 network's colour
+    /// distribution does; DDColor gives one colour and nothing else.
+    pub fn doubts(&self) -> bool {
+        matches!(self, ModelFiles::Eccv16(_))
     }
 }
 
-/// What makes two runs' predictions comparable: the backend, and the model as used (its files' digests and the
-/// softmax scale baked in for the temperature).
+/// What makes two runs' predictions comparable: the backend, and the network as used.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Identity {
     pub engine: Engine,
-    pub softmax_scale: f32,
-    /// Hex sha256 of the prototxt, of the weights as read (before baking) and of the colour points used.
-    pub prototxt: String,
-    pub caffemodel: String,
-    pub points: String,
+    pub network: Network,
+}
+
+/// The network as used: which, and the hex sha256 of its files as read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Network {
+    Eccv16 {
+        /// The softmax scale baked in for the temperature.
+        softmax_scale: f32,
+        prototxt: String,
+        /// The weights as read, before baking.
+        caffemodel: String,
+        /// The colour points used.
+        points: String,
+    },
+    DDColor {
+        onnx: String,
+    },
+}
+
+impl Network {
+    /// Its name on the command line and in messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Network::Eccv16 { .. } => "eccv16",
+            Network::DDColor { .. } => "ddcolor",
+        }
+    }
+
+    pub fn recipe(&self) -> Recipe {
+        match self {
+            Network::Eccv16 { .. } => Recipe::Eccv16,
+            Network::DDColor { .. } => Recipe::DDColor,
+        }
+    }
 }
 
 /// What a run asks of each forward pass: the colour, or the colour and the network's uncertainty (a review page).
@@ -62,10 +93,21 @@ pub enum Predicts {
     ColourAndUncertainty,
 }
 
+/// The network's description as OpenCV reads it.
+enum Graph {
+    Caffe {
+        prototxt: Vector<u8>,
+        caffemodel: Vector<u8>,
+    },
+    /// An ONNX file, and the name of its a/b output.
+    Onnx { bytes: Vector<u8>, output: String },
+}
+
 /// The model, read and checked once; each worker makes its own `Colorizer` from it.
 pub struct Model {
-    prototxt: Vector<u8>,
-    caffemodel: Vector<u8>,
+    graph: Graph,
+    /// The side of the square input a file fixes (DDColor's export); None where any size runs.
+    side: Option<i32>,
     description: String,
     identity: Identity,
     /// Warnings for the user, such as weights other than the published release.
@@ -78,7 +120,8 @@ pub struct Model {
 }
 
 impl Model {
-    /// Reads and checks the model files and bakes in the fixed layers, the softmax scale for `temperature` included.
+    /// Reads and checks the model files, the 2016 network's with its fixed layers baked in (the softmax scale for
+    /// `temperature` included).
     pub fn load(files: &ModelFiles, engine: Engine, temperature: f64) -> Result<Model> {
         Model::load_for(files, Pick::Engine(engine), temperature, Predicts::Colour)
     }
@@ -86,55 +129,50 @@ impl Model {
     /// `load`, with the network checked for what the run will ask of it: a backend that compiles the
     /// network (OpenVINO) compiles it for its outputs, so asking for more later would compile it again.
     pub fn load_for(files: &ModelFiles, pick: Pick, temperature: f64, predicts: Predicts) -> Result<Model> {
-        for (path, what) in [(&files.prototxt, "prototxt"), (&files.caffemodel, "caffemodel")] {
-            if !path.is_file() {
-                bail!(
-                    "model {what} not found at {} (run `colorize fetch-model --dir {}`, see model/README.md, \
-                     or name the files with --prototxt/--caffemodel)",
-                    path.display(),
-                    path.parent().map_or(".".into(), |p| p.display().to_string())
-                );
+        let (graph, side, network, notes, description) = match files {
+            ModelFiles::Eccv16(files) => {
+                let read = eccv16::read(files, temperature)?;
+                let graph = Graph::Caffe {
+                    prototxt: Vector::from_slice(&read.prototxt),
+                    caffemodel: Vector::from_slice(&read.caffemodel),
+                };
+                let description = format!("{} + {}", files.prototxt.display(), files.caffemodel.display());
+                (graph, None, read.network, read.notes, description)
             }
-        }
-        let prototxt =
-            std::fs::read(&files.prototxt).with_context(|| format!("cannot read {}", files.prototxt.display()))?;
-        check_prototxt(&prototxt).with_context(|| format!("prototxt {} is unusable", files.prototxt.display()))?;
-        let centres = match &files.points {
-            Some(path) => points::read(path)?,
-            None => points::CENTRES,
+            ModelFiles::DDColor(path) => {
+                let read = ddcolor::read(path)?;
+                let graph = Graph::Onnx {
+                    bytes: Vector::from_slice(&read.bytes),
+                    output: read.graph.output,
+                };
+                (
+                    graph,
+                    Some(read.graph.side),
+                    read.network,
+                    Vec::new(),
+                    path.display().to_string(),
+                )
+            }
         };
-        let weights =
-            std::fs::read(&files.caffemodel).with_context(|| format!("cannot read {}", files.caffemodel.display()))?;
-        let weights_digest = hex(&Sha256::digest(&weights));
-        let notes = release_check(&files.caffemodel, weights.len() as u64, &weights_digest)
-            .into_iter()
-            .collect();
-        let scale = caffe::softmax_scale(temperature);
-        let centres_bytes: Vec<u8> = centres.as_flattened().iter().flat_map(|v| v.to_le_bytes()).collect();
         let identity = Identity {
             // For the faster CPU backend, OpenCV's own until it is measured below.
             engine: match pick {
                 Pick::Engine(engine) => engine,
                 Pick::FasterCpu => Engine::OpenCv,
             },
-            softmax_scale: scale,
-            prototxt: hex(&Sha256::digest(&prototxt)),
-            caffemodel: weights_digest,
-            points: hex(&Sha256::digest(&centres_bytes)),
+            network,
         };
-        let baked = caffe::bake_fixed_layers(weights, &centres, scale)
-            .with_context(|| format!("caffemodel {} is unusable", files.caffemodel.display()))?;
         let mut model = Model {
-            prototxt: Vector::from_slice(&prototxt),
-            caffemodel: Vector::from_slice(&baked),
-            description: format!("{} + {}", files.prototxt.display(), files.caffemodel.display()),
+            graph,
+            side,
+            description,
             identity,
             notes,
             chosen: None,
             checked: Mutex::new(None),
         };
         if pick == Pick::FasterCpu {
-            let key = speed::key(&model.identity.prototxt, &model.identity.caffemodel);
+            let key = speed::key(&model.speed_key());
             let (engine, why) = speed::faster(&key, |engine| model.seconds_a_pass(engine))?;
             model.identity.engine = engine;
             model.chosen = Some(why);
@@ -143,10 +181,20 @@ impl Model {
         Ok(model)
     }
 
+    /// What the backends' speed depends on, of the model: its files.
+    fn speed_key(&self) -> String {
+        match &self.identity.network {
+            Network::Eccv16 {
+                prototxt, caffemodel, ..
+            } => format!("{prototxt} {caffemodel}"),
+            Network::DDColor { onnx } => onnx.clone(),
+        }
+    }
+
     /// Builds and runs one network now, so that a model OpenCV (or OpenVINO, which compiles the network on its
     /// first pass) rejects fails before any output is touched; the network is the first worker's.
     fn check(&self, predicts: Predicts) -> Result<()> {
-        let blank = blank(8)?;
+        let blank = self.blank(self.side.unwrap_or(8))?;
         let mut checked = self.colorizer()?;
         match predicts {
             Predicts::Colour => drop(checked.predict(&blank)?),
@@ -159,7 +207,7 @@ impl Model {
     /// Seconds a forward pass of a picture at the network's usual size takes on `engine`: the median of three,
     /// after one that warms it up (OpenVINO compiles on its first).
     fn seconds_a_pass(&self, engine: Engine) -> Result<f64> {
-        let input = blank(224)?;
+        let input = self.blank(self.side())?;
         let mut net = self.colorizer_on(engine)?;
         net.predict(&input)?;
         let mut seconds: Vec<f64> = (0..3)
@@ -172,6 +220,12 @@ impl Model {
         Ok(seconds[1])
     }
 
+    /// The network's input for a black picture of `side` pixels.
+    fn blank(&self, side: i32) -> Result<Mat> {
+        let black = Mat::new_rows_cols_with_default(side, side, opencv::core::CV_8UC3, 0.0.into())?;
+        Ok(lab::prepare(&black, self.recipe(), side)?.input)
+    }
+
     pub fn engine(&self) -> Engine {
         self.identity.engine
     }
@@ -179,6 +233,35 @@ impl Model {
     /// The backend and the model files' digests, for telling apart frames made by different models.
     pub fn identity(&self) -> &Identity {
         &self.identity
+    }
+
+    /// Whose arithmetic prepares the network's pictures and finishes its colour.
+    pub fn recipe(&self) -> Recipe {
+        self.identity.network.recipe()
+    }
+
+    /// The side of the square picture the network sees: the file's where it fixes one, else the 2016 network's
+    /// published 224.
+    pub fn side(&self) -> i32 {
+        self.side.unwrap_or(RENDER_SIZE)
+    }
+
+    /// The side the network sees in a run that asks for `asked` (`--render-size`, which `check_render_size`
+    /// has checked).
+    pub fn render_size(&self, asked: Option<i32>) -> i32 {
+        self.side.or(asked).unwrap_or(RENDER_SIZE)
+    }
+
+    /// A file that fixes its input refuses another size.
+    pub fn check_render_size(&self, asked: Option<i32>) -> Result<()> {
+        match (self.side, asked) {
+            (Some(fixed), Some(asked)) if fixed != asked => bail!(
+                "{} takes {fixed}x{fixed} pictures only: drop --render-size {asked}, or export the file at that size \
+                 (model/README.md)",
+                self.description
+            ),
+            _ => Ok(()),
+        }
     }
 
     pub fn colorizer(&self) -> Result<Colorizer> {
@@ -190,7 +273,15 @@ impl Model {
 
     /// A network of this model on `engine`, whatever the model's own.
     fn colorizer_on(&self, engine: Engine) -> Result<Colorizer> {
-        let mut net = dnn::read_net_from_caffe_buffer(&self.prototxt, &self.caffemodel).map_err(|e| {
+        let (net, output, logits) = match &self.graph {
+            Graph::Caffe { prototxt, caffemodel } => (
+                dnn::read_net_from_caffe_buffer(prototxt, caffemodel),
+                "class8_ab".to_string(),
+                Some("conv8_313"),
+            ),
+            Graph::Onnx { bytes, output } => (dnn::read_net_from_onnx_buffer(bytes), output.clone(), None),
+        };
+        let mut net = net.map_err(|e| {
             anyhow::anyhow!(
                 "OpenCV cannot load the model {}: {}",
                 self.description,
@@ -205,22 +296,43 @@ impl Model {
         };
         net.set_preferable_backend(backend as i32)?;
         net.set_preferable_target(target as i32)?;
-        Ok(Colorizer { net })
+        Ok(Colorizer {
+            net,
+            output,
+            logits,
+            preparation: lab::Preparation {
+                recipe: self.recipe(),
+                side: self.side(),
+            },
+        })
     }
-}
-
-/// The network's input for a black picture of `side` pixels.
-fn blank(side: i32) -> Result<Mat> {
-    let black = Mat::new_rows_cols_with_default(side, side, opencv::core::CV_8UC3, 0.0.into())?;
-    Ok(lab::prepare(&black, 224)?.input)
 }
 
 /// One network instance; `Net` can move between threads but not be shared, so each worker owns one.
 pub struct Colorizer {
     net: dnn::Net,
+    /// The layer whose output is a/b.
+    output: String,
+    /// The layer before the colour distribution's softmax, where the network has one.
+    logits: Option<&'static str>,
+    preparation: lab::Preparation,
 }
 
 impl Colorizer {
+    /// A picture as this network sees it, at the side it sees a photo.
+    pub fn prepare(&self, bgr: &Mat) -> Result<lab::Prepared> {
+        self.preparation.prepare(bgr)
+    }
+
+    pub fn recipe(&self) -> Recipe {
+        self.preparation.recipe
+    }
+
+    /// Whether it gives a measure of its doubt beside its colour (`predict_batch_unsure`).
+    pub fn doubts(&self) -> bool {
+        self.logits.is_some()
+    }
+
     /// Runs the network on a prepared input blob and returns a/b at the network's output resolution.
     pub fn predict(&mut self, input: &Mat) -> Result<Mat> {
         let mut ab = self.predict_batch(&[input])?;
@@ -231,16 +343,19 @@ impl Colorizer {
     /// little more time than a single frame.
     pub fn predict_batch(&mut self, inputs: &[&Mat]) -> Result<Vec<Mat>> {
         self.set_input(inputs)?;
-        let out = self.net.forward_single("class8_ab").map_err(forward_failed)?;
+        let out = self.net.forward_single(&self.output).map_err(forward_failed)?;
         lab::ab_from_blob(&out)
     }
 
     /// As `predict_batch`, with each item's uncertainty from the same pass: the layer before the softmax is
     /// asked for as a second output only here, so a run without a review page costs what it did.
     pub fn predict_batch_unsure(&mut self, inputs: &[&Mat]) -> Result<Vec<(Mat, Uncertainty)>> {
+        let logits = self
+            .logits
+            .context("this network gives one colour and no measure of its doubt")?;
         self.set_input(inputs)?;
         let mut outs = Vector::<Mat>::new();
-        let names = Vector::<String>::from_iter(["class8_ab", "conv8_313"]);
+        let names = Vector::<String>::from_iter([self.output.as_str(), logits]);
         self.net.forward(&mut outs, &names).map_err(forward_failed)?;
         let ab = lab::ab_from_blob(&outs.get(0)?)?;
         let unsure = entropy::uncertainty(&outs.get(1)?)?;
@@ -268,27 +383,4 @@ fn forward_failed(e: opencv::Error) -> anyhow::Error {
 fn opencv_message(e: &opencv::Error) -> String {
     let line = e.message.lines().next().unwrap_or_default();
     line.rsplit_once(") ").map_or(line, |(_, m)| m).trim().to_string()
-}
-
-/// A warning when the weights are not the published v2 release. Other releases of the same network (such as
-/// colorization_release_v2_norebal.caffemodel) are legitimate, so this never stops the run.
-fn release_check(path: &Path, size: u64, sha256: &str) -> Option<String> {
-    let release = files::ModelFile::named(CAFFEMODEL)?.expected;
-    (size != release.size || sha256 != release.sha256).then(|| {
-        format!(
-            "warning: {} is not the published {CAFFEMODEL} ({size} bytes, expected {}); using it as given",
-            path.display(),
-            release.size
-        )
-    })
-}
-
-fn check_prototxt(text: &[u8]) -> Result<()> {
-    let text = std::str::from_utf8(text).context("it is not text")?;
-    for layer in ["class8_ab", "conv8_313_rh", "data_l"] {
-        if !text.contains(&format!("\"{layer}\"")) {
-            bail!("it has no layer named {layer}; is it the colorization_deploy_v2 prototxt?");
-        }
-    }
-    Ok(())
 }

@@ -47,8 +47,8 @@ impl Measured {
 }
 
 /// What decides which backend is faster: the CPU (its name and flags), the OpenCV build (with its OpenVINO), and
-/// the model (the digests of its description and weights).
-pub fn key(prototxt: &str, caffemodel: &str) -> String {
+/// the model (the digests of its files, as one text).
+pub fn key(model: &str) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let field = |name: &str| {
         cpuinfo
@@ -64,7 +64,7 @@ pub fn key(prototxt: &str, caffemodel: &str) -> String {
         field("model name").replace('\t', " "),
         short(&field("flags")),
         short(&build),
-        short(&format!("{prototxt} {caffemodel}"))
+        short(model)
     )
 }
 
@@ -167,14 +167,14 @@ mod tests {
 
     #[test]
     fn the_key_names_the_cpu_the_build_and_the_model() {
-        let key = key("aa", "bb");
+        let key = key("aa bb");
         assert!(
             key.starts_with("cpu=") && key.contains(" flags=") && key.contains(" opencv="),
             "{key}"
         );
         assert!(!key.contains('\t') && !key.contains('\n'), "{key}");
-        assert_ne!(key, super::key("aa", "bd"), "another model is another key");
-        assert_eq!(key, super::key("aa", "bb"));
+        assert_ne!(key, super::key("aa bd"), "another model is another key");
+        assert_eq!(key, super::key("aa bb"));
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Network;
+
 /// What a run writes of its review: the page, the JSON alone, or both.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Wanted {
@@ -67,12 +69,37 @@ pub struct FrameRecord {
     pub hints: usize,
 }
 
-/// The model as used, by the digests of its files.
+/// The model as used, by the digests of its files. Untagged: the JSON of the 2016 network is what every earlier
+/// run wrote, and a shard's review on disk reads back whichever network made it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ModelDigests {
-    pub prototxt: String,
-    pub caffemodel: String,
-    pub points: String,
+#[serde(untagged)]
+pub enum ModelDigests {
+    Eccv16 {
+        prototxt: String,
+        caffemodel: String,
+        points: String,
+    },
+    DDColor {
+        onnx: String,
+    },
+}
+
+impl From<&Network> for ModelDigests {
+    fn from(network: &Network) -> ModelDigests {
+        match network.clone() {
+            Network::Eccv16 {
+                prototxt,
+                caffemodel,
+                points,
+                ..
+            } => ModelDigests::Eccv16 {
+                prototxt,
+                caffemodel,
+                points,
+            },
+            Network::DDColor { onnx } => ModelDigests::DDColor { onnx },
+        }
+    }
 }
 
 /// The run's settings, as the page's header and JSON give them.

@@ -158,12 +158,19 @@ pub fn digests(model: &ModelDigests) -> String {
             text(&hex[..12.min(hex.len())])
         )
     };
-    [
-        digest("prototxt", &model.prototxt),
-        digest("weights", &model.caffemodel),
-        digest("points", &model.points),
-    ]
-    .join(" ")
+    match model {
+        ModelDigests::Eccv16 {
+            prototxt,
+            caffemodel,
+            points,
+        } => [
+            digest("prototxt", prototxt),
+            digest("weights", caffemodel),
+            digest("points", points),
+        ]
+        .join(" "),
+        ModelDigests::DDColor { onnx } => digest("DDColor", onnx),
+    }
 }
 
 fn plot_section(page: &mut String, plot: &Plot) -> Result<()> {

@@ -7,6 +7,7 @@ mod support;
 
 mod batch;
 mod bundle;
+mod ddcolor;
 mod errors;
 mod fetch;
 mod fidelity;

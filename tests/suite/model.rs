@@ -1,7 +1,8 @@
 //! The network as the recipe loads it: the fixed layers must be injected, and baking them in equals set_blobs.
 
 use colorize::lab;
-use colorize::model::{caffe, points, Engine, Model, ModelFiles};
+use colorize::lab::Recipe;
+use colorize::model::{caffe, points, CaffeFiles, Engine, Model, ModelFiles};
 use opencv::core::{Mat, Size, Vec2f, Vector};
 use opencv::dnn;
 use opencv::prelude::*;
@@ -18,7 +19,7 @@ fn without_the_fixed_layers_the_forward_pass_fails() {
     let dir = tempfile::tempdir().unwrap();
     let (proto, weights) = standin::write(dir.path(), Width::Narrow);
     let mut net = dnn::read_net_from_caffe(proto.to_str().unwrap(), weights.to_str().unwrap()).unwrap();
-    let input = lab::prepare(&gradient(32, 32), 224).unwrap().input;
+    let input = lab::prepare(&gradient(32, 32), Recipe::Eccv16, 224).unwrap().input;
     net.set_input_def(&input).unwrap();
     assert!(net.forward_single("class8_ab").is_err());
 }
@@ -41,7 +42,7 @@ fn recipe_net(proto: &std::path::Path, weights: &std::path::Path) -> dnn::Net {
 fn baked_layers_give_the_recipe_output_shape_and_values() {
     let dir = tempfile::tempdir().unwrap();
     let (proto, weights) = standin::write(dir.path(), Width::Narrow);
-    let input = lab::prepare(&gradient(40, 60), 224).unwrap().input;
+    let input = lab::prepare(&gradient(40, 60), Recipe::Eccv16, 224).unwrap().input;
 
     let mut recipe = recipe_net(&proto, &weights);
     recipe.set_input_def(&input).unwrap();
@@ -49,7 +50,7 @@ fn baked_layers_give_the_recipe_output_shape_and_values() {
     assert_eq!(&*expected.mat_size(), &[1, 2, 56, 56]);
 
     let model = Model::load(
-        &ModelFiles::locate(dir.path(), None, None, None),
+        &ModelFiles::Eccv16(CaffeFiles::locate(dir.path(), None, None, None)),
         Engine::OpenCv,
         caffe::TEMPERATURE,
     )
@@ -78,12 +79,12 @@ fn full_size_stand_in_has_the_published_architecture() {
     let size = std::fs::metadata(&weights).unwrap().len();
     assert!(size.abs_diff(128_946_764) < 64 * 1024, "stand-in is {size} bytes");
     // The published prototxt with our weights: OpenCV matches blobs to layers by name and checks every shape.
-    let files = ModelFiles::locate(dir.path(), Some(published), None, None);
+    let files = ModelFiles::Eccv16(CaffeFiles::locate(dir.path(), Some(published), None, None));
     let ab = Model::load(&files, Engine::OpenCv, caffe::TEMPERATURE)
         .unwrap()
         .colorizer()
         .unwrap()
-        .predict(&lab::prepare(&gradient(24, 24), 224).unwrap().input)
+        .predict(&lab::prepare(&gradient(24, 24), Recipe::Eccv16, 224).unwrap().input)
         .unwrap();
     assert_eq!((ab.rows(), ab.cols()), (56, 56));
 }
@@ -99,8 +100,8 @@ fn openvino_runs_the_baked_model_close_to_opencv() {
     }
     let dir = tempfile::tempdir().unwrap();
     standin::write(dir.path(), Width::Narrow);
-    let files = ModelFiles::locate(dir.path(), None, None, None);
-    let input = lab::prepare(&gradient(40, 60), 224).unwrap().input;
+    let files = ModelFiles::Eccv16(CaffeFiles::locate(dir.path(), None, None, None));
+    let input = lab::prepare(&gradient(40, 60), Recipe::Eccv16, 224).unwrap().input;
     let predict = |engine| {
         Model::load(&files, engine, caffe::TEMPERATURE)
             .unwrap()
@@ -128,10 +129,10 @@ fn openvino_runs_the_baked_model_close_to_opencv() {
 fn a_batch_predicts_what_its_frames_predict_one_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
     standin::write(dir.path(), Width::Narrow);
-    let files = ModelFiles::locate(dir.path(), None, None, None);
+    let files = ModelFiles::Eccv16(CaffeFiles::locate(dir.path(), None, None, None));
     let inputs: Vec<Mat> = [(40, 60), (64, 32), (30, 30)]
         .iter()
-        .map(|&(rows, cols)| lab::prepare(&gradient(rows, cols), 224).unwrap().input)
+        .map(|&(rows, cols)| lab::prepare(&gradient(rows, cols), Recipe::Eccv16, 224).unwrap().input)
         .collect();
     let here = colorize::model::Available::here();
     let mut engines = vec![Engine::OpenCv];

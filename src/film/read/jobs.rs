@@ -10,8 +10,9 @@ use crate::film::base::motion;
 use crate::film::base::profile::{Profile, Stage};
 use crate::film::io::source::{Decoded, Source};
 use crate::film::records::earlier::Earlier;
+use crate::interrupt;
+use crate::lab::Preparation;
 use crate::position::Span;
-use crate::{interrupt, lab};
 
 /// Which source frames travel on with their colour: for side-by-side films, or those a contact sheet shows.
 #[derive(Clone, Copy)]
@@ -28,7 +29,7 @@ pub struct Jobs<'a> {
     source: Source,
     range: Span,
     earlier: Earlier,
-    render_size: i32,
+    preparation: Preparation,
     originals: Originals<'a>,
     /// The size of the pictures flow is computed on, when colour is carried.
     analysis: Option<Size>,
@@ -42,7 +43,7 @@ impl<'a> Jobs<'a> {
         source: Source,
         range: Span,
         earlier: Earlier,
-        render_size: i32,
+        preparation: Preparation,
         originals: Originals<'a>,
         keys: Keys<'a>,
         profile: &'a Profile,
@@ -51,7 +52,7 @@ impl<'a> Jobs<'a> {
             source,
             range,
             earlier,
-            render_size,
+            preparation,
             originals,
             analysis: keys.analysis_size(),
             keys,
@@ -120,7 +121,7 @@ impl Jobs<'_> {
     }
 
     fn analyse(&self, index: usize, decoded: Decoded) -> Result<Analysed> {
-        let prepared = lab::prepare(&decoded.picture, self.render_size)?;
+        let prepared = self.preparation.prepare(&decoded.picture)?;
         // In a shot left as it is, keyframes are chosen for no frame painted: its motion is not worked out.
         let gray = self
             .analysis
@@ -139,6 +140,7 @@ impl Jobs<'_> {
             original: keep.then_some(decoded.picture),
             l: prepared.l,
             input: prepared.input,
+            gist: prepared.gist,
             gray,
             role,
         })

@@ -46,7 +46,10 @@ pub struct Analysed {
     pub original: Option<Mat>,
     /// L at full resolution.
     pub l: Mat,
+    /// The network's input.
     pub input: Mat,
+    /// What cuts and repeats are told by (`lab::Prepared::gist`).
+    pub gist: Mat,
     /// The small gray picture flow is computed on; None when colour is not carried (every frame a keyframe and
     /// no steadying).
     pub gray: Option<Mat>,
@@ -103,7 +106,7 @@ impl<'a> Keys<'a> {
 
     /// Takes the next frame in order; returns a segment when the frame is a keyframe.
     pub fn push(&mut self, frame: Analysed) -> Result<Option<Segment<Key<Input>>>> {
-        let shot = self.scene.shot(&frame.input)?;
+        let shot = self.scene.shot(&frame.gist)?;
         let cut = shot == Shot::Starts;
         if cut {
             self.shot = frame.index;
@@ -128,7 +131,7 @@ impl<'a> Keys<'a> {
         // The first frame read starts a shot too, but no cut comes before it.
         let after_cut = cut && self.last.is_some();
         let between = self.carry_ahead((!cut).then_some(&frame))?;
-        let repeat = self.scene.repeats_key(&frame.input, shot, self.repeats)?;
+        let repeat = self.scene.repeats_key(&frame.gist, shot, self.repeats)?;
         self.last = Some(LastKey {
             index: frame.index,
             gray: frame.gray,

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use anyhow::{ensure, Context, Result};
 
 use crate::film::base::interval::Interval;
-use crate::model::{Engine, Identity};
+use crate::model::{Engine, Identity, Network};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fingerprint {
@@ -84,27 +84,50 @@ impl Display for SettingChange {
 }
 
 impl Fingerprint {
-    /// Every field, in the order written. The names and the spelling of every value are part of the records on
-    /// disk: change them only with the records' version (the golden test below holds them).
-    fn fields(&self) -> [Field; 16] {
+    /// The fields that decide the predictions, in the order written. The names and the spelling of every value
+    /// are part of the records on disk: change them only with the records' version (the golden tests below hold
+    /// them). The network's lines are its own: the 2016 network's four, as every earlier run wrote them, or
+    /// DDColor's one.
+    fn prediction_fields(&self) -> Vec<Field> {
         use Setting::{Content, Value};
-        let (p, f) = (&self.prediction, &self.finishing);
-        [
+        let p = &self.prediction;
+        let mut fields = vec![
             field("input", &p.input, Content("the input's content")),
             field("backend", p.model.engine.name(), Value("--backend")),
-            field(
-                "softmax-scale",
-                p.model.softmax_scale,
-                Value("the softmax scale (--temperature)"),
-            ),
-            field("prototxt-sha256", &p.model.prototxt, Content("the model's prototxt")),
-            field("caffemodel-sha256", &p.model.caffemodel, Content("the model's weights")),
-            field("points-sha256", &p.model.points, Content("the model's colour points")),
+        ];
+        match &p.model.network {
+            Network::Eccv16 {
+                softmax_scale,
+                prototxt,
+                caffemodel,
+                points,
+            } => fields.extend([
+                field(
+                    "softmax-scale",
+                    softmax_scale,
+                    Value("the softmax scale (--temperature)"),
+                ),
+                field("prototxt-sha256", prototxt, Content("the model's prototxt")),
+                field("caffemodel-sha256", caffemodel, Content("the model's weights")),
+                field("points-sha256", points, Content("the model's colour points")),
+            ]),
+            Network::DDColor { onnx } => fields.push(field("onnx-sha256", onnx, Content("DDColor's ONNX file"))),
+        }
+        fields.extend([
             field("width", optional(p.width.as_ref()), Value("--width")),
             field("render-size", p.render_size, Value("--render-size")),
             field("exact", on_off(p.exact), Value("--exact")),
             field("keyframe-interval", p.keyframe_interval, Value("--keyframe-interval")),
             field("start", p.start, Value("the first frame (--start)")),
+        ]);
+        fields
+    }
+
+    /// The fields that only finish the predictions into frames, in the order written.
+    fn finishing_fields(&self) -> [Field; 5] {
+        use Setting::{Content, Value};
+        let f = &self.finishing;
+        [
             field(
                 "painter",
                 f.painter,
@@ -125,6 +148,12 @@ impl Fingerprint {
         ]
     }
 
+    fn fields(&self) -> Vec<Field> {
+        let mut fields = self.prediction_fields();
+        fields.extend(self.finishing_fields());
+        fields
+    }
+
     /// One `name=value` line per field.
     pub fn to_text(&self) -> String {
         lines(&self.fields())
@@ -132,16 +161,18 @@ impl Fingerprint {
 
     /// The lines of the fields that decide the predictions: what a store of them is keyed by.
     pub fn prediction_text(&self) -> String {
-        lines(&self.fields()[..PREDICTION_FIELDS])
+        lines(&self.prediction_fields())
     }
 
     /// The lines of the fields that only finish the predictions into frames.
     pub fn finishing_text(&self) -> String {
-        lines(&self.fields()[PREDICTION_FIELDS..])
+        lines(&self.finishing_fields())
     }
 
     /// Reads back what `to_text` wrote: every field, by name, in order, and nothing else.
     pub fn parse(text: &str) -> Result<Fingerprint> {
+        // The network's lines follow input and backend.
+        let ddcolor = text.lines().nth(2).is_some_and(|line| line.starts_with("onnx-sha256="));
         let mut lines = text.lines();
         let mut next = |name: &str| -> Result<&str> {
             let line = lines.next().with_context(|| format!("no {name} in the fingerprint"))?;
@@ -151,16 +182,22 @@ impl Fingerprint {
         };
         let input = next("input")?.to_string();
         let backend = next("backend")?;
-        let model = Identity {
-            engine: Engine::named(backend).with_context(|| format!("'{backend}' is not a backend"))?,
-            softmax_scale: number(next("softmax-scale")?)?,
-            prototxt: next("prototxt-sha256")?.to_string(),
-            caffemodel: next("caffemodel-sha256")?.to_string(),
-            points: next("points-sha256")?.to_string(),
+        let engine = Engine::named(backend).with_context(|| format!("'{backend}' is not a backend"))?;
+        let network = if ddcolor {
+            Network::DDColor {
+                onnx: next("onnx-sha256")?.to_string(),
+            }
+        } else {
+            Network::Eccv16 {
+                softmax_scale: number(next("softmax-scale")?)?,
+                prototxt: next("prototxt-sha256")?.to_string(),
+                caffemodel: next("caffemodel-sha256")?.to_string(),
+                points: next("points-sha256")?.to_string(),
+            }
         };
         let prediction = Prediction {
             input,
-            model,
+            model: Identity { engine, network },
             width: read_optional(next("width")?)?,
             render_size: number(next("render-size")?)?,
             exact: read_on_off(next("exact")?)?,
@@ -199,22 +236,30 @@ impl Fingerprint {
         Some(changes.join("; "))
     }
 
+    /// The settings that differ from `was` to this fingerprint, in the order written; another network is one
+    /// change, `--model`, whose own fields are not compared.
     pub fn changes_from(&self, was: &Fingerprint) -> Vec<SettingChange> {
-        was.fields()
-            .into_iter()
-            .zip(self.fields())
-            .filter(|(was, now)| was.value != now.value)
-            .map(|(was, now)| SettingChange {
+        let (network, network_was) = (
+            self.prediction.model.network.name(),
+            was.prediction.model.network.name(),
+        );
+        let other_network = (network != network_was).then(|| SettingChange {
+            setting: Setting::Value("--model"),
+            was: network_was.to_string(),
+            now: network.to_string(),
+        });
+        let was = was.fields();
+        let changed = self.fields().into_iter().filter_map(|now| {
+            let before = was.iter().find(|w| w.name == now.name)?;
+            (before.value != now.value).then(|| SettingChange {
                 setting: now.setting,
-                was: was.value,
+                was: before.value.clone(),
                 now: now.value,
             })
-            .collect()
+        });
+        other_network.into_iter().chain(changed).collect()
     }
 }
-
-/// How many of the fields, first, are the `Prediction` half's.
-const PREDICTION_FIELDS: usize = 11;
 
 fn lines(fields: &[Field]) -> String {
     fields.iter().map(|f| format!("{}={}\n", f.name, f.value)).collect()
@@ -267,10 +312,12 @@ pub(crate) mod tests {
                 input: "3000000:0a1b".into(),
                 model: Identity {
                     engine: Engine::OpenVino,
-                    softmax_scale: 2.606,
-                    prototxt: "aa11".into(),
-                    caffemodel: "bb22".into(),
-                    points: "cc33".into(),
+                    network: Network::Eccv16 {
+                        softmax_scale: 2.606,
+                        prototxt: "aa11".into(),
+                        caffemodel: "bb22".into(),
+                        points: "cc33".into(),
+                    },
                 },
                 width: Some(160),
                 render_size: 224,
@@ -367,7 +414,9 @@ pub(crate) mod tests {
         let was = sample();
         let mut now = sample();
         now.prediction.width = None;
-        now.prediction.model.caffemodel = "dd44".into();
+        if let Network::Eccv16 { caffemodel, .. } = &mut now.prediction.model.network {
+            *caffemodel = "dd44".into();
+        }
         now.finishing.saturation = 1.5;
         let said: Vec<String> = now.changes_from(&was).iter().map(|c| c.to_string()).collect();
         assert_eq!(
@@ -379,5 +428,22 @@ pub(crate) mod tests {
             ]
         );
         assert!(was.changes_from(&sample()).is_empty());
+    }
+
+    #[test]
+    fn ddcolor_writes_its_file_in_place_of_the_2016_networks_four_and_reads_back() {
+        let mut f = sample();
+        f.prediction.model.network = Network::DDColor { onnx: "dd55".into() };
+        let text = f.to_text();
+        assert!(
+            text.starts_with("input=3000000:0a1b\nbackend=openvino\nonnx-sha256=dd55\nwidth=160\n"),
+            "{text}"
+        );
+        assert_eq!(Fingerprint::parse(&text).unwrap(), f);
+        assert!(f.prediction_text().ends_with("start=10\n"));
+        let said: Vec<String> = f.changes_from(&sample()).iter().map(|c| c.to_string()).collect();
+        assert_eq!(said, ["--model was eccv16, now ddcolor"]);
+        let mixed = text.replace("onnx-sha256=dd55\n", "onnx-sha256=dd55\nsoftmax-scale=2.606\n");
+        assert!(Fingerprint::parse(&mixed).is_err(), "{mixed}");
     }
 }

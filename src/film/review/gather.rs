@@ -214,11 +214,7 @@ fn settings(plan: &Plan, frames: usize, seconds: f64) -> Settings {
         saturation: plan.saturation,
         render_size: plan.render_size,
         backend: model.engine.name().to_string(),
-        model: ModelDigests {
-            prototxt: model.prototxt.clone(),
-            caffemodel: model.caffemodel.clone(),
-            points: model.points.clone(),
-        },
+        model: ModelDigests::from(&model.network),
         seconds,
         rerun: plan.rerun.clone(),
     }

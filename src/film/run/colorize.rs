@@ -58,7 +58,15 @@ fn run(
         .transpose()?;
     let keys = Keys::new(plan.keyframe_interval, plan.repeats, flow, &profile);
     let originals = originals(&plan);
-    let jobs = Jobs::new(source, plan.span, earlier, plan.render_size, originals, keys, &profile);
+    let jobs = Jobs::new(
+        source,
+        plan.span,
+        earlier,
+        plan.preparation(),
+        originals,
+        keys,
+        &profile,
+    );
     // Segments hold up to a keyframe interval of frames each, a batch up to `batch` segments. One batch waiting
     // per network keeps a GPU busy; single segments queue deeper, as they are quick to come and go.
     let in_flight = if plan.batch > 1 {

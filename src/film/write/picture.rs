@@ -12,10 +12,16 @@ use crate::film::base::frame::Frame;
 use crate::film::base::frame::Picture;
 use crate::film::base::profile::{Profile, Stage};
 use crate::film::io::frame_dir::FrameDir;
-use crate::{image_io, lab};
+use crate::image_io;
+use crate::lab::{self, Recipe};
 
 /// Makes a frame's 8-bit BGR picture; what the film needs of the frame comes back with it.
-pub fn picture(frame: Frame<Picture>, frames: Option<&FrameDir>, profile: &Profile) -> Result<(Frame<()>, Mat)> {
+pub fn picture(
+    frame: Frame<Picture>,
+    frames: Option<&FrameDir>,
+    recipe: Recipe,
+    profile: &Profile,
+) -> Result<(Frame<()>, Mat)> {
     let index = frame.index;
     let mut bgr = Mat::default();
     let frame = frame.try_map(|work| -> Result<()> {
@@ -27,7 +33,7 @@ pub fn picture(frame: Frame<Picture>, frames: Option<&FrameDir>, profile: &Profi
                 read_back(&path)?
             }
             Picture::Paint { l, ab } => {
-                let bgr = profile.time(Stage::Post, || lab::finish(&l, &ab))?;
+                let bgr = profile.time(Stage::Post, || lab::finish(&l, &ab, recipe))?;
                 if let Some(frames) = frames {
                     profile.time(Stage::Encode, || frames.write(index, &bgr))?;
                 }

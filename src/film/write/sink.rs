@@ -149,13 +149,13 @@ impl<'a> Sink<'a> {
             self.ledger.take(frame.index, frame.shot, &frame.work);
         }
         self.counts.resumed += outgoing.iter().filter(|f| matches!(f.work, Picture::OnDisk)).count();
-        let (frames, profile) = (self.frames.as_ref(), self.profile);
+        let (frames, recipe, profile) = (self.frames.as_ref(), self.plan.recipe, self.profile);
         let pictures: Vec<Result<(Frame<()>, Mat)>> = self.pictures.install(|| {
             outgoing
                 .into_par_iter()
                 .map(|frame| {
                     let index = frame.index;
-                    picture(frame, frames, profile).with_context(|| format!("frame {index}"))
+                    picture(frame, frames, recipe, profile).with_context(|| format!("frame {index}"))
                 })
                 .collect()
         });
