@@ -17,6 +17,7 @@ pub mod caffe;
 mod engine;
 pub mod entropy;
 pub mod files;
+pub mod onnx;
 pub mod points;
 mod speed;
 
