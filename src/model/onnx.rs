@@ -1,5 +1,6 @@
 //! The check an ONNX file passes before OpenCV sees it: read with prost, a DDColor export or refused in one line
-//! that says what is wrong and what to do.
+//! that says what is wrong and what to do. OpenCV's importer trusts the file, and some files crash it (SIGSEGV)
+//! instead of failing, so nothing is handed to it that this check has not read whole.
 
 use std::collections::HashSet;
 
@@ -8,6 +9,7 @@ use prost::Message;
 
 use proto::{GraphProto, ModelProto, ValueInfoProto, FLOAT};
 
+mod gelu;
 mod proto;
 
 /// What colorize needs to know of a DDColor file, read from its graph.
@@ -24,7 +26,7 @@ pub struct Graph {
     pub opset: i64,
 }
 
-/// Reads an ONNX model and checks it is a whole DDColor export.
+/// Reads an ONNX model and checks it is a DDColor export that OpenCV 4.14 can load without crashing.
 pub fn inspect(bytes: &[u8]) -> Result<Graph> {
     let model = ModelProto::decode(bytes).map_err(|e| {
         anyhow!(
@@ -38,6 +40,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Graph> {
     let opset = opset(&model)?;
     complete(graph)?;
     let (input, output, side) = contract(graph)?;
+    gelu::check(graph)?;
     Ok(Graph {
         input,
         output,
@@ -180,7 +183,7 @@ fn describe(value: &ValueInfoProto) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::proto::build::{model, node, scalar, tensor};
+    use super::proto::build::{gelu, model, node, scalar, tensor, DYNAMO, LEGACY};
     use super::*;
 
     const STANDIN: &str = "model/ddcolor/ddcolor-narrow-standin-256.onnx";
@@ -346,5 +349,24 @@ mod tests {
         );
         graph.input.push(tensor("w", FLOAT, &[1]));
         assert_eq!(inspect(&model(graph, 9)).unwrap().side, 8);
+    }
+
+    /// The crash depends on the order of the GELU's nodes, not on the opset: torch's new exporter writes opset 18
+    /// in the order that crashes, its legacy one the order OpenCV fuses, at whatever opset.
+    #[test]
+    fn an_opset_18_export_with_torch_dynamo_gelu_is_refused_and_the_legacy_order_passes() {
+        let message = refused(&model(gelu(DYNAMO[0], std::f32::consts::SQRT_2), 18));
+        assert!(
+            message.starts_with("its GELU ending at node 'Mul_g' has its constants in an order"),
+            "{message}"
+        );
+        assert!(message.ends_with("re-export with torch.onnx.export(..., dynamo=False), see model/README.md"));
+        refused(&model(gelu(DYNAMO[0], std::f32::consts::SQRT_2), 17));
+        assert_eq!(
+            inspect(&model(gelu(LEGACY, std::f32::consts::SQRT_2), 18))
+                .unwrap()
+                .opset,
+            18
+        );
     }
 }

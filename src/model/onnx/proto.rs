@@ -144,6 +144,18 @@ pub mod build {
         }
     }
 
+    /// A Constant node holding `value`, as torch's legacy exporter writes one.
+    pub fn constant(output: &str, value: f32) -> NodeProto {
+        let attribute = AttributeProto {
+            name: Some("value".into()),
+            t: Some(scalar("", value)),
+        };
+        NodeProto {
+            attribute: vec![attribute],
+            ..node("Constant", &[], output)
+        }
+    }
+
     pub fn tensor(name: &str, elem_type: i32, dims: &[i64]) -> ValueInfoProto {
         let dim = dims
             .iter()
@@ -163,6 +175,42 @@ pub mod build {
             }),
         }
     }
+
+    /// DDColor's input and output around one Erf GELU: input -> Div -> Erf -> Add -> Mul -> Mul -> Conv ->
+    /// output, with `order` the inputs of the Add and the two Muls and the constants as initializers.
+    pub fn gelu(order: Order, divisor: f32) -> GraphProto {
+        let [add, mul, last] = order;
+        GraphProto {
+            node: vec![
+                node("Div", &["input", "sqrt2"], "d"),
+                node("Erf", &["d"], "e"),
+                node("Add", &add, "a"),
+                node("Mul", &mul, "m"),
+                node("Mul", &last, "g"),
+                node("Conv", &["g", "w"], "output"),
+            ],
+            initializer: ["w", "sqrt2", "one", "half"]
+                .into_iter()
+                .zip([1.0, divisor, 1.0, 0.5])
+                .map(|(name, value)| scalar(name, value))
+                .collect(),
+            input: vec![tensor("input", FLOAT, &[1, 3, 8, 8])],
+            output: vec![tensor("output", FLOAT, &[1, 2, 8, 8])],
+        }
+    }
+
+    /// The inputs of a GELU's Add, first Mul and last Mul.
+    pub type Order = [[&'static str; 2]; 3];
+
+    /// torch's legacy exporter: `Mul(Mul(x, Add(erf, 1)), 0.5)`, which OpenCV fuses.
+    pub const LEGACY: Order = [["e", "one"], ["input", "a"], ["m", "half"]];
+
+    /// The two orders of torch's dynamo exporter (its torchlib's `_aten_gelu_approximate_none` has had both), which
+    /// crash OpenCV: `Mul(x, Mul(0.5, Add(erf, 1)))` and `Mul(0.5, Mul(x, Add(erf, 1)))`.
+    pub const DYNAMO: [Order; 2] = [
+        [["e", "one"], ["half", "a"], ["input", "m"]],
+        [["e", "one"], ["input", "a"], ["half", "m"]],
+    ];
 
     /// The encoded model of `graph` for the standard operator set `opset`.
     pub fn model(graph: GraphProto, opset: i64) -> Vec<u8> {
