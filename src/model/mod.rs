@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use anyhow::{bail, ensure, Context, Result};
-use opencv::core::{Mat, Vector};
+use opencv::core::{Mat, Scalar, Vector};
 use opencv::dnn;
 use opencv::prelude::*;
 
@@ -99,8 +99,12 @@ enum Graph {
         prototxt: Vector<u8>,
         caffemodel: Vector<u8>,
     },
-    /// An ONNX file, and the name of its a/b output.
-    Onnx { bytes: Vector<u8>, output: String },
+    /// An ONNX file, and the names of its picture input and its a/b output.
+    Onnx {
+        bytes: Vector<u8>,
+        input: String,
+        output: String,
+    },
 }
 
 /// The model, read and checked once; each worker makes its own `Colorizer` from it.
@@ -143,6 +147,7 @@ impl Model {
                 let read = ddcolor::read(path)?;
                 let graph = Graph::Onnx {
                     bytes: Vector::from_slice(&read.bytes),
+                    input: read.graph.input,
                     output: read.graph.output,
                 };
                 (
@@ -273,13 +278,19 @@ impl Model {
 
     /// A network of this model on `engine`, whatever the model's own.
     fn colorizer_on(&self, engine: Engine) -> Result<Colorizer> {
-        let (net, output, logits) = match &self.graph {
+        let (net, input, output, logits) = match &self.graph {
             Graph::Caffe { prototxt, caffemodel } => (
                 dnn::read_net_from_caffe_buffer(prototxt, caffemodel),
+                "data_l".to_string(),
                 "class8_ab".to_string(),
                 Some("conv8_313"),
             ),
-            Graph::Onnx { bytes, output } => (dnn::read_net_from_onnx_buffer(bytes), output.clone(), None),
+            Graph::Onnx { bytes, input, output } => (
+                dnn::read_net_from_onnx_buffer(bytes),
+                input.clone(),
+                output.clone(),
+                None,
+            ),
         };
         let mut net = net.map_err(|e| {
             anyhow::anyhow!(
@@ -298,6 +309,7 @@ impl Model {
         net.set_preferable_target(target as i32)?;
         Ok(Colorizer {
             net,
+            input,
             output,
             logits,
             preparation: lab::Preparation {
@@ -311,6 +323,8 @@ impl Model {
 /// One network instance; `Net` can move between threads but not be shared, so each worker owns one.
 pub struct Colorizer {
     net: dnn::Net,
+    /// The picture's input.
+    input: String,
     /// The layer whose output is a/b.
     output: String,
     /// The layer before the colour distribution's softmax, where the network has one.
@@ -368,8 +382,8 @@ impl Colorizer {
 
     fn set_input(&mut self, inputs: &[&Mat]) -> Result<()> {
         match inputs {
-            [one] => self.net.set_input_def(*one)?,
-            _ => self.net.set_input_def(&lab::stack(inputs)?)?,
+            [one] => self.net.set_input(*one, &self.input, 1.0, Scalar::default())?,
+            _ => self.net.set_input(&lab::stack(inputs)?, &self.input, 1.0, Scalar::default())?,
         }
         Ok(())
     }
