@@ -38,11 +38,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Graph> {
     complete(graph)?;
     let (input, output, side) = contract(graph)?;
     gelu::check(graph)?;
-    Ok(Graph {
-        input,
-        output,
-        side,
-    })
+    Ok(Graph { input, output, side })
 }
 
 fn opset(model: &ModelProto) -> Result<i64> {

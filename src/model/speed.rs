@@ -113,12 +113,13 @@ fn cache_file() -> Option<PathBuf> {
 }
 
 /// The faster CPU backend on this machine for the model `key` names, with why: from the cache, or measured now
-/// with `seconds` (a forward pass's on each backend) and kept.
-pub fn faster(key: &str, seconds: impl Fn(Engine) -> Result<f64>) -> Result<(Engine, String)> {
+/// with `seconds` (a forward pass's on a backend, given its rival's, if known) and kept.
+pub fn faster(key: &str, seconds: impl Fn(Engine, Option<f64>) -> Result<f64>) -> Result<(Engine, String)> {
     let measure = || -> Result<Measured> {
+        let openvino = seconds(Engine::OpenVino, None)?;
         Ok(Measured {
-            opencv: seconds(Engine::OpenCv)?,
-            openvino: seconds(Engine::OpenVino)?,
+            opencv: seconds(Engine::OpenCv, Some(openvino))?,
+            openvino,
         })
     };
     let Some(path) = cache_file() else {
