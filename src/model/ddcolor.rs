@@ -6,7 +6,8 @@ use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
 use super::files::hex;
-use super::{onnx, Network};
+use super::identity::Network;
+use super::onnx;
 
 /// The file's name in the model folder when `--onnx` does not name it.
 pub const ONNX: &str = "ddcolor.onnx";

@@ -6,7 +6,8 @@ use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
 use super::files::{self, hex, CAFFEMODEL, POINTS, PROTOTXT};
-use super::{caffe, points, Network};
+use super::identity::Network;
+use super::{caffe, points};
 
 /// Where the three files are: named explicitly, or by their published names in the model folder.
 #[derive(Clone, Debug)]

@@ -17,6 +17,7 @@ pub mod eccv16;
 mod engine;
 pub mod entropy;
 pub mod files;
+mod identity;
 mod onnx;
 pub mod points;
 mod speed;
@@ -24,6 +25,7 @@ mod speed;
 pub use eccv16::CaffeFiles;
 pub use engine::{choose_engine, Available, BackendChoice, Cuda, Engine, Pick};
 pub use entropy::Uncertainty;
+pub use identity::{Identity, Network};
 
 /// The side the 2016 network was trained at, and sees unless told otherwise.
 pub const RENDER_SIZE: i32 = 224;
@@ -42,47 +44,6 @@ impl ModelFiles {
     /// distribution does; DDColor gives one colour and nothing else.
     pub fn doubts(&self) -> bool {
         matches!(self, ModelFiles::Eccv16(_))
-    }
-}
-
-/// What makes two runs' predictions comparable: the backend, and the network as used.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Identity {
-    pub engine: Engine,
-    pub network: Network,
-}
-
-/// The network as used: which, and the hex sha256 of its files as read.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Network {
-    Eccv16 {
-        /// The softmax scale baked in for the temperature.
-        softmax_scale: f32,
-        prototxt: String,
-        /// The weights as read, before baking.
-        caffemodel: String,
-        /// The colour points used.
-        points: String,
-    },
-    DDColor {
-        onnx: String,
-    },
-}
-
-impl Network {
-    /// Its name on the command line and in messages.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Network::Eccv16 { .. } => "eccv16",
-            Network::DDColor { .. } => "ddcolor",
-        }
-    }
-
-    pub fn recipe(&self) -> Recipe {
-        match self {
-            Network::Eccv16 { .. } => Recipe::Eccv16,
-            Network::DDColor { .. } => Recipe::DDColor,
-        }
     }
 }
 

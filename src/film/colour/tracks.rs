@@ -106,7 +106,6 @@ pub fn follow(
             follow_shot(&mut flow, &shot, hints, scale, &mut tracked).with_context(|| format!("frame {index}"))?;
             break;
         };
-        // Cuts are told by the gist, the same for every network: the 2016 recipe makes it with no extra work.
         let gist = lab::prepare(&decoded.picture, Recipe::Eccv16, render_size)?.gist;
         let gray = motion::analysis_gray(&decoded.picture, size)?;
         if scene.shot(&gist)? == Shot::Starts {

@@ -18,7 +18,6 @@ use crate::film::records::fingerprint::{Fingerprint, Finishing, Prediction};
 use crate::film::records::owner::content_digest;
 use crate::film::records::resume::OtherRuns;
 use crate::hints::{Hint, HintFile};
-use crate::lab::{Preparation, Recipe};
 use crate::model::Identity;
 use crate::position::{Position, Span};
 use crate::sheet;
@@ -92,8 +91,6 @@ pub struct Plan {
     /// Colour moves along the motion: to frames between keyframes, or from keyframe to keyframe when steadied.
     pub carries_colour: bool,
     pub render_size: i32,
-    /// Whose arithmetic prepares the network's pictures and finishes its colour.
-    pub recipe: Recipe,
     pub batch: usize,
     pub layout: Layout,
     /// The film whose sound the finished film carries: the source's, for a whole film that asks for it.
@@ -117,14 +114,6 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// How the network's pictures are prepared in this run.
-    pub fn preparation(&self) -> Preparation {
-        Preparation {
-            recipe: self.recipe,
-            side: self.render_size,
-        }
-    }
-
     /// Opens the source and resolves `options` against it; returns the source at the first frame to decode.
     pub fn resolve(options: Options, model: &Identity) -> Result<(Plan, Source)> {
         let mut source = Source::open(&options.input, options.width)?;
@@ -161,7 +150,6 @@ impl Plan {
             repeats: if options.exact { Repeats::Never } else { Repeats::Detect },
             carries_colour: keyframe_interval != Interval::Every(1) || smooth > 0.0,
             render_size: options.render_size,
-            recipe: model.network.recipe(),
             batch: options.batch,
             layout: options.layout,
             sound_from,

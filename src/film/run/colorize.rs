@@ -62,7 +62,7 @@ fn run(
         source,
         plan.span,
         earlier,
-        plan.preparation(),
+        plan.fingerprint.prediction.preparation(),
         originals,
         keys,
         &profile,

@@ -149,7 +149,11 @@ impl<'a> Sink<'a> {
             self.ledger.take(frame.index, frame.shot, &frame.work);
         }
         self.counts.resumed += outgoing.iter().filter(|f| matches!(f.work, Picture::OnDisk)).count();
-        let (frames, recipe, profile) = (self.frames.as_ref(), self.plan.recipe, self.profile);
+        let (frames, recipe, profile) = (
+            self.frames.as_ref(),
+            self.plan.fingerprint.prediction.preparation().recipe,
+            self.profile,
+        );
         let pictures: Vec<Result<(Frame<()>, Mat)>> = self.pictures.install(|| {
             outgoing
                 .into_par_iter()
