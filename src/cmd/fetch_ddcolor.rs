@@ -81,7 +81,7 @@ python3 -m venv .venv
 . .venv/bin/activate
 # PyTorch for the CPU; the exporter also needs OpenCV (imported by DDColor's code), onnx, onnxruntime and onnxsim.
 pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu
-pip install opencv-python-headless onnx onnxruntime onnxsim onnxscript
+pip install opencv-python-headless onnx onnxruntime onnxsim
 curl -L --fail -o {name} {url}
 # torch 2.9 and later export with their new exporter unless told otherwise, and its GELU crashes OpenCV's importer.
 sed -i 's/opset_version=args.opset,/opset_version=args.opset, dynamo=False,/' scripts/export_onnx.py
