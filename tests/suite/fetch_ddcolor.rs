@@ -97,3 +97,19 @@ fn the_2016_networks_download_flags_are_refused_for_ddcolor_and_onnx_for_it() {
     fails_with(&out, 1, &["--onnx", "--model ddcolor"]);
     assert!(std::fs::read_dir(work.path()).unwrap().next().is_none());
 }
+
+#[test]
+fn a_run_without_ddcolors_file_points_to_the_command_that_says_how_to_make_it() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("old.png"), b"not read: the model is looked for first").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_colorize"))
+        .args(["image", "old.png", "--model", "ddcolor"])
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    fails_with(
+        &out,
+        1,
+        &["model/ddcolor.onnx", "fetch-model --model ddcolor", "--onnx"],
+    );
+}
