@@ -84,7 +84,7 @@ pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu
 pip install opencv-python-headless onnx onnxruntime onnxsim
 curl -L --fail -o {name} {url}
 # torch 2.9 and later export with their new exporter unless told otherwise, and its GELU crashes OpenCV's importer.
-sed -i 's/opset_version=args.opset,/opset_version=args.opset, dynamo=False,/' scripts/export_onnx.py
+sed -i.orig 's/opset_version=args.opset,/opset_version=args.opset, dynamo=False,/' scripts/export_onnx.py
 # The side is fixed in the file: 256 for films; 512 (DDColor's own default) takes about 4 times as long a picture.
 python scripts/export_onnx.py --model_path {name} --model_size {size} --input_size 256 --export_path {export_path}
 ",
