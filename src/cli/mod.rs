@@ -30,15 +30,24 @@ pub enum Command {
     Video(Box<VideoArgs>),
     /// Rebuild a film from a folder of frames, in numeric order.
     Assemble(AssembleArgs),
-    /// Download the model files, each checked against its published size and sha256 before it takes its name.
+    /// Download the model files, each checked against its published size and sha256 before it takes its name;
+    /// for DDColor, check its ONNX file, or print the steps that make it from its published weights.
     FetchModel(FetchModelArgs),
 }
 
 #[derive(Args, Debug)]
 pub struct FetchModelArgs {
-    /// Folder to download into.
+    /// Which network's files: the 2016 network's are downloaded; DDColor's weights are published for PyTorch only,
+    /// so its ONNX file, made from them with DDColor's exporter, is checked as a run would check it, and while
+    /// there is none the steps that make it are printed (model/README.md says more).
+    #[arg(long, value_enum, default_value_t = Network::Eccv16)]
+    pub model: Network,
+    /// Folder to download into (the model folder, where DDColor's file is looked for).
     #[arg(long, value_name = "DIR", default_value = "model")]
     pub dir: PathBuf,
+    /// DDColor's ONNX file [default: <dir>/ddcolor.onnx].
+    #[arg(long, value_name = "FILE")]
+    pub onnx: Option<PathBuf>,
     /// Base URL under which the files have their official names; tried in the order given, instead of the
     /// authors' locations.
     #[arg(long, value_name = "URL")]

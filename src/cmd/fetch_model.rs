@@ -1,13 +1,24 @@
-//! `colorize fetch-model`: the published model files, resumed and verified.
+//! `colorize fetch-model`: the published model files, resumed and verified; DDColor's in `fetch_ddcolor`.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
+use super::fetch_ddcolor;
 use super::shared::Outcome;
-use crate::cli::FetchModelArgs;
+use crate::cli::{FetchModelArgs, Network};
 use crate::{fetch, interrupt};
 
 /// Files written go to stdout; files already in place and failures to stderr.
 pub fn run(args: FetchModelArgs) -> Result<Outcome> {
+    match args.model {
+        Network::Eccv16 => eccv16(args),
+        Network::DDColor => fetch_ddcolor::run(&args),
+    }
+}
+
+fn eccv16(args: FetchModelArgs) -> Result<Outcome> {
+    if args.onnx.is_some() {
+        bail!("--onnx names DDColor's file: add --model ddcolor, or drop --onnx");
+    }
     let sources = if args.mirror.is_empty() {
         fetch::Sources::Published
     } else {

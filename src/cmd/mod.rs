@@ -3,6 +3,7 @@
 
 mod assemble;
 mod batch;
+mod fetch_ddcolor;
 mod fetch_model;
 mod image;
 mod rerun;

@@ -22,8 +22,8 @@ pub struct Read {
 pub fn read(path: &Path) -> Result<Read> {
     if !path.is_file() {
         anyhow::bail!(
-            "DDColor's ONNX file not found at {} (model/README.md says how to make it from DDColor's published \
-             weights; or name it with --onnx)",
+            "DDColor's ONNX file not found at {} (`colorize fetch-model --model ddcolor` prints the steps that make \
+             it from DDColor's published weights; or name it with --onnx)",
             path.display()
         );
     }

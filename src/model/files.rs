@@ -62,6 +62,28 @@ pub const FILES: [ModelFile; 3] = [
     },
 ];
 
+/// A checkpoint of DDColor's published weights, as DDColor's model zoo links it: PyTorch's, which colorize cannot
+/// run. DDColor's own exporter turns it into the ONNX file colorize reads (model/README.md).
+#[derive(Debug)]
+pub struct Checkpoint {
+    pub name: &'static str,
+    pub url: &'static str,
+    /// The `--model_size` DDColor's exporter builds it as.
+    pub model_size: &'static str,
+}
+
+/// DDColor-T, trained on ImageNet: the lightest of them, the one for films on a CPU. No digest of it was found
+/// published anywhere colorize could cite, so none is claimed here.
+pub const DDCOLOR_TINY: Checkpoint = Checkpoint {
+    name: "ddcolor_paper_tiny.pth",
+    url: "https://huggingface.co/piddnad/DDColor-models/resolve/main/ddcolor_paper_tiny.pth",
+    model_size: "tiny",
+};
+
+/// DDColor's source, and the commit whose `scripts/export_onnx.py` the steps edit and run.
+pub const DDCOLOR_SOURCE: &str = "https://github.com/piddnad/DDColor";
+pub const DDCOLOR_COMMIT: &str = "2adb63f2656ac41cbdf7b894cddd94121a3faf13";
+
 impl ModelFile {
     /// The file of the manifest with this official name.
     pub fn named(name: &str) -> Option<&'static ModelFile> {

@@ -10,6 +10,7 @@ mod bundle;
 mod ddcolor;
 mod errors;
 mod fetch;
+mod fetch_ddcolor;
 mod fidelity;
 mod film;
 mod fuzz;
