@@ -165,15 +165,15 @@ pub fn colorize_all(
                 let mut net = net.lock().unwrap_or_else(|e| e.into_inner());
                 let result = colorize_one(input, options, &mut net).and_then(|(done, before, after, unsure)| {
                     let name = input.file_name().unwrap_or_default().to_string_lossy().into_owned();
-                    if let (Some(review), Some(unsure)) = (&review, unsure) {
+                    if let Some(review) = &review {
                         let record = PhotoRecord {
                             index: position,
                             file: name.clone(),
                             size: [before.cols(), before.rows()],
-                            uncertainty: unsure.mean,
+                            uncertainty: None,
                             hints: done.hints,
                         };
-                        lock(review).add(record, &unsure, &before, &after)?;
+                        lock(review).add(record, unsure.as_ref(), &before, &after)?;
                     }
                     if picks.binary_search(&position).is_ok() {
                         lock(&sheet).add(position, &before, &after, name)?;

@@ -99,6 +99,7 @@ impl Collector {
         shown.sort_by_key(|s| s.index);
         let data = Data {
             film,
+            doubt: settings.model.doubt(),
             settings,
             frames: self.records,
             attention,

@@ -102,6 +102,41 @@ impl From<&Network> for ModelDigests {
     }
 }
 
+impl ModelDigests {
+    /// What the page's uncertainty is for this network: the one `model::ModelFiles::doubts` says it gives.
+    pub fn doubt(&self) -> Doubt {
+        match self {
+            ModelDigests::Eccv16 { .. } => Doubt::Entropy,
+            ModelDigests::DDColor { .. } => Doubt::Unmeasured,
+        }
+    }
+}
+
+/// The network's measure of its own doubt, which the page's uncertainty is; the JSON's `doubt`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Doubt {
+    /// The mean normalised entropy of the 2016 network's distribution over 313 colours (0 sure, 1 no idea).
+    #[serde(rename = "entropy")]
+    Entropy,
+    /// DDColor gives one colour and no measure of its doubt: every uncertainty is null, and the page says why
+    /// rather than show a measure made up for it.
+    #[serde(rename = "none")]
+    Unmeasured,
+}
+
+impl Doubt {
+    /// What the page's header says the uncertainty is.
+    pub fn said(self) -> &'static str {
+        match self {
+            Doubt::Entropy => {
+                "the network's own: the mean normalised entropy of its distribution over 313 colours (0 sure, 1 no \
+                 idea)"
+            }
+            Doubt::Unmeasured => "none: DDColor gives one colour and no measure of its doubt",
+        }
+    }
+}
+
 /// The run's settings, as the page's header and JSON give them.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
@@ -165,6 +200,8 @@ pub struct Stored {
 #[derive(Debug, Serialize)]
 pub struct Data {
     pub film: String,
+    /// What the frames' `uncertainty` measures, or that the network gives none.
+    pub doubt: Doubt,
     pub settings: Settings,
     pub frames: Vec<FrameRecord>,
     pub attention: Vec<Attention>,

@@ -12,7 +12,9 @@ mod plot;
 mod write;
 
 pub use collect::Collector;
-pub use data::{page_beside, Attention, Data, FrameRecord, Kind, ModelDigests, Rerun, Settings, Stored, Wanted, Why};
+pub use data::{
+    page_beside, Attention, Data, Doubt, FrameRecord, Kind, ModelDigests, Rerun, Settings, Stored, Wanted, Why,
+};
 pub use photos::{PhotoCollector, PhotoData, PhotoRecord, PhotoSettings};
 pub use picture::Shown;
 pub use write::{write, write_photos};

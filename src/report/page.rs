@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
-use super::data::{Data, FrameRecord, Kind, ModelDigests};
+use super::data::{Data, Doubt, FrameRecord, Kind, ModelDigests};
 use super::picture::Shown;
 use super::plot::{timeline, Plot};
 use crate::sheet::timecode;
@@ -67,10 +67,10 @@ fn script_safe(json: &str) -> String {
 
 /// The film's page.
 pub fn html(data: &Data, shown: &[Shown]) -> Result<String> {
-    let plot = timeline(&data.frames)?;
+    let plot = timeline(&data.frames, data.doubt)?;
     let mut body = String::with_capacity(1 << 20);
     header(&mut body, data)?;
-    plot_section(&mut body, &plot)?;
+    plot_section(&mut body, &plot, data.doubt)?;
     attention(&mut body, data)?;
     body.push_str(FIGURES_START);
     for frame in shown {
@@ -124,7 +124,7 @@ fn header(page: &mut String, data: &Data) -> Result<()> {
          <dt>Frames</dt><dd>{} keyframes, {} repeats, {} carried along the motion; {cuts} cuts</dd>\
          <dt>Size</dt><dd>{}x{} coloured, source {}x{}</dd>\
          <dt>Settings</dt><dd>keyframe interval {}, smooth {}, saturation {}, render size {}</dd>\
-         <dt>Backend</dt><dd>{}</dd><dt>Model</dt><dd>{}</dd>\
+         <dt>Backend</dt><dd>{}</dd><dt>Model</dt><dd>{}</dd><dt>Uncertainty</dt><dd>{}</dd>\
          <dt>Time taken</dt><dd>{:.1} s</dd></dl></header>",
         text(&film_name(data)),
         text(&data.film),
@@ -144,6 +144,7 @@ fn header(page: &mut String, data: &Data) -> Result<()> {
         s.render_size,
         text(&s.backend),
         digests(&s.model),
+        data.doubt.said(),
         s.seconds,
     )?;
     Ok(())
@@ -173,12 +174,16 @@ pub fn digests(model: &ModelDigests) -> String {
     }
 }
 
-fn plot_section(page: &mut String, plot: &Plot) -> Result<()> {
+fn plot_section(page: &mut String, plot: &Plot, doubt: Doubt) -> Result<()> {
+    let red = match doubt {
+        Doubt::Entropy => "Red: the network's uncertainty at keyframes.",
+        Doubt::Unmeasured => "No red: DDColor gives one colour and no measure of its doubt, so no uncertainty.",
+    };
     writeln!(
         page,
         "<section id=\"plot\"><h2>Timeline</h2><p class=\"help\">Blue: colour change the motion does not explain \
-         (0 is steady). Red: the network's uncertainty at keyframes. Gray lines: cuts. The strip: dark keyframes, \
-         mid repeats, light carried frames. Click to go to a frame.</p>\
+         (0 is steady). {red} Gray lines: cuts. The strip: dark keyframes, mid repeats, light carried frames. Click \
+         to go to a frame.</p>\
          <div id=\"plot-area\" data-left=\"{}\" data-right=\"{}\" data-first=\"{}\" data-end=\"{}\">{}</div>\
          <p id=\"plot-readout\" aria-live=\"polite\"></p></section>",
         plot.left, plot.right, plot.frames.start, plot.frames.end, plot.svg
@@ -189,7 +194,13 @@ fn plot_section(page: &mut String, plot: &Plot) -> Result<()> {
 fn attention(page: &mut String, data: &Data) -> Result<()> {
     page.push_str("<section id=\"attention\"><h2>Look at these first</h2>");
     if data.attention.is_empty() {
-        page.push_str("<p>Nothing stands out: no frame's colour jumps, and the network was sure enough.</p>");
+        page.push_str(match data.doubt {
+            Doubt::Entropy => "<p>Nothing stands out: no frame's colour jumps, and the network was sure enough.</p>",
+            Doubt::Unmeasured => {
+                "<p>Nothing stands out: no frame's colour jumps (DDColor gives no measure of its doubt, so no frame \
+                 is named as unsure).</p>"
+            }
+        });
     } else {
         page.push_str("<ol>");
         for entry in &data.attention {

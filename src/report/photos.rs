@@ -8,7 +8,7 @@ use opencv::core::Mat;
 use serde::Serialize;
 
 use super::attention::{unsure_reason, Top, MOST};
-use super::data::{ModelDigests, Rerun};
+use super::data::{Doubt, ModelDigests, Rerun};
 use super::page::{document, figure, FIGURES_START};
 use super::picture::Shown;
 use crate::model::Uncertainty;
@@ -25,8 +25,9 @@ pub struct PhotoRecord {
     pub file: String,
     /// Width and height in pixels, which hints are given in.
     pub size: [i32; 2],
-    /// The network's mean normalised entropy (0 sure, 1 no idea).
-    pub uncertainty: f64,
+    /// The network's mean normalised entropy (0 sure, 1 no idea); None from a network that gives no measure of
+    /// its doubt (DDColor).
+    pub uncertainty: Option<f64>,
     pub hints: usize,
 }
 
@@ -50,6 +51,8 @@ pub struct PhotoSettings {
 
 #[derive(Debug, Serialize)]
 pub struct PhotoData {
+    /// What the photos' `uncertainty` measures, or that the network gives none.
+    pub doubt: Doubt,
     pub settings: PhotoSettings,
     pub photos: Vec<PhotoRecord>,
     pub attention: Vec<PhotoAttention>,
@@ -73,17 +76,20 @@ impl PhotoCollector {
         }
     }
 
-    /// Takes a finished photo: its record (uncertainty from `unsure`), the photo and its colour.
-    pub fn add(&mut self, record: PhotoRecord, unsure: &Uncertainty, before: &Mat, after: &Mat) -> Result<()> {
+    /// Takes a finished photo: its record (uncertainty from `unsure`, where the network gives one), the photo and
+    /// its colour. A photo without one is shown if picked.
+    pub fn add(&mut self, record: PhotoRecord, unsure: Option<&Uncertainty>, before: &Mat, after: &Mat) -> Result<()> {
         let index = record.index;
-        self.unsure.offer(unsure.mean, index);
+        if let Some(unsure) = unsure {
+            self.unsure.offer(unsure.mean, index);
+        }
         self.records.push(PhotoRecord {
-            uncertainty: unsure.mean,
+            uncertainty: unsure.map(|u| u.mean),
             ..record
         });
         if self.wanted(index) {
             self.shown
-                .insert(index, Shown::new(index, before, after, Some(&unsure.map))?);
+                .insert(index, Shown::new(index, before, after, unsure.map(|u| &u.map))?);
         }
         let keep: Vec<usize> = self.shown.keys().copied().filter(|&i| self.wanted(i)).collect();
         self.shown.retain(|i, _| keep.contains(i));
@@ -121,6 +127,7 @@ impl PhotoCollector {
             .collect();
         shown.sort_by_key(|s| s.index);
         let data = PhotoData {
+            doubt: settings.model.doubt(),
             settings,
             photos: self.records,
             attention,
@@ -138,15 +145,21 @@ pub fn html(data: &PhotoData, shown: &[Shown]) -> Result<String> {
     write!(
         body,
         "<header><h1>{} photos</h1><dl><dt>Backend</dt><dd>{}</dd><dt>Model</dt><dd>{}</dd>\
-         <dt>Time taken</dt><dd>{:.1} s</dd></dl></header>",
+         <dt>Uncertainty</dt><dd>{}</dd><dt>Time taken</dt><dd>{:.1} s</dd></dl></header>",
         data.photos.len(),
         escape(&s.backend),
         super::page::digests(&s.model),
+        data.doubt.said(),
         s.seconds
     )?;
     body.push_str("<section id=\"attention\"><h2>Look at these first</h2>");
     if data.attention.is_empty() {
-        body.push_str("<p>Nothing stands out: the network was sure enough of every photo.</p>");
+        body.push_str(match data.doubt {
+            Doubt::Entropy => "<p>Nothing stands out: the network was sure enough of every photo.</p>",
+            Doubt::Unmeasured => {
+                "<p>No photo is named: DDColor gives no measure of its doubt, so look through them all.</p>"
+            }
+        });
     }
     for entry in &data.attention {
         write!(
@@ -163,7 +176,10 @@ pub fn html(data: &PhotoData, shown: &[Shown]) -> Result<String> {
         let Some(record) = data.photos.iter().find(|r| r.index == shown.index) else {
             continue;
         };
-        let caption = format!("{}, uncertainty {:.2}", record.file, record.uncertainty);
+        let caption = match record.uncertainty {
+            Some(h) => format!("{}, uncertainty {h:.2}", record.file),
+            None => format!("{}, no uncertainty (DDColor gives none)", record.file),
+        };
         figure(&mut body, shown, &caption, record.size, Some(&record.file))?;
     }
     body.push_str("</div></section>\n");

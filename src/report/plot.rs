@@ -6,7 +6,7 @@ use std::ops::Range;
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
-use super::data::{FrameRecord, Kind};
+use super::data::{Doubt, FrameRecord, Kind};
 
 const SIZE: (u32, u32) = (1100, 280);
 /// Columns the film is drawn in at most: a feature's frames are grouped, each group drawn by its worst frame,
@@ -55,13 +55,14 @@ fn columns(records: &[FrameRecord]) -> Vec<Column> {
         .collect()
 }
 
-pub fn timeline(records: &[FrameRecord]) -> Result<Plot> {
+/// The plot of `records`, whose uncertainty is `doubt`.
+pub fn timeline(records: &[FrameRecord], doubt: Doubt) -> Result<Plot> {
     let first = records.first().map_or(0, |r| r.index);
     let end = records.last().map_or(1, |r| r.index + 1);
     let columns = columns(records);
     let top = columns.iter().filter_map(|c| c.change).fold(6.0, f64::max) * 1.1;
     let mut svg = String::new();
-    let (left, right) = draw(&mut svg, &columns, first as f64..end as f64, top).map_err(|e| anyhow!("{e}"))?;
+    let (left, right) = draw(&mut svg, &columns, first as f64..end as f64, top, doubt).map_err(|e| anyhow!("{e}"))?;
     // A viewBox lets the page scale the plot to its width; inline SVG needs no namespace, and without it the
     // page names no web address at all.
     let svg = svg
@@ -81,7 +82,7 @@ pub fn timeline(records: &[FrameRecord]) -> Result<Plot> {
 
 type Drawn = std::result::Result<(i32, i32), Box<dyn std::error::Error>>;
 
-fn draw(svg: &mut String, columns: &[Column], frames: Range<f64>, top: f64) -> Drawn {
+fn draw(svg: &mut String, columns: &[Column], frames: Range<f64>, top: f64, doubt: Doubt) -> Drawn {
     let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
@@ -98,10 +99,15 @@ fn draw(svg: &mut String, columns: &[Column], frames: Range<f64>, top: f64) -> D
         .x_desc("frame")
         .y_desc("change not explained by motion (ΔE)")
         .draw()?;
-    chart
-        .configure_secondary_axes()
-        .y_desc("uncertainty (0 sure, 1 no idea)")
-        .draw()?;
+    // A network without a measure of its doubt has no red points: the axis and the legend say so.
+    let (axis, legend) = match doubt {
+        Doubt::Entropy => ("uncertainty (0 sure, 1 no idea)", "uncertainty at keyframes"),
+        Doubt::Unmeasured => (
+            "uncertainty: none from DDColor",
+            "no uncertainty: DDColor gives no measure of doubt",
+        ),
+    };
+    chart.configure_secondary_axes().y_desc(axis).draw()?;
     chart.draw_series(strip(columns, frames.end - frames.start, top))?;
     chart.draw_series(
         columns
@@ -117,7 +123,7 @@ fn draw(svg: &mut String, columns: &[Column], frames: Range<f64>, top: f64) -> D
     let unsure = columns.iter().filter_map(|c| c.unsure.map(|v| (c.at, v)));
     chart
         .draw_secondary_series(unsure.map(|p| Circle::new(p, 2, UNSURE.filled())))?
-        .label("uncertainty at keyframes")
+        .label(legend)
         .legend(|(x, y)| Circle::new((x + 8, y), 3, UNSURE.filled()));
     chart
         .draw_series(

@@ -15,6 +15,17 @@ fn standin(test: &str) -> Option<(PathBuf, PathBuf)> {
     Some((dir.join("ddcolor-narrow-standin-256.onnx"), dir))
 }
 
+/// The stand-in's path, for `--onnx`.
+pub fn onnx(test: &str) -> Option<String> {
+    standin(test).map(|(onnx, _)| onnx.display().to_string())
+}
+
+/// `args` with `--model ddcolor --onnx ONNX` after the subcommand.
+pub fn with_ddcolor<'a>(onnx: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let (command, rest) = args.split_first().expect("a subcommand");
+    [&[*command, "--model", "ddcolor", "--onnx", onnx][..], rest].concat()
+}
+
 const PHOTOS: [&str; 3] = ["einstein_portrait", "1870Girl", "migrant_mother"];
 
 #[test]

@@ -8,6 +8,7 @@ mod support;
 mod batch;
 mod bundle;
 mod ddcolor;
+mod ddcolor_review;
 mod errors;
 mod fetch;
 mod fetch_ddcolor;

@@ -103,6 +103,10 @@ fn a_90_frame_film_has_90_records_with_the_kinds_and_cuts_of_its_summary() {
         assert!((r["time"].as_f64().unwrap() - i as f64 / 25.0).abs() < 1e-6);
     }
     assert_eq!(json["settings"]["source_size"], serde_json::json!([160, 120]));
+    assert_eq!(
+        json["doubt"], "entropy",
+        "the 2016 network's uncertainty is its entropy"
+    );
     let page = std::fs::read_to_string(ws.path("out.report.html")).unwrap();
     assert_eq!(
         embedded_json(&page),
@@ -454,4 +458,5 @@ fn comment_opener_in_a_name_swallowed_the_pages_script() {
     let page = std::fs::read_to_string(ws.path("out/report.html")).unwrap();
     assert!(!json_element(&page).contains(['<', '>', '&']));
     assert_eq!(embedded_json(&page)["photos"][0]["file"], photo);
+    assert_eq!(embedded_json(&page)["doubt"], "entropy");
 }

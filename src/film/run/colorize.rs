@@ -74,9 +74,10 @@ fn run(
     } else {
         2 * nets.len() + 2
     };
+    // A network with no measure of its doubt (DDColor) is asked for its colour alone; the page says it has none.
     let predicts = match plan.report {
-        Some(_) => Predicts::ColourAndUncertainty,
-        None => Predicts::Colour,
+        Some(_) if nets.iter().all(|net| net.doubts()) => Predicts::ColourAndUncertainty,
+        _ => Predicts::Colour,
     };
     let work = |net: &mut Colorizer, batch: Vec<Segment<Key<Input>>>| {
         let index = batch.iter().find_map(|s| s.key.as_ref()).map_or(0, |k| k.index);
