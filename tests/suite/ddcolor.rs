@@ -1,5 +1,6 @@
 //! DDColor behind colorize, on the narrow stand-in in ../shared/model/ddcolor: its photos against DDColor's own
-//! pipeline, its raw a/b against the pipeline's, and a film's frames against its photos.
+//! pipeline, its raw a/b against the pipeline's, a film's frames against its photos, a hint on a photo, and the
+//! contact sheets of a film and of photos.
 
 use std::path::{Path, PathBuf};
 
@@ -167,5 +168,96 @@ fn a_films_frames_at_keyframe_interval_1_are_its_frames_as_photos() {
         let mut same = Fidelity::default();
         same.add(&photo, &framed);
         assert_eq!(same.max_diff, 0, "frame {i} differs from its photo");
+    }
+}
+
+/// The a/b of CIE Lab at (`x`, `y`) of an 8-bit BGR picture.
+pub fn ab_at(picture: &Mat, (x, y): (i32, i32)) -> [f32; 2] {
+    let v = *crate::support::lab(picture).at_2d::<opencv::core::Vec3f>(y, x).unwrap();
+    [v[1], v[2]]
+}
+
+/// How far `ab` is from the a/b of the 8-bit BGR colour `bgr`, in the larger component.
+pub fn off(ab: [f32; 2], bgr: [u8; 3]) -> f32 {
+    let pixel = Mat::from_slice(&[opencv::core::Vec3b::from(bgr)])
+        .unwrap()
+        .try_clone()
+        .unwrap();
+    let want = ab_at(&pixel, (0, 0));
+    (ab[0] - want[0]).abs().max((ab[1] - want[1]).abs())
+}
+
+#[test]
+fn a_hint_on_a_photo_puts_its_colour_where_it_is_given_with_ddcolor() {
+    let Some(onnx) = onnx("a_hint_on_a_photo_puts_its_colour_where_it_is_given_with_ddcolor") else {
+        return;
+    };
+    let ws = Workspace::new();
+    write_image(&ws.path("photo.png"), &crate::report::picture(0, 0, false));
+    std::fs::write(ws.path("red.csv"), "x,y,colour,radius\n80,60,#c83232,8\n").unwrap();
+    let photo = ["image", "photo.png", "--format", "png", "-q", "-o"];
+    ws.ok(&with_ddcolor(&onnx, &[&photo[..], &["plain"]].concat()));
+    ws.ok(&with_ddcolor(
+        &onnx,
+        &[&photo[..], &["hinted", "--hints", "red.csv"]].concat(),
+    ));
+    let (plain, hinted) = (
+        read_image(&ws.path("plain/Color_photo.png")),
+        read_image(&ws.path("hinted/Color_photo.png")),
+    );
+    let red = [50, 50, 200];
+    let at = ab_at(&hinted, (80, 60));
+    assert!(off(at, red) < 8.0, "a/b {at:?} at the hint, far from #c83232");
+    assert!(
+        off(ab_at(&plain, (80, 60)), red) > 20.0,
+        "DDColor's own colour was the hint's already"
+    );
+}
+
+#[test]
+fn ddcolor_contact_sheets_show_the_frames_and_photos_as_written() {
+    use crate::sheet::{shrink, tile};
+    use colorize::sheet::thumb_size;
+    let Some(onnx) = onnx("ddcolor_contact_sheets_show_the_frames_and_photos_as_written") else {
+        return;
+    };
+    let ws = Workspace::new();
+    let frames: Vec<Mat> = (0..20).map(|i| crate::report::picture(i, 0, i >= 10)).collect();
+    crate::report::write_film(&ws.path("film.avi"), &frames);
+    #[rustfmt::skip]
+    let film = [
+        "video", "film.avi", "--contact-sheet=4", "--frame-format", "png", "--frames-dir", "frames", "-o",
+        "colour.mkv", "-q",
+    ];
+    ws.ok(&with_ddcolor(&onnx, &film));
+    let sheet = read_image(&ws.path("colour.sheet.jpg"));
+    let thumb = thumb_size(opencv::core::Size::new(160, 120));
+    for (cell, index) in colorize::sheet::picks(20, 4).into_iter().enumerate() {
+        let written = read_image(&ws.path(&format!("frames/frame_{index:06}.png")));
+        let own = crate::support::mean_abs_diff(&tile(&sheet, cell, thumb, 1), &shrink(&written, thumb));
+        assert!(own < 4.0, "tile {cell} is {own} from frame {index}");
+    }
+    for (name, shift) in [("a.png", 0), ("b.png", 30), ("c.png", 60)] {
+        write_image(
+            &ws.path(&format!("album/{name}")),
+            &crate::report::picture(shift, 0, false),
+        );
+    }
+    let photos = [
+        "image",
+        "album",
+        "--contact-sheet=2",
+        "--format",
+        "png",
+        "-o",
+        "out",
+        "-q",
+    ];
+    ws.ok(&with_ddcolor(&onnx, &photos));
+    let sheet = read_image(&ws.path("out/contact-sheet.jpg"));
+    for (cell, name) in [(0, "a"), (1, "c")] {
+        let written = read_image(&ws.path(&format!("out/Color_{name}.png")));
+        let own = crate::support::mean_abs_diff(&tile(&sheet, cell, thumb, 1), &shrink(&written, thumb));
+        assert!(own < 4.0, "cell {cell} is {own} from {name}");
     }
 }

@@ -8,6 +8,7 @@ mod support;
 mod batch;
 mod bundle;
 mod ddcolor;
+mod ddcolor_film;
 mod ddcolor_review;
 mod errors;
 mod fetch;

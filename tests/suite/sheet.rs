@@ -13,7 +13,7 @@ use crate::support::{
 };
 
 /// The part of `sheet` holding the original (0) or colorized (1) picture of cell `i`.
-fn tile(sheet: &Mat, i: usize, thumb: Size, which: i32) -> Mat {
+pub fn tile(sheet: &Mat, i: usize, thumb: Size, which: i32) -> Mat {
     let o = cell_origin(i, thumb);
     let rect = Rect::new(
         o.x,
@@ -24,7 +24,7 @@ fn tile(sheet: &Mat, i: usize, thumb: Size, which: i32) -> Mat {
     Mat::roi(sheet, rect).unwrap().try_clone().unwrap()
 }
 
-fn shrink(image: &Mat, size: Size) -> Mat {
+pub fn shrink(image: &Mat, size: Size) -> Mat {
     let mut small = Mat::default();
     imgproc::resize(image, &mut small, size, 0.0, 0.0, imgproc::INTER_AREA).unwrap();
     small
