@@ -94,7 +94,7 @@ pub fn model_files(args: &ModelArgs, exact: bool) -> Result<ModelFiles> {
                 (args.points.is_some(), "--points"),
             ];
             if let Some((_, flag)) = eccv16_only.iter().find(|(given, _)| *given) {
-                bail!("{flag} is the 2016 network's; DDColor has no such setting (drop it, or --model ddcolor)");
+                bail!("{flag} is the 2016 network's; DDColor has no such setting (drop it, or drop --model ddcolor)");
             }
             Ok(ModelFiles::DDColor(
                 args.onnx.clone().unwrap_or_else(|| args.model_dir.join(ddcolor::ONNX)),

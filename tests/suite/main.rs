@@ -9,6 +9,7 @@ mod batch;
 mod bundle;
 mod ddcolor;
 mod ddcolor_film;
+mod ddcolor_files;
 mod ddcolor_review;
 mod errors;
 mod fetch;

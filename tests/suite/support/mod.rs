@@ -2,6 +2,7 @@
 
 pub mod http;
 pub mod interrupt;
+pub mod onnx;
 pub mod standin;
 
 use std::path::{Path, PathBuf};
