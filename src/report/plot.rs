@@ -99,14 +99,7 @@ fn draw(svg: &mut String, columns: &[Column], frames: Range<f64>, top: f64, doub
         .x_desc("frame")
         .y_desc("change not explained by motion (ΔE)")
         .draw()?;
-    // A network without a measure of its doubt has no red points: the axis and the legend say so.
-    let (axis, legend) = match doubt {
-        Doubt::Entropy => ("uncertainty (0 sure, 1 no idea)", "uncertainty at keyframes"),
-        Doubt::Unmeasured => (
-            "uncertainty: none from DDColor",
-            "no uncertainty: DDColor gives no measure of doubt",
-        ),
-    };
+    let (axis, legend) = uncertainty_words(doubt);
     chart.configure_secondary_axes().y_desc(axis).draw()?;
     chart.draw_series(strip(columns, frames.end - frames.start, top))?;
     chart.draw_series(
@@ -143,6 +136,18 @@ fn draw(svg: &mut String, columns: &[Column], frames: Range<f64>, top: f64, doub
     let (x, _) = chart.plotting_area().get_pixel_range();
     root.present()?;
     Ok((x.start, x.end))
+}
+
+/// The uncertainty's axis title and legend entry: a network without a measure of its doubt has no red points, and
+/// both say so.
+fn uncertainty_words(doubt: Doubt) -> (&'static str, &'static str) {
+    match doubt {
+        Doubt::Entropy => ("uncertainty (0 sure, 1 no idea)", "uncertainty at keyframes"),
+        Doubt::Unmeasured => (
+            "uncertainty: none from DDColor",
+            "no uncertainty: DDColor gives no measure of doubt",
+        ),
+    }
 }
 
 /// The strip along the bottom that says how each column's frames got their colour.
