@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
-use crate::cli::{FrameFormat, ImageArgs, ImageFormat, ModelArgs, VideoArgs};
+use crate::cli::{FrameFormat, ImageArgs, ImageFormat, ModelArgs, Network, VideoArgs};
 use crate::film;
 use crate::position::Position;
 use crate::report::Rerun;
@@ -75,8 +75,9 @@ impl Words {
         if let Some(backend) = model.backend.to_possible_value() {
             self.value("--backend", backend.get_name());
         }
-        // --exact keeps the published temperature and refuses another.
-        if !exact {
+        // The temperature is the 2016 network's: --exact keeps the published one and refuses another, and DDColor
+        // refuses it at all.
+        if model.model == Network::Eccv16 && !exact {
             self.value("--temperature", model.temperature);
         }
     }

@@ -69,6 +69,20 @@ fn a_films_review_asked_ddcolor_for_a_doubt_it_does_not_give() {
         "a heat map of a doubt DDColor does not give"
     );
     assert!(page.matches("<figure class=\"frame\"").count() >= 12);
+    // The page's command, pasted into a shell with a hint on frame 0 saved, refinishes this film with DDColor.
+    std::fs::write(
+        ws.path("film.hints.csv"),
+        "frame,x,y,colour,radius\n0,80,60,#c83232,8\n",
+    )
+    .unwrap();
+    let command = crate::report::page_command(&page);
+    let pasted = crate::report::paste(&ws, &command);
+    let said = crate::support::stderr(&pasted);
+    assert!(pasted.status.success(), "{command}: {said}");
+    assert!(
+        said.contains("refinishing: the colour hints (--hints) changed in 1 of 2 shots"),
+        "{said}"
+    );
 }
 
 /// Issue 32: `colorize image --report --model ddcolor` wrote a page of no photos: a photo without the network's

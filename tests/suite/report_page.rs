@@ -339,3 +339,49 @@ fn a_page_for_a_name_that_is_html_and_shell_runs_its_script_and_its_command_refi
     assert_eq!(shown.as_str().unwrap(), crate::report::page_command(&page));
     crate::report::assert_page_command_refinishes(&ws, name, &page);
 }
+
+/// A page of DDColor's photos (no measure of doubt) in the browser: the photo shown, no heat map, the header saying
+/// why, and a hint clicked and saved lands in its colour when the page's command, which keeps `--model ddcolor`, is
+/// pasted into a shell.
+#[test]
+fn a_ddcolor_photo_page_renders_without_heat_maps_and_its_command_applies_a_clicked_hint() {
+    let test = "a_ddcolor_photo_page_renders_without_heat_maps_and_its_command_applies_a_clicked_hint";
+    let (Some(onnx), Some(browser)) = (crate::ddcolor::onnx(test), browser(test)) else {
+        return;
+    };
+    let ws = Workspace::new();
+    write_image(&ws.path("photo.png"), &crate::report::picture(0, 0, false));
+    let args = ["image", "photo.png", "-o", "out", "--format", "png", "--report", "-q"];
+    ws.ok(&crate::ddcolor::with_ddcolor(&onnx, &args));
+    let tab = open(&browser, &ws.path("out/report.html"));
+    assert_rendered(&tab, 1);
+    assert_eq!(
+        eval(&tab, "document.querySelectorAll('img.heat, .show-heat').length"),
+        0
+    );
+    let header = eval(&tab, "document.querySelector('header').innerText");
+    assert!(
+        header
+            .as_str()
+            .unwrap()
+            .contains("DDColor gives one colour and no measure of its doubt"),
+        "{header}"
+    );
+    choose(&tab, "#c83232", 8);
+    let (point, (x, y)) = spot(&tab, "#frame-0", (0.5, 0.5), (160, 120));
+    tab.click_point(point).unwrap();
+    save(&tab, &ws.path("."), "report.hints.csv");
+    let command = eval(&tab, "document.getElementById('hint-command').textContent");
+    let command = command.as_str().unwrap();
+    assert!(
+        command.contains("--model ddcolor ") && !command.contains("--temperature"),
+        "{command}"
+    );
+    assert!(crate::report::paste(&ws, command).status.success(), "{command}");
+    let hinted = read_image(&ws.path("out/Color_photo.png"));
+    let got = crate::ddcolor::ab_at(&hinted, (x as i32, y as i32));
+    assert!(
+        crate::ddcolor::off(got, [50, 50, 200]) < 8.0,
+        "a/b at ({x}, {y}): {got:?}, far from #c83232"
+    );
+}
