@@ -11,6 +11,18 @@ use crate::support::{write_image, Workspace};
 /// What the header says in place of the uncertainty.
 const NO_DOUBT: &str = "<dt>Uncertainty</dt><dd>none: DDColor gives one colour and no measure of its doubt</dd>";
 
+/// Checks that `page`'s header says the network gives no measure of its doubt, and that it shows no heat map.
+fn assert_says_no_doubt(page: &str) {
+    assert!(
+        page.contains(NO_DOUBT),
+        "the header does not say there is no uncertainty"
+    );
+    assert!(
+        !page.contains("class=\"show-heat\""),
+        "a heat map of a doubt DDColor does not give"
+    );
+}
+
 fn read_json(ws: &Workspace, name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(ws.path(name)).unwrap()).unwrap()
 }
@@ -55,19 +67,12 @@ fn a_films_review_asked_ddcolor_for_a_doubt_it_does_not_give() {
         json,
         "the page holds the same JSON as --report-json"
     );
-    assert!(
-        page.contains(NO_DOUBT),
-        "the header does not say there is no uncertainty"
-    );
+    assert_says_no_doubt(&page);
     assert!(page.contains("No red: DDColor gives one colour and no measure of its doubt"));
     // The plot's legend and its second axis, as plotters writes their text.
     assert!(page.contains("\nno uncertainty: DDColor gives no measure of doubt\n"));
     assert!(page.contains("\nuncertainty: none from DDColor\n"));
     assert!(!page.contains("uncertainty at keyframes"));
-    assert!(
-        !page.contains("class=\"show-heat\""),
-        "a heat map of a doubt DDColor does not give"
-    );
     assert!(page.matches("<figure class=\"frame\"").count() >= 12);
     // The page's command, pasted into a shell with a hint on frame 0 saved, refinishes this film with DDColor.
     std::fs::write(
@@ -110,10 +115,7 @@ fn a_photos_review_left_out_every_photo_ddcolor_gave_no_doubt_for() {
         assert_eq!(p["size"], serde_json::json!([160, 120]));
     }
     assert_eq!(json["attention"], serde_json::json!([]));
-    assert!(
-        page.contains(NO_DOUBT),
-        "the header does not say there is no uncertainty"
-    );
+    assert_says_no_doubt(&page);
     assert!(page.contains("No photo is named: DDColor gives no measure of its doubt, so look through them all."));
     for file in files {
         assert!(
@@ -122,5 +124,4 @@ fn a_photos_review_left_out_every_photo_ddcolor_gave_no_doubt_for() {
             "{file} is not shown"
         );
     }
-    assert!(!page.contains("class=\"show-heat\""));
 }

@@ -1,6 +1,7 @@
 //! The review page in a real browser (Debian's chromium, headless, over the DevTools protocol): it renders, a
 //! click on the timeline goes to a frame, the slider and heat map work, and a hint placed by clicking, coloured
-//! and saved is a file `--hints` reads that puts the chosen colour on the clicked pixel, of a photo and of a film.
+//! and saved is a file `--hints` reads that puts the chosen colour on the clicked pixel, of a photo and of a film;
+//! and a page of DDColor's photos, which has no heat map.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
