@@ -71,6 +71,9 @@ impl Words {
         if let Some(backend) = model.backend.to_possible_value() {
             self.value("--backend", backend.get_name());
         }
+        if let Some(precision) = model.precision.to_possible_value() {
+            self.value("--precision", precision.get_name());
+        }
         // --exact keeps the published temperature and refuses another.
         if !exact {
             self.value("--temperature", model.temperature);

@@ -78,11 +78,12 @@ pub fn load_model(args: &ModelArgs, exact: bool, predicts: Predicts) -> Result<M
             caffe::TEMPERATURE
         );
     }
-    let (pick, notice) = model::choose_engine(args.backend.into(), exact, model::Available::here())?;
+    let precision = args.precision.into();
+    let (pick, notice) = model::choose_engine(args.backend.into(), exact, precision, model::Available::here())?;
     if let Some(notice) = notice {
         eprintln!("{notice}");
     }
-    let model = Model::load_for(&files, pick, args.temperature, predicts)?;
+    let model = Model::load_for(&files, pick, precision, args.temperature, predicts)?;
     for note in model.notes.iter().chain(&model.chosen) {
         eprintln!("{note}");
     }

@@ -14,14 +14,17 @@ use crate::lab;
 use files::{hex, CAFFEMODEL, POINTS, PROTOTXT};
 
 pub mod caffe;
+mod calibration;
 mod engine;
 pub mod entropy;
 pub mod files;
+mod int8;
 pub mod points;
 mod speed;
 
 pub use engine::{choose_engine, Available, BackendChoice, Cuda, Engine, Pick};
 pub use entropy::Uncertainty;
+pub use int8::Precision;
 
 /// Where the three model files are: named explicitly, or by their published names in the model folder.
 #[derive(Clone, Debug)]
@@ -48,6 +51,7 @@ impl ModelFiles {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Identity {
     pub engine: Engine,
+    pub precision: Precision,
     pub softmax_scale: f32,
     /// Hex sha256 of the prototxt, of the weights as read (before baking) and of the colour points used.
     pub prototxt: String,
@@ -72,6 +76,8 @@ pub struct Model {
     pub notes: Vec<String>,
     /// Which backend `auto` chose on this CPU, and why.
     pub chosen: Option<String>,
+    /// The prototxt cut for the int8 network, when the run asks for it.
+    int8: Option<int8::Split>,
     /// The network `load` ran once to check the model: the first worker gets it, already built (and compiled, for
     /// OpenVINO), so a run builds no network twice.
     checked: Mutex<Option<Colorizer>>,
@@ -80,12 +86,24 @@ pub struct Model {
 impl Model {
     /// Reads and checks the model files and bakes in the fixed layers, the softmax scale for `temperature` included.
     pub fn load(files: &ModelFiles, engine: Engine, temperature: f64) -> Result<Model> {
-        Model::load_for(files, Pick::Engine(engine), temperature, Predicts::Colour)
+        Model::load_for(
+            files,
+            Pick::Engine(engine),
+            Precision::Float,
+            temperature,
+            Predicts::Colour,
+        )
     }
 
     /// `load`, with the network checked for what the run will ask of it: a backend that compiles the
     /// network (OpenVINO) compiles it for its outputs, so asking for more later would compile it again.
-    pub fn load_for(files: &ModelFiles, pick: Pick, temperature: f64, predicts: Predicts) -> Result<Model> {
+    pub fn load_for(
+        files: &ModelFiles,
+        pick: Pick,
+        precision: Precision,
+        temperature: f64,
+        predicts: Predicts,
+    ) -> Result<Model> {
         for (path, what) in [(&files.prototxt, "prototxt"), (&files.caffemodel, "caffemodel")] {
             if !path.is_file() {
                 bail!(
@@ -112,11 +130,8 @@ impl Model {
         let scale = caffe::softmax_scale(temperature);
         let centres_bytes: Vec<u8> = centres.as_flattened().iter().flat_map(|v| v.to_le_bytes()).collect();
         let identity = Identity {
-            // For the faster CPU backend, OpenCV's own until it is measured below.
-            engine: match pick {
-                Pick::Engine(engine) => engine,
-                Pick::FasterCpu => Engine::OpenCv,
-            },
+            engine: pick.until_measured(),
+            precision,
             softmax_scale: scale,
             prototxt: hex(&Sha256::digest(&prototxt)),
             caffemodel: weights_digest,
@@ -131,16 +146,27 @@ impl Model {
             identity,
             notes,
             chosen: None,
+            int8: int8_split(&prototxt, precision, &files.prototxt)?,
             checked: Mutex::new(None),
         };
         if pick == Pick::FasterCpu {
-            let key = speed::key(&model.identity.prototxt, &model.identity.caffemodel);
-            let (engine, why) = speed::faster(&key, |engine| model.seconds_a_pass(engine))?;
-            model.identity.engine = engine;
-            model.chosen = Some(why);
+            model.take_the_faster_cpu_backend()?;
         }
         model.check(predicts)?;
         Ok(model)
+    }
+
+    /// Measures which CPU backend runs this model (at its precision) faster here, or reads it from the cache.
+    fn take_the_faster_cpu_backend(&mut self) -> Result<()> {
+        let key = speed::key(
+            &self.identity.prototxt,
+            &self.identity.caffemodel,
+            self.identity.precision,
+        );
+        let (engine, why) = speed::faster(&key, |engine| self.seconds_a_pass(engine))?;
+        self.identity.engine = engine;
+        self.chosen = Some(why);
+        Ok(())
     }
 
     /// Builds and runs one network now, so that a model OpenCV (or OpenVINO, which compiles the network on its
@@ -190,23 +216,52 @@ impl Model {
 
     /// A network of this model on `engine`, whatever the model's own.
     fn colorizer_on(&self, engine: Engine) -> Result<Colorizer> {
-        let mut net = dnn::read_net_from_caffe_buffer(&self.prototxt, &self.caffemodel).map_err(|e| {
+        let cannot_load = |e: opencv::Error| {
             anyhow::anyhow!(
                 "OpenCV cannot load the model {}: {}",
                 self.description,
                 opencv_message(&e)
             )
-        })?;
-        let (backend, target) = match engine {
-            Engine::OpenCv => (dnn::Backend::DNN_BACKEND_OPENCV, dnn::Target::DNN_TARGET_CPU),
-            Engine::OpenVino => (dnn::Backend::DNN_BACKEND_INFERENCE_ENGINE, dnn::Target::DNN_TARGET_CPU),
-            Engine::Cuda { half: true } => (dnn::Backend::DNN_BACKEND_CUDA, dnn::Target::DNN_TARGET_CUDA_FP16),
-            Engine::Cuda { half: false } => (dnn::Backend::DNN_BACKEND_CUDA, dnn::Target::DNN_TARGET_CUDA),
         };
+        let (backend, target) = backend_of(engine);
+        if let Some(split) = &self.int8 {
+            return int8_colorizer(split, &self.caffemodel, backend)
+                .with_context(|| format!("cannot make the int8 network of {}", self.description));
+        }
+        let mut net = dnn::read_net_from_caffe_buffer(&self.prototxt, &self.caffemodel).map_err(cannot_load)?;
         net.set_preferable_backend(backend as i32)?;
         net.set_preferable_target(target as i32)?;
-        Ok(Colorizer { net })
+        Ok(Colorizer { net, trunk: None })
     }
+}
+
+/// OpenCV's backend and target for `engine`.
+fn backend_of(engine: Engine) -> (dnn::Backend, dnn::Target) {
+    match engine {
+        Engine::OpenCv => (dnn::Backend::DNN_BACKEND_OPENCV, dnn::Target::DNN_TARGET_CPU),
+        Engine::OpenVino => (dnn::Backend::DNN_BACKEND_INFERENCE_ENGINE, dnn::Target::DNN_TARGET_CPU),
+        Engine::Cuda { half: true } => (dnn::Backend::DNN_BACKEND_CUDA, dnn::Target::DNN_TARGET_CUDA_FP16),
+        Engine::Cuda { half: false } => (dnn::Backend::DNN_BACKEND_CUDA, dnn::Target::DNN_TARGET_CUDA),
+    }
+}
+
+/// The prototxt (read from `path`) cut for the int8 network when `precision` asks for it (`int8.rs`).
+fn int8_split(prototxt: &[u8], precision: Precision, path: &Path) -> Result<Option<int8::Split>> {
+    match precision {
+        Precision::Float => Ok(None),
+        Precision::Int8 => int8::Split::new(prototxt)
+            .map(Some)
+            .with_context(|| format!("prototxt {} has no int8 network", path.display())),
+    }
+}
+
+/// A network whose trunk runs in int8 on `backend` and feeds its float32 head.
+fn int8_colorizer(split: &int8::Split, caffemodel: &Vector<u8>, backend: dnn::Backend) -> Result<Colorizer> {
+    let (trunk, net) = split.build(caffemodel, backend)?;
+    Ok(Colorizer {
+        net,
+        trunk: Some(trunk),
+    })
 }
 
 /// The network's input for a black picture of `side` pixels.
@@ -217,7 +272,10 @@ fn blank(side: i32) -> Result<Mat> {
 
 /// One network instance; `Net` can move between threads but not be shared, so each worker owns one.
 pub struct Colorizer {
+    /// The network, or with `--precision int8` its float32 head.
     net: dnn::Net,
+    /// With `--precision int8`, the quantized trunk that turns the input into the head's.
+    trunk: Option<int8::Trunk>,
 }
 
 impl Colorizer {
@@ -252,9 +310,20 @@ impl Colorizer {
     }
 
     fn set_input(&mut self, inputs: &[&Mat]) -> Result<()> {
-        match inputs {
-            [one] => self.net.set_input_def(*one)?,
-            _ => self.net.set_input_def(&lab::stack(inputs)?)?,
+        let stacked;
+        let input = match inputs {
+            [one] => *one,
+            _ => {
+                stacked = lab::stack(inputs)?;
+                &stacked
+            }
+        };
+        match &mut self.trunk {
+            Some(trunk) => {
+                let features = trunk.run(input).map_err(forward_failed)?;
+                self.net.set_input_def(&features)?
+            }
+            None => self.net.set_input_def(input)?,
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use anyhow::{ensure, Context, Result};
 
 use crate::film::base::interval::Interval;
-use crate::model::{Engine, Identity};
+use crate::model::{Engine, Identity, Precision};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fingerprint {
@@ -86,12 +86,13 @@ impl Display for SettingChange {
 impl Fingerprint {
     /// Every field, in the order written. The names and the spelling of every value are part of the records on
     /// disk: change them only with the records' version (the golden test below holds them).
-    fn fields(&self) -> [Field; 16] {
+    fn fields(&self) -> [Field; 17] {
         use Setting::{Content, Value};
         let (p, f) = (&self.prediction, &self.finishing);
         [
             field("input", &p.input, Content("the input's content")),
             field("backend", p.model.engine.name(), Value("--backend")),
+            field("precision", p.model.precision.name(), Value("--precision")),
             field(
                 "softmax-scale",
                 p.model.softmax_scale,
@@ -151,8 +152,10 @@ impl Fingerprint {
         };
         let input = next("input")?.to_string();
         let backend = next("backend")?;
+        let precision = next("precision")?;
         let model = Identity {
             engine: Engine::named(backend).with_context(|| format!("'{backend}' is not a backend"))?,
+            precision: Precision::named(precision).with_context(|| format!("'{precision}' is not a precision"))?,
             softmax_scale: number(next("softmax-scale")?)?,
             prototxt: next("prototxt-sha256")?.to_string(),
             caffemodel: next("caffemodel-sha256")?.to_string(),
@@ -214,7 +217,7 @@ impl Fingerprint {
 }
 
 /// How many of the fields, first, are the `Prediction` half's.
-const PREDICTION_FIELDS: usize = 11;
+const PREDICTION_FIELDS: usize = 12;
 
 fn lines(fields: &[Field]) -> String {
     fields.iter().map(|f| format!("{}={}\n", f.name, f.value)).collect()
@@ -267,6 +270,7 @@ pub(crate) mod tests {
                 input: "3000000:0a1b".into(),
                 model: Identity {
                     engine: Engine::OpenVino,
+                    precision: Precision::Int8,
                     softmax_scale: 2.606,
                     prototxt: "aa11".into(),
                     caffemodel: "bb22".into(),
@@ -294,6 +298,7 @@ pub(crate) mod tests {
             sample().to_text(),
             "input=3000000:0a1b\n\
              backend=openvino\n\
+             precision=int8\n\
              softmax-scale=2.606\n\
              prototxt-sha256=aa11\n\
              caffemodel-sha256=bb22\n\
@@ -320,7 +325,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn every_backend_and_every_absent_value_has_its_own_spelling() {
+    fn every_backend_precision_and_absent_value_has_its_own_spelling() {
         let mut f = sample();
         f.prediction.width = None;
         f.prediction.exact = true;
@@ -341,6 +346,15 @@ pub(crate) mod tests {
             assert!(text.contains(line), "{line} not in {text}");
             assert_eq!(Fingerprint::parse(&text).unwrap(), f);
         }
+        for (precision, line) in [
+            (Precision::Float, "precision=float\n"),
+            (Precision::Int8, "precision=int8\n"),
+        ] {
+            f.prediction.model.precision = precision;
+            let text = f.to_text();
+            assert!(text.contains(line), "{line} not in {text}");
+            assert_eq!(Fingerprint::parse(&text).unwrap(), f);
+        }
     }
 
     #[test]
@@ -351,6 +365,8 @@ pub(crate) mod tests {
         for broken in [
             text.replace("width=160", "width=Some(160)"),
             text.replace("backend=openvino", "backend=OpenVino"),
+            text.replace("precision=int8\n", ""),
+            text.replace("precision=int8", "precision=Int8"),
             text.replace("exact=off", "exact=false"),
             text.replace("smooth=0.5", "smooth=0.50"),
             text.replace("start=10\n", ""),
