@@ -4,7 +4,8 @@
 //! OpenCV calibrates by the least and greatest value each layer gives on these pictures, so what they must cover
 //! is the range real pictures drive the network through, not their look: shading over several scales (value
 //! noise), flat black and white areas (hard contrast, clipped: shadows, skies, the black background of a portrait)
-//! and sharp edges (flat shapes). Pictures of noise alone at one contrast left a black background 6 dB worse.
+//! and sharp edges (flat shapes). Without the clipped contrast and the black and white shapes, the Einstein
+//! portrait's black background came 5.7 dB further from `--exact`.
 
 use anyhow::Result;
 use opencv::core::{self, Mat, Point, Rect, Size, CV_32F, CV_8U};
