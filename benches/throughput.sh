@@ -20,7 +20,8 @@
 #   BENCH_WIDTH=W       frame width (default 500)
 #   BENCH_TOOL_ARGS     extra arguments for every tool run, e.g. "--backend openvino"
 #   BENCH_CONFIGS       tool configurations separated by ';', one run each, e.g.
-#                       "--backend opencv;--backend openvino;--backend opencv --exact"
+#                       "--backend opencv;--backend openvino;--backend opencv --exact" or, for the int8
+#                       network against the defaults, "; --precision int8"
 #                       (arguments split on blanks, no quoting); default: the defaults (OpenVINO where
 #                       built), the same with the network on every frame, OpenCV's own backend, and
 #                       --exact: "; --keyframe-interval 1; --backend opencv; --exact"
@@ -215,7 +216,9 @@ echo "== colorize throughput benchmark =="
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)," \
   "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
 # What decides OpenVINO's speed: bfloat16 (AVX-512 BF16 or AMX) or f32 only.
-echo "CPU flags: $(grep -o -w 'avx2\|avx512_bf16\|amx_bf16\|avx512_vnni' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+# And for --precision int8: an 8-bit dot product (AVX-512 VNNI, AVX-VNNI or AMX), without which OpenVINO's int8
+# sums saturate.
+echo "CPU flags: $(grep -o -w 'avx2\|avx512_bf16\|amx_bf16\|avx512_vnni\|avx_vnni\|amx_int8' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 if awk '{exit !($1 > 0.5)}' /proc/loadavg; then
   echo "warning: the machine is not idle; numbers will be low and noisy"
@@ -314,6 +317,8 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 # 224x224 (OpenCV's own count, multiply and add each one), over the forward seconds per pass on each network
 # (networks run side by side), beside the peak a large float32 matrix product reaches in numpy's OpenBLAS on all
 # cores (OPENBLAS_CORETYPE, which this workplace may set for old OpenBLAS builds, slows it and is unset for it).
+# An int8 run (--precision int8) is held against four times that peak, what 8-bit dot products (VNNI: four
+# multiply-adds in each 32-bit lane) promise on the same cores; no library at hand measures it.
 roof_python=$venv/bin/python
 ((pip_ok)) || roof_python=$sys_python
 gflops=$("$roof_python" -c "
@@ -335,10 +340,11 @@ if [[ -n $gflops && -n $peak ]]; then
   for k in "${!names[@]}"; do
     [[ ${kinds[k]} == tool && -n ${forward_s[k]} && -n ${networks[k]} && ${passes[k]:-0} -gt 0 ]] || continue
     awk -v f="${forward_s[k]}" -v n="${networks[k]}" -v p="${passes[k]}" -v g="$gflops" -v peak="$peak" \
-      -v label="${labels[k]:0:40}" 'BEGIN {
+      -v label="${labels[k]:0:40}" -v whole="${labels[k]}" 'BEGIN {
         per = f / p; rate = g * p / (f / n)
-        printf "  %-40s %.3f s a pass on each of %d networks, %.0f GFLOP/s together: %.0f %% of the peak\n",
-          label, per, n, rate, 100 * rate / peak }'
+        if (whole ~ /--precision int8/) { peak *= 4; of = "the int8 peak (4x float32)" } else { of = "the peak" }
+        printf "  %-40s %.3f s a pass on each of %d networks, %.0f GFLOP/s together: %.0f %% of %s\n",
+          label, per, n, rate, 100 * rate / peak, of }'
   done
 fi
 

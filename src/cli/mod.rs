@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::film::{Interval, ShardSpec};
-use crate::model::{caffe, BackendChoice};
+use crate::model::{self, caffe, BackendChoice};
 use crate::position::Position;
 use values::{
     batch, jobs, keyframe_interval, positive_fps, render_size, saturation, sheet_size, smooth_strength, temperature,
@@ -86,6 +86,11 @@ pub struct ModelArgs {
     /// ~/.cache/colorize/backend-speed. --exact always runs on OpenCV's own backend.
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
+    /// The network's arithmetic. float: the backend's own (float32, or bfloat16 where OpenVINO finds the CPU has
+    /// it). int8: the convolutions in 8-bit integers, calibrated on pictures colorize makes, the colour head in
+    /// float32; on a CPU backend only, and not with --exact.
+    #[arg(long, value_enum, default_value_t = Precision::Float)]
+    pub precision: Precision,
     /// Temperature of the annealed mean that turns the network's 313 colour probabilities into one colour (Zhang
     /// et al., section 3.2), from 2e-34 (below, the scaled logits overflow f32) to 1: lower is more vivid, higher
     /// more muted. --exact keeps 0.38, the published model's.
@@ -116,6 +121,22 @@ pub enum Backend {
     Cuda,
     /// NVIDIA GPU, float32.
     CudaFp32,
+}
+
+/// `--precision`'s values; the model knows them as `model::Precision`, without clap.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    Float,
+    Int8,
+}
+
+impl From<Precision> for model::Precision {
+    fn from(precision: Precision) -> model::Precision {
+        match precision {
+            Precision::Float => model::Precision::Float,
+            Precision::Int8 => model::Precision::Int8,
+        }
+    }
 }
 
 impl From<Backend> for BackendChoice {
@@ -338,6 +359,14 @@ mod tests {
         for backend in Backend::value_variants() {
             let flag = backend.to_possible_value().unwrap();
             assert_eq!(BackendChoice::from(*backend).name(), flag.get_name());
+        }
+    }
+
+    #[test]
+    fn precisions_are_named_in_records_as_on_the_command_line() {
+        for precision in Precision::value_variants() {
+            let flag = precision.to_possible_value().unwrap();
+            assert_eq!(model::Precision::from(*precision).name(), flag.get_name());
         }
     }
 }

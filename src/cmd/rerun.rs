@@ -75,6 +75,9 @@ impl Words {
         if let Some(backend) = model.backend.to_possible_value() {
             self.value("--backend", backend.get_name());
         }
+        if let Some(precision) = model.precision.to_possible_value() {
+            self.value("--precision", precision.get_name());
+        }
         // The temperature is the 2016 network's: --exact keeps the published one and refuses another, and DDColor
         // refuses it at all.
         if model.model == Network::Eccv16 && !exact {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 
-use crate::cli::{ModelArgs, Network, RunArgs};
+use crate::cli::{ModelArgs, Network, Precision, RunArgs};
 use crate::hints::{self, HintFile};
 use crate::interrupt;
 use crate::model::{self, caffe, ddcolor, CaffeFiles, Model, ModelFiles, Predicts};
@@ -92,6 +92,7 @@ pub fn model_files(args: &ModelArgs, exact: bool) -> Result<ModelFiles> {
                 (args.prototxt.is_some(), "--prototxt"),
                 (args.caffemodel.is_some(), "--caffemodel"),
                 (args.points.is_some(), "--points"),
+                (args.precision == Precision::Int8, "--precision int8"),
             ];
             if let Some((_, flag)) = eccv16_only.iter().find(|(given, _)| *given) {
                 bail!("{flag} is the 2016 network's; DDColor has no such setting (drop it, or drop --model ddcolor)");
@@ -107,11 +108,12 @@ pub fn load_model(args: &ModelArgs, exact: bool, predicts: Predicts) -> Result<M
     let files = model_files(args, exact)?;
     // A network with no measure of its doubt is asked for its colour only; the review page says so.
     let predicts = if files.doubts() { predicts } else { Predicts::Colour };
-    let (pick, notice) = model::choose_engine(args.backend.into(), exact, model::Available::here())?;
+    let precision = args.precision.into();
+    let (pick, notice) = model::choose_engine(args.backend.into(), exact, precision, model::Available::here())?;
     if let Some(notice) = notice {
         eprintln!("{notice}");
     }
-    let model = Model::load_for(&files, pick, args.temperature, predicts)?;
+    let model = Model::load_for(&files, pick, precision, args.temperature, predicts)?;
     for note in model.notes.iter().chain(&model.chosen) {
         eprintln!("{note}");
     }

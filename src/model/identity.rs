@@ -1,12 +1,14 @@
 //! What identifies the network a run used: which, from which files, on which backend.
 
 use super::engine::Engine;
+use super::int8::Precision;
 use crate::lab::Recipe;
 
-/// What makes two runs' predictions comparable: the backend, and the network as used.
+/// What makes two runs' predictions comparable: the backend, the precision, and the network as used.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Identity {
     pub engine: Engine,
+    pub precision: Precision,
     pub network: Network,
 }
 

@@ -4,28 +4,33 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use anyhow::{bail, ensure, Context, Result};
-use opencv::core::{Mat, Scalar, Vector};
+use anyhow::{bail, Context, Result};
+use opencv::core::{Mat, Vector};
 use opencv::dnn;
-use opencv::prelude::*;
 
 use crate::lab::{self, Recipe};
+use colorizer::{opencv_message, Layers};
 
 pub mod caffe;
+mod calibration;
+mod colorizer;
 pub mod ddcolor;
 pub mod eccv16;
 mod engine;
 pub mod entropy;
 pub mod files;
 mod identity;
+mod int8;
 mod onnx;
 pub mod points;
 mod speed;
 
+pub use colorizer::Colorizer;
 pub use eccv16::CaffeFiles;
 pub use engine::{choose_engine, Available, BackendChoice, Cuda, Engine, Pick};
 pub use entropy::Uncertainty;
 pub use identity::{Identity, Network};
+pub use int8::Precision;
 
 /// The side the 2016 network was trained at, and sees unless told otherwise.
 pub const RENDER_SIZE: i32 = 224;
@@ -59,6 +64,8 @@ enum Graph {
     Caffe {
         prototxt: Vector<u8>,
         caffemodel: Vector<u8>,
+        /// The prototxt cut for the int8 network, when the run asks for it.
+        int8: Option<int8::Split>,
     },
     /// An ONNX file, and the names of its picture input and its a/b output.
     Onnx {
@@ -88,23 +95,34 @@ impl Model {
     /// Reads and checks the model files, the 2016 network's with its fixed layers baked in (the softmax scale for
     /// `temperature` included).
     pub fn load(files: &ModelFiles, engine: Engine, temperature: f64) -> Result<Model> {
-        Model::load_for(files, Pick::Engine(engine), temperature, Predicts::Colour)
+        let float = Precision::Float;
+        Model::load_for(files, Pick::Engine(engine), float, temperature, Predicts::Colour)
     }
 
     /// `load`, with the network checked for what the run will ask of it: a backend that compiles the
     /// network (OpenVINO) compiles it for its outputs, so asking for more later would compile it again.
-    pub fn load_for(files: &ModelFiles, pick: Pick, temperature: f64, predicts: Predicts) -> Result<Model> {
+    pub fn load_for(
+        files: &ModelFiles,
+        pick: Pick,
+        precision: Precision,
+        temperature: f64,
+        predicts: Predicts,
+    ) -> Result<Model> {
         let (graph, side, network, notes, description) = match files {
             ModelFiles::Eccv16(files) => {
                 let read = eccv16::read(files, temperature)?;
                 let graph = Graph::Caffe {
                     prototxt: Vector::from_slice(&read.prototxt),
                     caffemodel: Vector::from_slice(&read.caffemodel),
+                    int8: int8::split_for(&read.prototxt, precision, &files.prototxt)?,
                 };
                 let description = format!("{} + {}", files.prototxt.display(), files.caffemodel.display());
                 (graph, None, read.network, read.notes, description)
             }
             ModelFiles::DDColor(path) => {
+                if precision == Precision::Int8 {
+                    bail!("--precision int8 is the 2016 network's; DDColor runs in float (drop --precision int8)");
+                }
                 let read = ddcolor::read(path)?;
                 let graph = Graph::Onnx {
                     bytes: Vector::from_slice(&read.bytes),
@@ -121,11 +139,8 @@ impl Model {
             }
         };
         let identity = Identity {
-            // For the faster CPU backend, OpenCV's own until it is measured below.
-            engine: match pick {
-                Pick::Engine(engine) => engine,
-                Pick::FasterCpu => Engine::OpenCv,
-            },
+            engine: pick.until_measured(),
+            precision,
             network,
         };
         let mut model = Model {
@@ -138,7 +153,7 @@ impl Model {
             checked: Mutex::new(None),
         };
         if pick == Pick::FasterCpu {
-            let key = speed::key(&model.speed_key());
+            let key = speed::key(&model.speed_key(), precision);
             let (engine, why) = speed::faster(&key, |engine, rival| model.seconds_a_pass(engine, rival))?;
             model.identity.engine = engine;
             model.chosen = Some(why);
@@ -242,125 +257,33 @@ impl Model {
 
     /// A network of this model on `engine`, whatever the model's own.
     fn colorizer_on(&self, engine: Engine) -> Result<Colorizer> {
-        let (net, input, output, logits) = match &self.graph {
-            Graph::Caffe { prototxt, caffemodel } => (
-                dnn::read_net_from_caffe_buffer(prototxt, caffemodel),
-                "data_l".to_string(),
-                "class8_ab".to_string(),
-                Some("conv8_313"),
-            ),
-            Graph::Onnx { bytes, input, output } => (
-                dnn::read_net_from_onnx_buffer(bytes),
-                input.clone(),
-                output.clone(),
-                None,
-            ),
+        let preparation = lab::Preparation {
+            recipe: self.recipe(),
+            side: self.side(),
         };
-        let mut net = net.map_err(|e| {
+        let (net, layers) = match &self.graph {
+            Graph::Caffe {
+                caffemodel,
+                int8: Some(split),
+                ..
+            } => {
+                return Colorizer::int8(split, caffemodel, engine, preparation)
+                    .with_context(|| format!("cannot make the int8 network of {}", self.description));
+            }
+            Graph::Caffe {
+                prototxt, caffemodel, ..
+            } => (dnn::read_net_from_caffe_buffer(prototxt, caffemodel), Layers::eccv16()),
+            Graph::Onnx { bytes, input, output } => {
+                (dnn::read_net_from_onnx_buffer(bytes), Layers::onnx(input, output))
+            }
+        };
+        let net = net.map_err(|e| {
             anyhow::anyhow!(
                 "OpenCV cannot load the model {}: {}",
                 self.description,
                 opencv_message(&e)
             )
         })?;
-        let (backend, target) = match engine {
-            Engine::OpenCv => (dnn::Backend::DNN_BACKEND_OPENCV, dnn::Target::DNN_TARGET_CPU),
-            Engine::OpenVino => (dnn::Backend::DNN_BACKEND_INFERENCE_ENGINE, dnn::Target::DNN_TARGET_CPU),
-            Engine::Cuda { half: true } => (dnn::Backend::DNN_BACKEND_CUDA, dnn::Target::DNN_TARGET_CUDA_FP16),
-            Engine::Cuda { half: false } => (dnn::Backend::DNN_BACKEND_CUDA, dnn::Target::DNN_TARGET_CUDA),
-        };
-        net.set_preferable_backend(backend as i32)?;
-        net.set_preferable_target(target as i32)?;
-        Ok(Colorizer {
-            net,
-            input,
-            output,
-            logits,
-            preparation: lab::Preparation {
-                recipe: self.recipe(),
-                side: self.side(),
-            },
-        })
+        Colorizer::new(net, engine, layers, preparation)
     }
-}
-
-/// One network instance; `Net` can move between threads but not be shared, so each worker owns one.
-pub struct Colorizer {
-    net: dnn::Net,
-    /// The picture's input.
-    input: String,
-    /// The layer whose output is a/b.
-    output: String,
-    /// The layer before the colour distribution's softmax, where the network has one.
-    logits: Option<&'static str>,
-    preparation: lab::Preparation,
-}
-
-impl Colorizer {
-    /// A picture as this network sees it, at the side it sees a photo.
-    pub fn prepare(&self, bgr: &Mat) -> Result<lab::Prepared> {
-        self.preparation.prepare(bgr)
-    }
-
-    pub fn recipe(&self) -> Recipe {
-        self.preparation.recipe
-    }
-
-    /// Whether it gives a measure of its doubt beside its colour (`predict_batch_unsure`).
-    pub fn doubts(&self) -> bool {
-        self.logits.is_some()
-    }
-
-    /// Runs the network on a prepared input blob and returns a/b at the network's output resolution.
-    pub fn predict(&mut self, input: &Mat) -> Result<Mat> {
-        let mut ab = self.predict_batch(&[input])?;
-        Ok(ab.remove(0))
-    }
-
-    /// One forward pass over several prepared 1x1xSxS inputs stacked into one Nx1xSxS blob: a GPU does a batch in
-    /// little more time than a single frame.
-    pub fn predict_batch(&mut self, inputs: &[&Mat]) -> Result<Vec<Mat>> {
-        self.set_input(inputs)?;
-        let out = self.net.forward_single(&self.output).map_err(forward_failed)?;
-        lab::ab_from_blob(&out)
-    }
-
-    /// As `predict_batch`, with each item's uncertainty from the same pass: the layer before the softmax is
-    /// asked for as a second output only here, so a run without a review page costs what it did.
-    pub fn predict_batch_unsure(&mut self, inputs: &[&Mat]) -> Result<Vec<(Mat, Uncertainty)>> {
-        let logits = self
-            .logits
-            .context("this network gives one colour and no measure of its doubt")?;
-        self.set_input(inputs)?;
-        let mut outs = Vector::<Mat>::new();
-        let names = Vector::<String>::from_iter([self.output.as_str(), logits]);
-        self.net.forward(&mut outs, &names).map_err(forward_failed)?;
-        let ab = lab::ab_from_blob(&outs.get(0)?)?;
-        let unsure = entropy::uncertainty(&outs.get(1)?)?;
-        ensure!(
-            ab.len() == unsure.len(),
-            "the network gave a/b and colour distributions for different batches"
-        );
-        Ok(ab.into_iter().zip(unsure).collect())
-    }
-
-    fn set_input(&mut self, inputs: &[&Mat]) -> Result<()> {
-        match inputs {
-            [one] => self.net.set_input(*one, &self.input, 1.0, Scalar::default())?,
-            _ => self
-                .net
-                .set_input(&lab::stack(inputs)?, &self.input, 1.0, Scalar::default())?,
-        }
-        Ok(())
-    }
-}
-
-fn forward_failed(e: opencv::Error) -> anyhow::Error {
-    anyhow::anyhow!("forward pass failed: {}", opencv_message(&e))
-}
-
-/// The first line of OpenCV's message without the source location that precedes it.
-fn opencv_message(e: &opencv::Error) -> String {
-    let line = e.message.lines().next().unwrap_or_default();
-    line.rsplit_once(") ").map_or(line, |(_, m)| m).trim().to_string()
 }

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::engine::Engine;
 use super::files::hex;
+use super::int8::Precision;
 use crate::output::{open_in_place, write_atomically};
 
 const MAGIC: &str = "colorize-backend-speed 1";
@@ -47,8 +48,8 @@ impl Measured {
 }
 
 /// What decides which backend is faster: the CPU (its name and flags), the OpenCV build (with its OpenVINO), and
-/// the model (the digests of its files, as one text).
-pub fn key(model: &str) -> String {
+/// the model (the digests of its files, as one text, and its precision).
+pub fn key(model: &str, precision: Precision) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let field = |name: &str| {
         cpuinfo
@@ -64,8 +65,17 @@ pub fn key(model: &str) -> String {
         field("model name").replace('\t', " "),
         short(&field("flags")),
         short(&build),
-        short(model)
+        short(&model_text(model, precision))
     )
+}
+
+/// The model as the key names it. A float network is named as before int8 existed, so the times measured then
+/// still count.
+fn model_text(model: &str, precision: Precision) -> String {
+    match precision {
+        Precision::Float => model.to_string(),
+        Precision::Int8 => format!("{model} int8"),
+    }
 }
 
 /// The cache's measurement for `key`, if it holds a sound one.
@@ -168,14 +178,28 @@ mod tests {
 
     #[test]
     fn the_key_names_the_cpu_the_build_and_the_model() {
-        let key = key("aa bb");
+        let key = key("aa bb", Precision::Float);
         assert!(
             key.starts_with("cpu=") && key.contains(" flags=") && key.contains(" opencv="),
             "{key}"
         );
         assert!(!key.contains('\t') && !key.contains('\n'), "{key}");
-        assert_ne!(key, super::key("aa bd"), "another model is another key");
-        assert_eq!(key, super::key("aa bb"));
+        assert_ne!(
+            key,
+            super::key("aa bd", Precision::Float),
+            "another model is another key"
+        );
+        assert_ne!(
+            key,
+            super::key("aa bb", Precision::Int8),
+            "another precision is another key"
+        );
+        assert_eq!(key, super::key("aa bb", Precision::Float));
+        // The float network's key is the one cached before int8 existed.
+        assert!(
+            key.ends_with(&format!("model={}", &hex(&Sha256::digest(b"aa bb"))[..16])),
+            "{key}"
+        );
     }
 
     #[test]

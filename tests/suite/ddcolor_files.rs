@@ -204,6 +204,7 @@ fn the_2016_networks_settings_with_ddcolor_are_one_line() {
              ddcolor)",
         ),
         (&["--temperature", "0.5"], "--temperature is the 2016 network's"),
+        (&["--precision", "int8"], "--precision int8 is the 2016 network's"),
         (
             &["--prototxt", "model/colorization_deploy_v2.prototxt"],
             "--prototxt is the 2016 network's",

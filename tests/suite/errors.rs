@@ -227,6 +227,28 @@ fn a_gpu_this_opencv_or_machine_lacks_is_one_line_and_auto_falls_back_to_the_cpu
     assert_eq!(notices, usize::from(cuda == Cuda::NoDevice), "{stderr}");
 }
 
+/// The int8 network runs on the CPU in integers: asked for with --exact (the recipe's float32) or a CUDA backend
+/// (OpenCV's int8 layers have no CUDA code), it is one line saying which flag to drop, and nothing is written.
+#[test]
+fn int8_with_exact_or_a_gpu_backend_is_refused_in_one_line() {
+    let ws = Workspace::new();
+    write_video(&ws.path("clip.avi"), 25.0, Size::new(48, 32), &[40, 120, 200]);
+    let int8 = ["video", "clip.avi", "--precision", "int8"];
+    fails_with(
+        &ws.run(&[&int8[..], &["--exact"]].concat()),
+        1,
+        &["--exact is the recipe's float32 arithmetic; drop --precision int8"],
+    );
+    for backend in ["cuda", "cuda-fp32"] {
+        fails_with(
+            &ws.run(&[&int8[..], &["--backend", backend]].concat()),
+            1,
+            &[&format!("drop --backend {backend} or --precision int8")],
+        );
+    }
+    no_outputs(&ws, &["clip.avi"]);
+}
+
 /// Issue 23, WEAK: `assemble` on a folder that does not exist said it had "no record beside it", and on an empty
 /// folder asked for `--fps` before saying there were no frames.
 #[test]

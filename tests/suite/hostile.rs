@@ -132,6 +132,11 @@ fn resuming_with_another_backend_or_other_weights_is_refused_never_mixed() {
     if colorize::model::Available::here().openvino {
         fails_with(&run(&["--backend", "openvino"]), 1, &["another model", "--overwrite"]);
     }
+    fails_with(
+        &run(&["--backend", "opencv", "--precision", "int8"]),
+        1,
+        &["--precision was float, now int8", "--overwrite"],
+    );
     std::fs::write(
         ws.path("model/colorization_release_v2.caffemodel"),
         standin::caffemodel(standin::Width::Narrow, 99),

@@ -8,7 +8,7 @@ use anyhow::{ensure, Context, Result};
 
 use crate::film::base::interval::Interval;
 use crate::lab::Preparation;
-use crate::model::{Engine, Identity, Network};
+use crate::model::{Engine, Identity, Network, Precision};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fingerprint {
@@ -105,6 +105,7 @@ impl Fingerprint {
         let mut fields = vec![
             field("input", &p.input, Content("the input's content")),
             field("backend", p.model.engine.name(), Value("--backend")),
+            field("precision", p.model.precision.name(), Value("--precision")),
         ];
         match &p.model.network {
             Network::Eccv16 {
@@ -182,8 +183,8 @@ impl Fingerprint {
 
     /// Reads back what `to_text` wrote: every field, by name, in order, and nothing else.
     pub fn parse(text: &str) -> Result<Fingerprint> {
-        // The network's lines follow input and backend.
-        let ddcolor = text.lines().nth(2).is_some_and(|line| line.starts_with("onnx-sha256="));
+        // The network's lines follow input, backend and precision.
+        let ddcolor = text.lines().nth(3).is_some_and(|line| line.starts_with("onnx-sha256="));
         let mut lines = text.lines();
         let mut next = |name: &str| -> Result<&str> {
             let line = lines.next().with_context(|| format!("no {name} in the fingerprint"))?;
@@ -194,6 +195,8 @@ impl Fingerprint {
         let input = next("input")?.to_string();
         let backend = next("backend")?;
         let engine = Engine::named(backend).with_context(|| format!("'{backend}' is not a backend"))?;
+        let precision = next("precision")?;
+        let precision = Precision::named(precision).with_context(|| format!("'{precision}' is not a precision"))?;
         let network = if ddcolor {
             Network::DDColor {
                 onnx: next("onnx-sha256")?.to_string(),
@@ -208,7 +211,11 @@ impl Fingerprint {
         };
         let prediction = Prediction {
             input,
-            model: Identity { engine, network },
+            model: Identity {
+                engine,
+                precision,
+                network,
+            },
             width: read_optional(next("width")?)?,
             render_size: number(next("render-size")?)?,
             exact: read_on_off(next("exact")?)?,

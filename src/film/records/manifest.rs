@@ -15,8 +15,9 @@ use crate::output::write_atomically;
 
 /// Version 2: the fingerprint in named fields, one a line, after the others. Version 3: the colour hints in the
 /// fingerprint. Version 4: the shots, one a line, before the fingerprint. Version 5: a checksum of the whole record
-/// as its last line (`file::seal`), so a damaged one is refused rather than taken.
-const MAGIC: &str = "colorize-manifest 5";
+/// as its last line (`file::seal`), so a damaged one is refused rather than taken. Version 6: the network's
+/// precision in the fingerprint.
+const MAGIC: &str = "colorize-manifest 6";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Manifest {
@@ -305,7 +306,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         m.save(&part_record(&dir.path().join("part-1.mp4"))).unwrap();
         let text = std::fs::read_to_string(dir.path().join(".part-1.mp4.colorize-manifest")).unwrap();
-        let expected = "colorize-manifest 5\nshard 1 3\nwhole-start 10\nframes 20 30\nfps 23.976023976023978\n\
+        let expected = "colorize-manifest 6\nshard 1 3\nwhole-start 10\nframes 20 30\nfps 23.976023976023978\n\
                         origin 0.417\next jpg\ncomplete true\nshot 12 21 0123456789abcdef whole\n\
                         shot 25 26 0123456789abcdef whole\n"
             .to_string()

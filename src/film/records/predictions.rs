@@ -24,8 +24,8 @@ use crate::film::base::frame::{Ab, Origin};
 use crate::output::{open_in_place, write_atomically};
 
 /// Version 1: entries of index, rows, columns, values and an 8-byte checksum after a text header. Version 2: the
-/// mean uncertainty after the columns.
-const MAGIC: &str = "colorize-predictions 2";
+/// mean uncertainty after the columns. Version 3: the network's precision in the header's fingerprint.
+const MAGIC: &str = "colorize-predictions 3";
 /// Index (8 bytes), rows and columns (4 each), whether the uncertainty was measured (1) and its value (8), before
 /// the values; the checksum after them.
 const HEAD: usize = 25;

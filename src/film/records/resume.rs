@@ -27,7 +27,8 @@ use crate::position::Span;
 /// fields, one a line, ended by an empty line. Version 5: the hints in the fingerprint, their correction in the
 /// colour state. Version 6: the shots on disk, one a line, before the fingerprint. Version 7: a checksum of the
 /// whole record at its end (`file::seal`), so a damaged colour state is refused rather than carried on from.
-const MAGIC: &str = "colorize-resume 7";
+/// Version 8: the network's precision (`--precision`) in the fingerprint.
+const MAGIC: &str = "colorize-resume 8";
 
 /// What becomes of frames in the folder that another run made (`--overwrite` replaces them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -295,7 +296,7 @@ mod tests {
         ledger.parse_line("shot 4 5 0123456789abcdef open").unwrap();
         save(&frames, &sample(), 5, &ColourState::default(), &ledger).unwrap();
         let expected = format!(
-            "colorize-resume 7\nnext 5\nshot 4 5 0123456789abcdef open\n{}\n{}",
+            "colorize-resume 8\nnext 5\nshot 4 5 0123456789abcdef open\n{}\n{}",
             sample().to_text(),
             // Three absent a/b images: the last prediction, the last keyframe's colour, the hints' correction.
             "\0".repeat(24)
@@ -345,8 +346,8 @@ mod tests {
         let sealed = |text: &[u8]| file::seal(text.to_vec());
         for junk in [
             &b""[..],
-            &sealed(b"colorize-resume 7\nnext 7\nf\n\n\x05\x00\x00\x00\x05\x00\x00\x00"),
-            &sealed(b"colorize-resume 7\nnext 7\nshot 1 x\n\n"),
+            &sealed(b"colorize-resume 8\nnext 7\nf\n\n\x05\x00\x00\x00\x05\x00\x00\x00"),
+            &sealed(b"colorize-resume 8\nnext 7\nshot 1 x\n\n"),
             &sealed(&whole[..whole.len() - 1]),
             &sealed(&whole),
             &whole,

@@ -32,8 +32,9 @@ use crate::sheet;
 /// Frames shown whatever they hold, evenly spread over the film.
 pub const PICKS: usize = 12;
 
-/// Version 2: the film's name beside the run's fingerprint, and a checksum on every line.
-const MAGIC: &str = "colorize-review 2";
+/// Version 2: the film's name beside the run's fingerprint, and a checksum on every line. Version 3: the network's
+/// precision in the fingerprint.
+const MAGIC: &str = "colorize-review 3";
 
 /// The line after the version: which film and which run (its fingerprint) the records are of.
 #[derive(Serialize, Deserialize)]

@@ -9,6 +9,7 @@ pub fn sample() -> Fingerprint {
             input: "3000000:0a1b".into(),
             model: Identity {
                 engine: Engine::OpenVino,
+                precision: Precision::Int8,
                 network: Network::Eccv16 {
                     softmax_scale: 2.606,
                     prototxt: "aa11".into(),
@@ -38,6 +39,7 @@ fn the_text_on_disk_is_pinned_field_by_field() {
         sample().to_text(),
         "input=3000000:0a1b\n\
          backend=openvino\n\
+         precision=int8\n\
          softmax-scale=2.606\n\
          prototxt-sha256=aa11\n\
          caffemodel-sha256=bb22\n\
@@ -64,7 +66,7 @@ fn the_halves_split_where_the_prediction_ends() {
 }
 
 #[test]
-fn every_backend_and_every_absent_value_has_its_own_spelling() {
+fn every_backend_precision_and_absent_value_has_its_own_spelling() {
     let mut f = sample();
     f.prediction.width = None;
     f.prediction.exact = true;
@@ -85,6 +87,15 @@ fn every_backend_and_every_absent_value_has_its_own_spelling() {
         assert!(text.contains(line), "{line} not in {text}");
         assert_eq!(Fingerprint::parse(&text).unwrap(), f);
     }
+    for (precision, line) in [
+        (Precision::Float, "precision=float\n"),
+        (Precision::Int8, "precision=int8\n"),
+    ] {
+        f.prediction.model.precision = precision;
+        let text = f.to_text();
+        assert!(text.contains(line), "{line} not in {text}");
+        assert_eq!(Fingerprint::parse(&text).unwrap(), f);
+    }
 }
 
 #[test]
@@ -95,6 +106,8 @@ fn what_is_written_reads_back_and_nothing_else_does() {
     for broken in [
         text.replace("width=160", "width=Some(160)"),
         text.replace("backend=openvino", "backend=OpenVino"),
+        text.replace("precision=int8\n", ""),
+        text.replace("precision=int8", "precision=Int8"),
         text.replace("exact=off", "exact=false"),
         text.replace("smooth=0.5", "smooth=0.50"),
         text.replace("start=10\n", ""),
@@ -133,7 +146,7 @@ fn ddcolor_writes_its_file_in_place_of_the_2016_networks_four_and_reads_back() {
     f.prediction.model.network = Network::DDColor { onnx: "dd55".into() };
     let text = f.to_text();
     assert!(
-        text.starts_with("input=3000000:0a1b\nbackend=openvino\nonnx-sha256=dd55\nwidth=160\n"),
+        text.starts_with("input=3000000:0a1b\nbackend=openvino\nprecision=int8\nonnx-sha256=dd55\nwidth=160\n"),
         "{text}"
     );
     assert_eq!(Fingerprint::parse(&text).unwrap(), f);
