@@ -42,8 +42,9 @@ pub struct Prepared {
     /// The network input at side x side, as the recipe makes it.
     pub input: Mat,
     /// L resized to side x side, minus 50, as a 1x1xSxS blob, whatever the network: what cuts and repeated
-    /// keyframes are told by, so they are found alike for every network.
-    pub gist: Mat,
+    /// keyframes are told by, so they are found alike for every network. None where it is the input (the 2016
+    /// recipe's), which is not copied: a film holds many frames in flight.
+    pub gist: Option<Mat>,
 }
 
 /// L of CIE Lab for each 8-bit gray level, computed as the recipe does: v / 255 in float, gray RGB, RGB -> Lab.
@@ -80,12 +81,16 @@ pub fn prepare(bgr: &Mat, recipe: Recipe, side: i32) -> Result<Prepared> {
     Ok(match recipe {
         Recipe::Eccv16 => Prepared {
             l,
-            input: gist.try_clone()?,
-            gist,
+            input: gist,
+            gist: None,
         },
         Recipe::DDColor => {
             let (l, input) = ddcolor_input(bgr, side)?;
-            Prepared { l, input, gist }
+            Prepared {
+                l,
+                input,
+                gist: Some(gist),
+            }
         }
     })
 }

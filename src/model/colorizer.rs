@@ -2,7 +2,7 @@
 //! doubt beside it.
 
 use anyhow::{ensure, Context, Result};
-use opencv::core::{Mat, Scalar, Vector};
+use opencv::core::{Mat, Vector};
 use opencv::dnn;
 use opencv::prelude::*;
 
@@ -13,8 +13,6 @@ use crate::lab::{self, Recipe};
 
 /// The layers a run reads and writes by name.
 pub struct Layers {
-    /// The picture's input.
-    input: String,
     /// The layer whose output is a/b.
     output: String,
     /// The layer before the colour distribution's softmax, where the network has one.
@@ -24,15 +22,13 @@ pub struct Layers {
 impl Layers {
     pub fn eccv16() -> Layers {
         Layers {
-            input: "data_l".into(),
             output: "class8_ab".into(),
             logits: Some("conv8_313"),
         }
     }
 
-    pub fn onnx(input: &str, output: &str) -> Layers {
+    pub fn onnx(output: &str) -> Layers {
         Layers {
-            input: input.into(),
             output: output.into(),
             logits: None,
         }
@@ -140,7 +136,7 @@ impl Colorizer {
                 let features = trunk.run(input).map_err(forward_failed)?;
                 self.net.set_input_def(&features)?
             }
-            None => self.net.set_input(input, &self.layers.input, 1.0, Scalar::default())?,
+            None => self.net.set_input_def(input)?,
         }
         Ok(())
     }

@@ -67,12 +67,8 @@ enum Graph {
         /// The prototxt cut for the int8 network, when the run asks for it.
         int8: Option<int8::Split>,
     },
-    /// An ONNX file, and the names of its picture input and its a/b output.
-    Onnx {
-        bytes: Vector<u8>,
-        input: String,
-        output: String,
-    },
+    /// An ONNX file, and the name of its a/b output.
+    Onnx { bytes: Vector<u8>, output: String },
 }
 
 /// The model, read and checked once; each worker makes its own `Colorizer` from it.
@@ -126,7 +122,6 @@ impl Model {
                 let read = ddcolor::read(path)?;
                 let graph = Graph::Onnx {
                     bytes: Vector::from_slice(&read.bytes),
-                    input: read.graph.input,
                     output: read.graph.output,
                 };
                 (
@@ -273,9 +268,7 @@ impl Model {
             Graph::Caffe {
                 prototxt, caffemodel, ..
             } => (dnn::read_net_from_caffe_buffer(prototxt, caffemodel), Layers::eccv16()),
-            Graph::Onnx { bytes, input, output } => {
-                (dnn::read_net_from_onnx_buffer(bytes), Layers::onnx(input, output))
-            }
+            Graph::Onnx { bytes, output } => (dnn::read_net_from_onnx_buffer(bytes), Layers::onnx(output)),
         };
         let net = net.map_err(|e| {
             anyhow::anyhow!(

@@ -67,8 +67,8 @@ struct Track {
 }
 
 /// Follows `hints` (each on its frame, in source pixels of `native` size) through the film at `path` as the run
-/// reads it (`width`, `render_size` for the cuts), over the frames `read` (from its start to its end, or on to the
-/// film's end).
+/// reads it (`width`; `render_size` for the cuts, told by the 2016 recipe's input, every network's gist), over
+/// the frames `read` (from its start to its end, or on to the film's end).
 pub fn follow(
     path: &Path,
     width: Option<u32>,
@@ -106,7 +106,7 @@ pub fn follow(
             follow_shot(&mut flow, &shot, hints, scale, &mut tracked).with_context(|| format!("frame {index}"))?;
             break;
         };
-        let gist = lab::prepare(&decoded.picture, Recipe::Eccv16, render_size)?.gist;
+        let gist = lab::prepare(&decoded.picture, Recipe::Eccv16, render_size)?.input;
         let gray = motion::analysis_gray(&decoded.picture, size)?;
         if scene.shot(&gist)? == Shot::Starts {
             follow_shot(&mut flow, &shot, hints, scale, &mut tracked).with_context(|| format!("frame {index}"))?;

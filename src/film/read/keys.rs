@@ -48,12 +48,18 @@ pub struct Analysed {
     pub l: Mat,
     /// The network's input.
     pub input: Mat,
-    /// What cuts and repeats are told by (`lab::Prepared::gist`).
-    pub gist: Mat,
+    /// What cuts and repeats are told by (`lab::Prepared::gist`), where it is not the input.
+    pub gist: Option<Mat>,
     /// The small gray picture flow is computed on; None when colour is not carried (every frame a keyframe and
     /// no steadying).
     pub gray: Option<Mat>,
     pub role: Role,
+}
+
+impl Analysed {
+    fn gist(&self) -> &Mat {
+        self.gist.as_ref().unwrap_or(&self.input)
+    }
 }
 
 struct Waiting {
@@ -106,7 +112,7 @@ impl<'a> Keys<'a> {
 
     /// Takes the next frame in order; returns a segment when the frame is a keyframe.
     pub fn push(&mut self, frame: Analysed) -> Result<Option<Segment<Key<Input>>>> {
-        let shot = self.scene.shot(&frame.gist)?;
+        let shot = self.scene.shot(frame.gist())?;
         let cut = shot == Shot::Starts;
         if cut {
             self.shot = frame.index;
@@ -131,7 +137,7 @@ impl<'a> Keys<'a> {
         // The first frame read starts a shot too, but no cut comes before it.
         let after_cut = cut && self.last.is_some();
         let between = self.carry_ahead((!cut).then_some(&frame))?;
-        let repeat = self.scene.repeats_key(&frame.gist, shot, self.repeats)?;
+        let repeat = self.scene.repeats_key(frame.gist(), shot, self.repeats)?;
         self.last = Some(LastKey {
             index: frame.index,
             gray: frame.gray,
