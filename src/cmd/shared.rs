@@ -106,8 +106,6 @@ pub fn model_files(args: &ModelArgs, exact: bool) -> Result<ModelFiles> {
 
 pub fn load_model(args: &ModelArgs, exact: bool, predicts: Predicts) -> Result<Model> {
     let files = model_files(args, exact)?;
-    // A network with no measure of its doubt is asked for its colour only; the review page says so.
-    let predicts = if files.doubts() { predicts } else { Predicts::Colour };
     let precision = args.precision.into();
     let (pick, notice) = model::choose_engine(args.backend.into(), exact, precision, model::Available::here())?;
     if let Some(notice) = notice {

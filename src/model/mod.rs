@@ -44,14 +44,6 @@ pub enum ModelFiles {
     DDColor(PathBuf),
 }
 
-impl ModelFiles {
-    /// Whether the network gives a measure of its doubt for the review page: the 2016 network's colour
-    /// distribution does; DDColor gives one colour and nothing else.
-    pub fn doubts(&self) -> bool {
-        matches!(self, ModelFiles::Eccv16(_))
-    }
-}
-
 /// What a run asks of each forward pass: the colour, or the colour and the network's uncertainty (a review page).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Predicts {
@@ -172,9 +164,10 @@ impl Model {
     fn check(&self, predicts: Predicts) -> Result<()> {
         let blank = self.blank(self.side.unwrap_or(8))?;
         let mut checked = self.colorizer()?;
+        // A network with no measure of its doubt (DDColor) is checked, and later asked, for its colour only.
         match predicts {
-            Predicts::Colour => drop(checked.predict(&blank)?),
-            Predicts::ColourAndUncertainty => drop(checked.predict_batch_unsure(&[&blank])?),
+            Predicts::ColourAndUncertainty if checked.doubts() => drop(checked.predict_batch_unsure(&[&blank])?),
+            _ => drop(checked.predict(&blank)?),
         }
         *self.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(checked);
         Ok(())
@@ -184,7 +177,7 @@ impl Model {
     /// after one that warms it up (OpenVINO compiles on its first). A first pass more than twice the `rival`'s
     /// settles it: DDColor at 512 takes seconds a pass on OpenCV's own backend.
     fn seconds_a_pass(&self, engine: Engine, rival: Option<f64>) -> Result<f64> {
-        let input = self.blank(self.side())?;
+        let input = self.blank(self.render_size(None))?;
         let mut net = self.colorizer_on(engine)?;
         let mut timed = || -> Result<f64> {
             let start = std::time::Instant::now();
@@ -219,12 +212,6 @@ impl Model {
         self.identity.network.recipe()
     }
 
-    /// The side of the square picture the network sees: the file's where it fixes one, else the 2016 network's
-    /// published 224.
-    pub fn side(&self) -> i32 {
-        self.side.unwrap_or(RENDER_SIZE)
-    }
-
     /// The side the network sees in a run that asks for `asked` (`--render-size`, which `check_render_size`
     /// has checked).
     pub fn render_size(&self, asked: Option<i32>) -> i32 {
@@ -254,7 +241,7 @@ impl Model {
     fn colorizer_on(&self, engine: Engine) -> Result<Colorizer> {
         let preparation = lab::Preparation {
             recipe: self.recipe(),
-            side: self.side(),
+            side: self.render_size(None),
         };
         let (net, layers) = match &self.graph {
             Graph::Caffe {
